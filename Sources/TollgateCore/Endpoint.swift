@@ -1,0 +1,32 @@
+/// The kind of call a request makes, as recorded in usage events (SPEC §5 `endpoint`).
+///
+/// Every path that is not a metered endpoint is `.other`: forwarded unchanged and logged unmetered.
+package enum Endpoint: String, Sendable, Codable, CaseIterable {
+    case chat
+    case completion
+    case embedding
+    case responses
+    case messages
+    case generate
+    case other
+
+    /// Whether tokens and cost are read from this endpoint's answers.
+    package var isMetered: Bool { self != .other }
+
+    /// Classifies a request path (the part after the provider segment, query excluded).
+    package static func classify(format: ProviderFormat, path: Substring) -> Endpoint {
+        switch format {
+        case .openai:
+            if path.hasSuffix("/chat/completions") { return .chat }
+            if path.hasSuffix("/completions") { return .completion }
+            if path.hasSuffix("/embeddings") { return .embedding }
+            if path.hasSuffix("/responses") { return .responses }
+            return .other
+        case .anthropic:
+            return path.hasSuffix("/v1/messages") ? .messages : .other
+        case .gemini:
+            if path.hasSuffix(":generateContent") || path.hasSuffix(":streamGenerateContent") { return .generate }
+            return .other
+        }
+    }
+}
