@@ -1,0 +1,87 @@
+/// Renders a `RequestError` as JSON in a provider format's own error shape, so each SDK raises
+/// its usual typed error (SPEC §4).
+package enum ErrorRenderer {
+    /// The JSON body for `error` on a route of `format`.
+    package static func body(_ error: RequestError, format: ProviderFormat) -> String {
+        let message = jsonString(error.message)
+        let code = jsonString(error.code.rawValue)
+        switch format {
+        case .openai:
+            return #"{"error":{"message":\#(message),"type":\#(jsonString(openAIType(error))),"param":null,"code":\#(code)}}"#
+        case .anthropic:
+            return #"{"type":"error","error":{"type":\#(jsonString(anthropicType(error))),"message":\#(message),"code":\#(code)}}"#
+        case .gemini:
+            return #"{"error":{"code":\#(error.status),"message":\#(message),"status":\#(jsonString(googleStatus(error))),"reason":\#(code)}}"#
+        }
+    }
+
+    /// Extra response headers the error carries: `Retry-After` on rate limits, and
+    /// `x-should-retry: false` where retrying cannot help (SDKs honour it).
+    package static func headers(_ error: RequestError) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        if let retryAfter = error.retryAfter { headers.append(("retry-after", String(retryAfter))) }
+        switch error.code {
+        case .budgetExceeded, .invalidAPIKey, .modelNotAllowed, .modelNotPriced, .invalidRequest, .requestTooLarge,
+            .providerNotConfigured, .notFound:
+            headers.append(("x-should-retry", "false"))
+        default: break
+        }
+        return headers
+    }
+
+    private static func openAIType(_ error: RequestError) -> String {
+        switch error.code {
+        case .budgetExceeded: "insufficient_quota"
+        case .rateLimitExceeded: "rate_limit_error"
+        case .invalidAPIKey, .invalidRequest, .requestTooLarge, .notFound, .modelNotAllowed, .modelNotPriced:
+            "invalid_request_error"
+        case .providerNotConfigured, .upstreamUnavailable, .upstreamTimeout: "server_error"
+        }
+    }
+
+    private static func anthropicType(_ error: RequestError) -> String {
+        switch error.code {
+        case .invalidAPIKey: "authentication_error"
+        case .modelNotAllowed, .modelNotPriced: "permission_error"
+        case .invalidRequest: "invalid_request_error"
+        case .notFound: "not_found_error"
+        case .requestTooLarge: "request_too_large"
+        case .rateLimitExceeded, .budgetExceeded: "rate_limit_error"
+        case .providerNotConfigured, .upstreamUnavailable: "api_error"
+        case .upstreamTimeout: "timeout_error"
+        }
+    }
+
+    private static func googleStatus(_ error: RequestError) -> String {
+        switch error.code {
+        case .invalidAPIKey: "UNAUTHENTICATED"
+        case .modelNotAllowed, .modelNotPriced: "PERMISSION_DENIED"
+        case .invalidRequest, .requestTooLarge: "INVALID_ARGUMENT"
+        case .notFound: "NOT_FOUND"
+        case .rateLimitExceeded, .budgetExceeded: "RESOURCE_EXHAUSTED"
+        case .providerNotConfigured: "INTERNAL"
+        case .upstreamUnavailable: "UNAVAILABLE"
+        case .upstreamTimeout: "DEADLINE_EXCEEDED"
+        }
+    }
+
+    /// A JSON string literal for `value`, escaped per RFC 8259.
+    package static func jsonString(_ value: String) -> String {
+        var out = "\""
+        out.reserveCapacity(value.utf8.count + 2)
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,56 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import TollgateCore
+import TollgateUpstream
+
+/// A Tollgate ready to run: the HTTP application plus the background services it needs, in the
+/// order they start (and, reversed, the order they stop: the server drains first).
+package struct TollgateService: Sendable {
+    package let services: [any Service]
+    package let config: TollgateConfig
+    package let logger: Logger
+
+    /// Runs until SIGTERM/SIGINT, then drains in-flight requests (bounded by `shutdown_timeout`) and returns.
+    package func run() async throws {
+        var groupConfig = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .seconds(config.shutdownTimeoutSeconds)
+        try await ServiceGroup(configuration: groupConfig).run()
+    }
+}
+
+/// Assembles Tollgate from its configuration; `tollgate serve` and the tests both call this.
+///
+/// - Parameter onListening: called with the bound port once the server accepts connections.
+package func buildTollgate(
+    _ config: TollgateConfig, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> TollgateService {
+    let upstream = CurlUpstreamClient(drivers: config.upstreamThreads, logger: logger)
+    let recorder = DiscardingUsageRecorder()
+    let proxy = ProxyHandler(
+        router: ProviderRouter(providers: config.providers), upstream: upstream, recorder: recorder,
+        settings: ProxySettings(
+            allowPassthrough: config.allowPassthrough, maxBodyBytes: config.maxBodyBytes, timeouts: config.timeouts),
+        logger: logger)
+
+    let router = Router(context: BasicRequestContext.self)
+    HealthRoutes().register(on: router)
+
+    let app = Application(
+        responder: TollgateResponder(proxy: proxy, local: router.buildResponder()),
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? config.port
+            logger.info("Tollgate listening on http://\(config.host):\(port)")
+            await onListening(port)
+        },
+        logger: logger)
+    return TollgateService(services: [upstream, app], config: config, logger: logger)
+}
+
+/// Placeholder sink until storage is wired: drops events.
+struct DiscardingUsageRecorder: UsageRecorder {
+    func record(_ event: UsageEvent) {}
+}

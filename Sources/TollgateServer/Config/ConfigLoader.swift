@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import TollgateCore
+import Yams
+
+/// Merges settings with SPEC §1's precedence: command-line flags > environment variables >
+/// config file (`--config FILE` or `TOLLGATE_CONFIG`) > defaults.
+package enum ConfigLoader {
+    /// Settings given as command-line flags (nil = not given).
+    package struct Flags: Sendable {
+        package var listen: String?
+        package var config: String?
+        package var db: String?
+        package var pricing: String?
+        package init(listen: String? = nil, config: String? = nil, db: String? = nil, pricing: String? = nil) {
+            self.listen = listen
+            self.config = config
+            self.db = db
+            self.pricing = pricing
+        }
+    }
+
+    /// Loads the config file (if any) from disk and merges everything.
+    package static func load(flags: Flags, environment: [String: String]) throws -> TollgateConfig {
+        var yaml: String?
+        if let path = flags.config ?? environment["TOLLGATE_CONFIG"] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigError("Cannot read config file '\(path)' (from --config or TOLLGATE_CONFIG).")
+            }
+            yaml = String(decoding: data, as: UTF8.self)
+        }
+        return try merge(flags: flags, environment: environment, yaml: yaml)
+    }
+
+    /// Pure merge, for tests: `yaml` is the config file's text.
+    package static func merge(flags: Flags, environment: [String: String], yaml: String?) throws -> TollgateConfig {
+        var config = TollgateConfig()
+        if let yaml { try applyFile(yaml, to: &config) }
+        try applyEnvironment(environment, to: &config)
+        if let listen = flags.listen { try setListen(listen, on: &config, from: "--listen") }
+        if let db = flags.db { config.databasePath = db }
+        if let pricing = flags.pricing { config.pricingPath = pricing }
+        return config
+    }
+
+    // MARK: Environment
+
+    private static func applyEnvironment(_ env: [String: String], to config: inout TollgateConfig) throws {
+        if let v = env["TOLLGATE_LISTEN"] { try setListen(v, on: &config, from: "TOLLGATE_LISTEN") }
+        if let v = env["TOLLGATE_DB"] { config.databasePath = v }
+        if let v = env["TOLLGATE_PRICING"] { config.pricingPath = v }
+        if let v = env["TOLLGATE_ADMIN_KEY"], !v.isEmpty { config.adminKey = v }
+        if let v = env["TOLLGATE_ALLOW_PASSTHROUGH"] { config.allowPassthrough = try bool(v, "TOLLGATE_ALLOW_PASSTHROUGH") }
+        if let v = env["TOLLGATE_CACHE"] { config.cacheEnabled = try onOff(v, "TOLLGATE_CACHE") }
+        if let v = env["TOLLGATE_CACHE_TTL"] { config.cacheTTLSeconds = try int(v, "TOLLGATE_CACHE_TTL", min: 1) }
+        if let v = env["TOLLGATE_ALERT_WEBHOOK"], !v.isEmpty { config.alertWebhook = v }
+        if let v = env["TOLLGATE_ALERT_SECRET"], !v.isEmpty { config.alertSecret = v }
+        if let v = env["TOLLGATE_CONNECT_TIMEOUT"] { config.timeouts.connectMs = try millis(v, "TOLLGATE_CONNECT_TIMEOUT") }
+        if let v = env["TOLLGATE_FIRST_BYTE_TIMEOUT"] { config.timeouts.firstByteMs = try millis(v, "TOLLGATE_FIRST_BYTE_TIMEOUT") }
+        if let v = env["TOLLGATE_IDLE_TIMEOUT"] { config.timeouts.idleMs = try millis(v, "TOLLGATE_IDLE_TIMEOUT") }
+        if let v = env["TOLLGATE_FLUSH_MS"] { config.flushMs = try int(v, "TOLLGATE_FLUSH_MS", min: 1) }
+        if let v = env["TOLLGATE_LOG_LEVEL"] { config.logLevel = try level(v, "TOLLGATE_LOG_LEVEL") }
+        if let v = env["TOLLGATE_UPSTREAM_THREADS"] { config.upstreamThreads = try int(v, "TOLLGATE_UPSTREAM_THREADS", min: 1) }
+
+        // TOLLGATE_<PROVIDER>_BASE_URL / _FORMAT / _API_KEY, e.g. TOLLGATE_OPENAI_BASE_URL.
+        var names = Set<String>()
+        for key in env.keys where key.hasPrefix("TOLLGATE_") {
+            for suffix in ["_BASE_URL", "_FORMAT", "_API_KEY"] where key.hasSuffix(suffix) {
+                let name = key.dropFirst("TOLLGATE_".count).dropLast(suffix.count)
+                if !name.isEmpty { names.insert(name.lowercased()) }
+            }
+        }
+        for name in names.sorted() {
+            let prefix = "TOLLGATE_\(name.uppercased())"
+            try upsertProvider(
+                name: name, baseURL: env[prefix + "_BASE_URL"], format: env[prefix + "_FORMAT"],
+                apiKey: env[prefix + "_API_KEY"], origin: prefix + "_*", into: &config)
+        }
+    }
+
+    // MARK: Config file
+
+    private static let topLevelKeys: Set<String> = [
+        "listen", "db", "pricing", "admin_key", "allow_passthrough", "cache", "alerts", "timeouts", "flush_ms",
+        "log_level", "max_body_bytes", "shutdown_timeout", "upstream_threads", "metrics", "providers",
+    ]
+
+    private static func applyFile(_ text: String, to config: inout TollgateConfig) throws {
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: text) } catch { throw ConfigError("Config file is not valid YAML: \(error)") }
+        guard let loaded else { return }
+        guard let root = loaded as? [String: Any] else { throw ConfigError("Config file must be a YAML mapping of settings.") }
+        for key in root.keys where !topLevelKeys.contains(key) {
+            throw ConfigError("Unknown config key '\(key)'; see deploy/tollgate.example.yaml for every key.")
+        }
+        if let v = root["listen"] { try setListen(try string(v, "listen"), on: &config, from: "listen") }
+        if let v = root["db"] { config.databasePath = try string(v, "db") }
+        if let v = root["admin_key"] { config.adminKey = try string(v, "admin_key") }
+        if let v = root["allow_passthrough"] { config.allowPassthrough = try bool("\(v)", "allow_passthrough") }
+        if let v = root["flush_ms"] { config.flushMs = try int("\(v)", "flush_ms", min: 1) }
+        if let v = root["log_level"] { config.logLevel = try level(try string(v, "log_level"), "log_level") }
+        if let v = root["max_body_bytes"] { config.maxBodyBytes = try int("\(v)", "max_body_bytes", min: 1) }
+        if let v = root["shutdown_timeout"] { config.shutdownTimeoutSeconds = try int("\(v)", "shutdown_timeout", min: 0) }
+        if let v = root["upstream_threads"] { config.upstreamThreads = try int("\(v)", "upstream_threads", min: 1) }
+        if let v = root["pricing"] {
+            let map = try mapping(v, "pricing", keys: ["file", "unknown_model"])
+            if let f = map["file"] { config.pricingPath = try string(f, "pricing.file") }
+            if let p = map["unknown_model"] { config.unknownModelPolicy = try string(p, "pricing.unknown_model") }
+        }
+        if let v = root["cache"] {
+            let map = try mapping(v, "cache", keys: ["enabled", "ttl", "max_bytes"])
+            if let e = map["enabled"] { config.cacheEnabled = try bool("\(e)", "cache.enabled") }
+            if let t = map["ttl"] { config.cacheTTLSeconds = try int("\(t)", "cache.ttl", min: 1) }
+            if let m = map["max_bytes"] { config.cacheMaxBytes = try int("\(m)", "cache.max_bytes", min: 0) }
+        }
+        if let v = root["alerts"] {
+            let map = try mapping(v, "alerts", keys: ["webhook", "secret"])
+            if let w = map["webhook"] { config.alertWebhook = try string(w, "alerts.webhook") }
+            if let s = map["secret"] { config.alertSecret = try string(s, "alerts.secret") }
+        }
+        if let v = root["timeouts"] {
+            let map = try mapping(v, "timeouts", keys: ["connect", "first_byte", "idle"])
+            if let c = map["connect"] { config.timeouts.connectMs = try millis("\(c)", "timeouts.connect") }
+            if let f = map["first_byte"] { config.timeouts.firstByteMs = try millis("\(f)", "timeouts.first_byte") }
+            if let i = map["idle"] { config.timeouts.idleMs = try millis("\(i)", "timeouts.idle") }
+        }
+        if let v = root["metrics"] {
+            let map = try mapping(v, "metrics", keys: ["require_admin"])
+            if let r = map["require_admin"] { config.metricsRequireAdmin = try bool("\(r)", "metrics.require_admin") }
+        }
+        if let v = root["providers"] {
+            guard let map = v as? [String: Any] else {
+                throw ConfigError("'providers' must map provider names to {base_url, format, api_key}.")
+            }
+            for (name, entry) in map.sorted(by: { $0.key < $1.key }) {
+                let fields = try mapping(entry, "providers.\(name)", keys: ["base_url", "format", "api_key"])
+                try upsertProvider(
+                    name: name, baseURL: try fields["base_url"].map { try string($0, "providers.\(name).base_url") },
+                    format: try fields["format"].map { try string($0, "providers.\(name).format") },
+                    apiKey: try fields["api_key"].map { try string($0, "providers.\(name).api_key") },
+                    origin: "providers.\(name)", into: &config)
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private static func upsertProvider(
+        name: String, baseURL: String?, format: String?, apiKey: String?, origin: String, into config: inout TollgateConfig
+    ) throws {
+        guard AttributionHeaders.isSlug(name) else {
+            throw ConfigError("Provider name '\(name)' (\(origin)) must be lower-case letters, digits, '-' or '_'.")
+        }
+        let parsedFormat = try format.map { value -> ProviderFormat in
+            guard let f = ProviderFormat(rawValue: value.lowercased()) else {
+                throw ConfigError("\(origin): format must be openai, anthropic or gemini, got '\(value)'.")
+            }
+            return f
+        }
+        if let url = baseURL, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ConfigError("\(origin): base URL must start with http:// or https://, got '\(url)'.")
+        }
+        if let index = config.providers.firstIndex(where: { $0.name == name }) {
+            var provider = config.providers[index]
+            if let baseURL { provider = Provider(name: name, baseURL: baseURL, format: provider.format, apiKey: provider.apiKey) }
+            if let parsedFormat { provider.format = parsedFormat }
+            if let apiKey { provider.apiKey = apiKey }
+            config.providers[index] = provider
+        } else {
+            guard let baseURL else {
+                throw ConfigError("Provider '\(name)' is not built in: give it a base URL (\(origin)).")
+            }
+            config.providers.append(Provider(name: name, baseURL: baseURL, format: parsedFormat ?? .openai, apiKey: apiKey))
+        }
+    }
+
+    private static func setListen(_ value: String, on config: inout TollgateConfig, from origin: String) throws {
+        guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
+            (0...65535).contains(port), colon != value.startIndex
+        else { throw ConfigError("\(origin) must be host:port, e.g. 127.0.0.1:8080; got '\(value)'.") }
+        config.host = String(value[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        config.port = port
+    }
+
+    private static func mapping(_ value: Any, _ name: String, keys: Set<String>) throws -> [String: Any] {
+        guard let map = value as? [String: Any] else { throw ConfigError("'\(name)' must be a mapping.") }
+        for key in map.keys where !keys.contains(key) {
+            throw ConfigError("Unknown config key '\(name).\(key)'; expected one of: \(keys.sorted().joined(separator: ", ")).")
+        }
+        return map
+    }
+
+    private static func string(_ value: Any, _ name: String) throws -> String {
+        if let s = value as? String { return s }
+        if value is [Any] || value is [String: Any] { throw ConfigError("'\(name)' must be a string.") }
+        return "\(value)"
+    }
+
+    private static func bool(_ value: String, _ name: String) throws -> Bool {
+        switch value.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigError("\(name) must be true or false, got '\(value)'.")
+        }
+    }
+
+    private static func onOff(_ value: String, _ name: String) throws -> Bool {
+        switch value.lowercased() {
+        case "on", "true": return true
+        case "off", "false": return false
+        default: throw ConfigError("\(name) must be on or off, got '\(value)'.")
+        }
+    }
+
+    private static func int(_ value: String, _ name: String, min: Int) throws -> Int {
+        guard let n = Int(value), n >= min else { throw ConfigError("\(name) must be a whole number ≥ \(min), got '\(value)'.") }
+        return n
+    }
+
+    /// Seconds (fractions allowed) to milliseconds.
+    private static func millis(_ value: String, _ name: String) throws -> Int {
+        guard let seconds = Double(value), seconds > 0, seconds < 1e7 else {
+            throw ConfigError("\(name) must be a number of seconds > 0, got '\(value)'.")
+        }
+        return Int((seconds * 1000).rounded())
+    }
+
+    private static func level(_ value: String, _ name: String) throws -> Logger.Level {
+        guard let level = Logger.Level(rawValue: value.lowercased()) else {
+            throw ConfigError("\(name) must be one of trace, debug, info, notice, warning, error, critical; got '\(value)'.")
+        }
+        return level
+    }
+}

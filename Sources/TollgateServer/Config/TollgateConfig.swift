@@ -1,0 +1,37 @@
+import Logging
+import TollgateCore
+import TollgateUpstream
+
+/// Every setting of a running Tollgate, after flags, environment, config file and defaults were merged.
+///
+/// The defaults are SPEC §1's: `127.0.0.1:8080`, `./tollgate.db`, built-in providers at their
+/// public URLs, passthrough allowed, cache off.
+package struct TollgateConfig: Sendable {
+    package var host = "127.0.0.1"
+    package var port = 8080
+    package var databasePath = "./tollgate.db"
+    /// nil: `./pricing.json` if present, else the copy built into the binary.
+    package var pricingPath: String?
+    package var unknownModelPolicy = "allow"
+    package var adminKey: String?
+    package var allowPassthrough = true
+    package var cacheEnabled = false
+    package var cacheTTLSeconds = 3600
+    package var cacheMaxBytes = 256 << 20
+    package var alertWebhook: String?
+    package var alertSecret: String?
+    package var timeouts = UpstreamTimeouts()
+    package var flushMs = 100
+    package var logLevel: Logger.Level = .info
+    package var maxBodyBytes = 32 << 20
+    package var shutdownTimeoutSeconds = 30
+    /// libcurl driver threads; one carries thousands of transfers.
+    package var upstreamThreads = 1
+    package var metricsRequireAdmin = false
+    package var providers: [Provider] = Provider.builtIn
+
+    package init() {}
+
+    /// `host:port` as given to `--listen`.
+    package var listen: String { "\(host):\(port)" }
+}

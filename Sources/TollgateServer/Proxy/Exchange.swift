@@ -1,0 +1,42 @@
+import Foundation
+import TollgateCore
+import TollgateUpstream
+
+/// What is known about one request as it moves through the pipeline; becomes its usage event.
+///
+/// Every path — refused, failed, aborted or served — ends by turning this into exactly one event.
+struct Exchange: Sendable {
+    let requestID: String
+    let startedNanos: UInt64
+    let startedAtMs: Int64
+    var provider = "unknown"
+    var format: ProviderFormat = .openai
+    var endpoint: Endpoint = .other
+    var attribution = Attribution(org: "default", keyID: "anonymous")
+    var model = ""
+    var stream = false
+    var bytesIn: Int64 = 0
+    var bytesOut: Int64 = 0
+    var timing: UpstreamTiming?
+
+    init() {
+        requestID = RequestIDGenerator.make()
+        startedNanos = monotonicNanos()
+        startedAtMs = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// The usage event for this exchange, ending now.
+    func event(status: Int, outcome: Outcome, usage: Usage = .zero, source: UsageSource = .missing, error: String? = nil)
+        -> UsageEvent
+    {
+        let nanosToMs = { (nanos: UInt64) in Double(nanos) / 1_000_000 }
+        return UsageEvent(
+            requestID: requestID, startedAtMs: startedAtMs, org: attribution.org, keyID: attribution.keyID,
+            team: attribution.team, user: attribution.user, department: attribution.department,
+            session: attribution.session, tags: attribution.tags, provider: provider, endpoint: endpoint,
+            model: model, status: status, outcome: outcome, stream: stream, usage: usage,
+            latencyMs: nanosToMs(monotonicNanos() - startedNanos),
+            ttfbMs: timing?.firstByteNanos.map(nanosToMs), upstreamMs: timing.map { nanosToMs($0.totalNanos) },
+            bytesIn: bytesIn, bytesOut: bytesOut, usageSource: source, error: error)
+    }
+}

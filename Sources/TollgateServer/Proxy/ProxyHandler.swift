@@ -1,0 +1,209 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import TollgateCore
+import TollgateUpstream
+
+/// The proxy pipeline, drawn once here (docs/architecture.md has the picture):
+///
+///     route → identify → read body → inspect → forward → relay (observe the stream) → record
+///
+/// Every stage may end the request early with a `RequestError`; whatever happens, the last
+/// stage records one usage event.
+struct ProxyHandler: Sendable {
+    let router: ProviderRouter
+    let upstream: any UpstreamClient
+    let recorder: any UsageRecorder
+    let settings: ProxySettings
+    let logger: Logger
+
+    func handle(_ request: Request) async -> Response {
+        var exchange = Exchange()
+        do {
+            let route = try self.route(request, &exchange)
+            let token = try identify(request, route: route, &exchange)
+            let body = try await readBody(request, &exchange)
+            let inspection = try inspect(body, route: route, &exchange)
+            let upstreamRequest = buildUpstreamRequest(request, route: route, token: token, body: inspection.upstreamBody ?? body)
+            if inspection.stream || !route.endpoint.isMetered {
+                return try await relayStreaming(upstreamRequest, exchange: exchange)
+            }
+            return try await relayBuffered(upstreamRequest, exchange: exchange)
+        } catch let error as RequestError {
+            return refuse(error, exchange: exchange)
+        } catch let error as UpstreamError {
+            return refuse(Self.requestError(for: error), exchange: exchange)
+        } catch {
+            logger.error("Unexpected proxy failure", metadata: ["request_id": "\(exchange.requestID)", "error": "\(error)"])
+            return refuse(RequestError(.upstreamUnavailable, "Tollgate failed to forward the request: \(error)"), exchange: exchange)
+        }
+    }
+
+    // MARK: Stages
+
+    private func route(_ request: Request, _ exchange: inout Exchange) throws -> ProviderRouter.Route {
+        guard let route = router.route(request.uri.string) else {
+            let names = router.all.map(\.name).joined(separator: ", ")
+            throw RequestError(
+                .notFound,
+                "No provider matches '\(request.uri.path)'. Start the path with a provider name (\(names)), e.g. /openai/v1/chat/completions, or configure one with TOLLGATE_<NAME>_BASE_URL.")
+        }
+        exchange.provider = route.provider.name
+        exchange.format = route.provider.format
+        exchange.endpoint = route.endpoint
+        return route
+    }
+
+    private func identify(_ request: Request, route: ProviderRouter.Route, _ exchange: inout Exchange) throws -> ClientToken {
+        let headers = request.headers
+        let refinements = try AttributionHeaders(headers: headers.lazy.map { ($0.name.canonicalName, $0.value) })
+        let token = ClientToken { name in HTTPField.Name(name).flatMap { headers[$0] } }
+        guard let token else {
+            throw RequestError(.invalidAPIKey, "No API key was sent. Send your provider key or a Tollgate key (tg_…) as your SDK does: Authorization: Bearer, x-api-key or x-goog-api-key.")
+        }
+        if token.isTollgateKey {
+            // Tollgate keys are issued by the admin API; with none issued, every tg_ key is unknown.
+            throw RequestError(.invalidAPIKey, "Unknown Tollgate key. Check the key, or create one with `tollgate keys create`.")
+        }
+        guard settings.allowPassthrough else {
+            throw RequestError(.invalidAPIKey, "Provider keys are not accepted here (passthrough is disabled). Use a Tollgate key (tg_…) from your admin.")
+        }
+        exchange.attribution = Attribution(
+            org: refinements.org ?? "default", keyID: token.passthroughKeyID, user: refinements.user,
+            session: refinements.session, tags: refinements.tags)
+        return token
+    }
+
+    private func readBody(_ request: Request, _ exchange: inout Exchange) async throws -> ByteBuffer {
+        do {
+            let body = try await request.body.collect(upTo: settings.maxBodyBytes)
+            exchange.bytesIn = Int64(body.readableBytes)
+            return body
+        } catch is NIOTooManyBytesError {
+            throw RequestError(.requestTooLarge, "The request body is over the \(settings.maxBodyBytes >> 20) MiB limit (max_body_bytes).")
+        }
+    }
+
+    private func inspect(_ body: ByteBuffer, route: ProviderRouter.Route, _ exchange: inout Exchange) throws -> Inspection {
+        guard route.endpoint.isMetered else { return Inspection() }
+        let inspection = try Inspection.inspect(body, format: route.provider.format, endpoint: route.endpoint, path: route.path)
+        exchange.model = inspection.model ?? ""
+        exchange.stream = inspection.stream
+        if exchange.attribution.user == nil { exchange.attribution.user = inspection.user }
+        return inspection
+    }
+
+    private func buildUpstreamRequest(_ request: Request, route: ProviderRouter.Route, token: ClientToken, body: ByteBuffer) -> UpstreamRequest {
+        let connectionTokens = HeaderPolicy.connectionTokens(request.headers[.connection])
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count)
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if HeaderPolicy.forwardsRequestHeader(name, connectionTokens: connectionTokens) {
+                headers.append((name, field.value))
+            }
+        }
+        return UpstreamRequest(
+            url: route.upstreamURL, method: request.method.rawValue, headers: headers,
+            body: body.readableBytes > 0 ? body : nil, decodeContent: route.endpoint.isMetered,
+            timeouts: settings.timeouts)
+    }
+
+    /// Non-streaming metered answers are read whole, so their cost can go in a header before the body.
+    private func relayBuffered(_ request: UpstreamRequest, exchange: Exchange) async throws -> Response {
+        var exchange = exchange
+        let answer = try await upstream.buffered(request)
+        exchange.timing = answer.timing
+        exchange.bytesOut = Int64(answer.body.readableBytes)
+        let status = answer.head.status
+        var headers = responseHeaders(answer.head, requestID: exchange.requestID, decoded: request.decodeContent)
+        if status < 400, let metered = Metering.buffered(answer.body, exchange: exchange) {
+            exchange.model = metered.model ?? exchange.model
+            headers[HTTPField.Name.tollgateCost] = metered.costHeader
+        }
+        recorder.record(exchange.event(status: status, outcome: status < 400 ? .ok : .upstreamError))
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: answer.body))
+    }
+
+    /// Streams and unmetered paths pass through chunk by chunk as the provider sends them.
+    private func relayStreaming(_ request: UpstreamRequest, exchange: Exchange) async throws -> Response {
+        let answer = try await upstream.streaming(request)
+        let status = answer.head.status
+        let headers = responseHeaders(answer.head, requestID: exchange.requestID, decoded: request.decodeContent)
+        let recorder = self.recorder
+        let body = ResponseBody { writer in
+            var exchange = exchange
+            var outcome: Outcome = status < 400 ? .ok : .upstreamError
+            var failure: String?
+            defer {
+                exchange.timing = answer.timing
+                recorder.record(exchange.event(status: status, outcome: outcome, error: failure))
+            }
+            let iterator = answer.body.makeAsyncIterator()
+            while true {
+                let chunk: ByteBuffer?
+                do {
+                    chunk = try await iterator.next()
+                } catch {
+                    // Cut the client's stream the same way (no clean end), so its SDK raises.
+                    let upstreamError = error as? UpstreamError
+                    outcome = upstreamError?.kind == .timeout ? .upstreamTimeout : .upstreamDropped
+                    failure = "\(error)"
+                    throw error
+                }
+                guard let chunk else { break }
+                do {
+                    try await writer.write(chunk)
+                } catch {
+                    answer.cancel()
+                    outcome = .clientAbort
+                    failure = "The client went away mid-answer."
+                    throw error
+                }
+                exchange.bytesOut += Int64(chunk.readableBytes)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .init(code: status), headers: headers, body: body)
+    }
+
+    // MARK: Responses
+
+    private func responseHeaders(_ head: UpstreamHead, requestID: String, decoded: Bool) -> HTTPFields {
+        var fields = HTTPFields()
+        fields.reserveCapacity(head.headers.count + 2)
+        for (name, value) in head.headers where HeaderPolicy.forwardsResponseHeader(name, decodedBody: decoded) {
+            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+        }
+        fields[.tollgateRequestID] = requestID
+        return fields
+    }
+
+    /// Answers with Tollgate's own error, in the route's provider format, and records it.
+    private func refuse(_ error: RequestError, exchange: Exchange) -> Response {
+        recorder.record(exchange.event(status: error.status, outcome: error.outcome, error: error.message))
+        if error.status >= 500 {
+            logger.warning("\(error.message)", metadata: ["request_id": "\(exchange.requestID)", "provider": "\(exchange.provider)"])
+        }
+        var headers: HTTPFields = [.contentType: "application/json", .tollgateRequestID: exchange.requestID]
+        for (name, value) in ErrorRenderer.headers(error) {
+            if let fieldName = HTTPField.Name(name) { headers[fieldName] = value }
+        }
+        let body = ErrorRenderer.body(error, format: exchange.format)
+        return Response(status: .init(code: error.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func requestError(for error: UpstreamError) -> RequestError {
+        switch error.kind {
+        case .timeout: RequestError(.upstreamTimeout, "\(error.message) Retry, or raise TOLLGATE_FIRST_BYTE_TIMEOUT / TOLLGATE_CONNECT_TIMEOUT.")
+        case .unavailable, .dropped, .cancelled: RequestError(.upstreamUnavailable, "\(error.message) Check the provider's base URL and that it is up.")
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let tollgateRequestID = Self("X-Tollgate-Request-Id")!
+    static let tollgateCost = Self("X-Tollgate-Cost-USD")!
+}

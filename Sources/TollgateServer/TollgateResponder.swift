@@ -1,0 +1,24 @@
+import Hummingbird
+
+/// The top of the request path: Tollgate's own endpoints go to the router, everything else is
+/// proxied — without a router lookup on the hot path.
+struct TollgateResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let proxy: ProxyHandler
+    let local: RouterResponder<BasicRequestContext>
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        if Self.isLocal(request.uri.path) {
+            return try await local.respond(to: request, context: context)
+        }
+        return await proxy.handle(request)
+    }
+
+    /// Paths Tollgate answers itself; no provider is named `admin`, `healthz`, `readyz`, `metrics` or `dashboard`.
+    static func isLocal(_ path: String) -> Bool {
+        guard path.utf8.count > 1 else { return false }
+        return path == "/healthz" || path == "/readyz" || path == "/metrics" || path.hasPrefix("/admin")
+            || path.hasPrefix("/dashboard")
+    }
+}
