@@ -58,7 +58,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),
-        .testTarget(name: "TollgateUpstreamTests", dependencies: ["TollgateUpstream"]),
+        .testTarget(
+            name: "TollgateUpstreamTests",
+            dependencies: [
+                "TollgateUpstream",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .testTarget(
             name: "TollgateServerTests",
             dependencies: [

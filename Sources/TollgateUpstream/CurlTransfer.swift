@@ -119,8 +119,9 @@ final class CurlTransfer: @unchecked Sendable {
             handle.firstByteNanos.store(now - startedAt, ordering: .relaxed)
         }
         lastActivity = now
-        var line = Substring(decoding: bytes, as: UTF8.self)
-        while let last = line.last, last == "\n" || last == "\r" { line = line.dropLast() }
+        var length = bytes.count
+        while length > 0, bytes[length - 1] == 0x0A || bytes[length - 1] == 0x0D { length -= 1 }
+        let line = Substring(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<length]), as: UTF8.self)
         if line.isEmpty {
             // End of a header block; 1xx blocks are followed by the real one.
             if status >= 200 { deliverHead() }

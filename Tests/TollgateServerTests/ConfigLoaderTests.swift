@@ -1,0 +1,74 @@
+import Testing
+@testable import TollgateServer
+import TollgateCore
+
+@Suite("Configuration precedence: flags > environment > file > defaults")
+struct ConfigLoaderTests {
+    @Test("with nothing given, the SPEC defaults apply")
+    func defaults() throws {
+        let config = try ConfigLoader.merge(flags: .init(), environment: [:], yaml: nil)
+        #expect(config.listen == "127.0.0.1:8080")
+        #expect(config.databasePath == "./tollgate.db")
+        #expect(config.allowPassthrough)
+        #expect(!config.cacheEnabled)
+        #expect(config.timeouts.connectMs == 10_000)
+        #expect(config.timeouts.firstByteMs == 300_000)
+        #expect(config.flushMs == 100)
+        #expect(config.providers.map(\.name).contains("fireworks"))
+    }
+
+    @Test("a flag beats the environment, which beats the file")
+    func precedence() throws {
+        let yaml = """
+            listen: 0.0.0.0:7000
+            db: /file.db
+            allow_passthrough: false
+            timeouts: {connect: 3, first_byte: 4.5}
+            cache: {enabled: true, ttl: 60}
+            """
+        let env = ["TOLLGATE_LISTEN": "127.0.0.1:7001", "TOLLGATE_DB": "/env.db", "TOLLGATE_FIRST_BYTE_TIMEOUT": "2"]
+        let config = try ConfigLoader.merge(flags: .init(listen: "127.0.0.1:7002"), environment: env, yaml: yaml)
+        #expect(config.listen == "127.0.0.1:7002")
+        #expect(config.databasePath == "/env.db")
+        #expect(!config.allowPassthrough)
+        #expect(config.timeouts.connectMs == 3000)
+        #expect(config.timeouts.firstByteMs == 2000)
+        #expect(config.cacheEnabled)
+        #expect(config.cacheTTLSeconds == 60)
+    }
+
+    @Test("providers: env overrides a built-in's URL and defines new ones with a format")
+    func providers() throws {
+        let yaml = """
+            providers:
+              local: {base_url: "http://127.0.0.1:9100", format: anthropic}
+            """
+        let env = [
+            "TOLLGATE_OPENAI_BASE_URL": "http://127.0.0.1:9000/", "TOLLGATE_OPENAI_API_KEY": "sk-secret",
+            "TOLLGATE_MYLLM_BASE_URL": "http://127.0.0.1:9200", "TOLLGATE_MYLLM_FORMAT": "openai",
+        ]
+        let config = try ConfigLoader.merge(flags: .init(), environment: env, yaml: yaml)
+        let byName = Dictionary(uniqueKeysWithValues: config.providers.map { ($0.name, $0) })
+        #expect(byName["openai"]?.baseURL == "http://127.0.0.1:9000")
+        #expect(byName["openai"]?.apiKey == "sk-secret")
+        #expect(byName["openai"]?.format == .openai)
+        #expect(byName["myllm"]?.format == .openai)
+        #expect(byName["local"]?.format == .anthropic)
+    }
+
+    @Test("bad settings fail with a message naming the setting")
+    func errors() {
+        #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(listen: "8080"), environment: [:], yaml: nil) }
+        #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_CACHE": "maybe"], yaml: nil) }
+        #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(), environment: [:], yaml: "listn: x") }
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_NEW_BASE_URL": "ftp://x"], yaml: nil)
+        }
+        do {
+            _ = try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_IDLE_TIMEOUT": "-1"], yaml: nil)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("TOLLGATE_IDLE_TIMEOUT"))
+        }
+    }
+}

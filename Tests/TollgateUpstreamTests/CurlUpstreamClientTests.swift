@@ -1,0 +1,107 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Testing
+@testable import TollgateUpstream
+
+/// Runs a real Hummingbird server on 127.0.0.1, port 0, for the duration of `body`.
+private func withUpstream(
+    _ configure: (Router<BasicRequestContext>) -> Void, _ body: @Sendable (Int) async throws -> Void
+) async throws {
+    let router = Router()
+    configure(router)
+    let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let app = Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { portContinuation.yield($0.localAddress!.port!) },
+        logger: Logger(label: "upstream-test"))
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.runService() }
+        var ports = portStream.makeAsyncIterator()
+        let port = await ports.next()!
+        try await body(port)
+        group.cancelAll()
+    }
+}
+
+private let client = CurlUpstreamClient(logger: Logger(label: "curl-test"))
+
+private func request(_ url: String, method: String = "GET", body: String? = nil, headers: [(name: String, value: String)] = [], firstByteMs: Int = 5000) -> UpstreamRequest {
+    UpstreamRequest(
+        url: url, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }, decodeContent: false,
+        timeouts: UpstreamTimeouts(connectMs: 2000, firstByteMs: firstByteMs, idleMs: 2000))
+}
+
+@Suite("libcurl upstream client against a real HTTP server")
+struct CurlUpstreamClientTests {
+    @Test("a buffered POST sends headers and body and returns status, headers and body")
+    func bufferedRoundTrip() async throws {
+        try await withUpstream({ router in
+            router.post("/echo") { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                var headers: HTTPFields = [.contentType: "text/plain"]
+                headers[HTTPField.Name("x-seen-auth")!] = request.headers[.authorization] ?? "none"
+                return Response(status: .created, headers: headers, body: .init(byteBuffer: body))
+            }
+        }) { port in
+            let answer = try await client.buffered(
+                request("http://127.0.0.1:\(port)/echo", method: "POST", body: String(repeating: "x", count: 5000),
+                        headers: [("authorization", "Bearer sk-1"), ("content-type", "text/plain")]))
+            #expect(answer.head.status == 201)
+            #expect(answer.head.headers.first { $0.name == "x-seen-auth" }?.value == "Bearer sk-1", "\(answer.head.headers)")
+            #expect(answer.body.readableBytes == 5000)
+            #expect(answer.timing.firstByteNanos != nil)
+        }
+    }
+
+    @Test("a streamed body arrives chunk by chunk, not at the end")
+    func streaming() async throws {
+        try await withUpstream({ router in
+            router.get("/sse") { _, _ -> Response in
+                Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init { writer in
+                    for i in 0..<4 {
+                        try await writer.write(ByteBuffer(string: "data: \(i)\n\n"))
+                        try await Task.sleep(for: .milliseconds(150))
+                    }
+                    try await writer.finish(nil)
+                })
+            }
+        }) { port in
+            let answer = try await client.streaming(request("http://127.0.0.1:\(port)/sse"))
+            #expect(answer.head.status == 200)
+            var arrivals: [ContinuousClock.Instant] = []
+            var text = ""
+            for try await chunk in answer.body {
+                arrivals.append(.now)
+                text += String(buffer: chunk)
+            }
+            #expect(text == "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\n")
+            #expect(arrivals.count >= 3)
+            #expect(arrivals.last! - arrivals.first! > .milliseconds(300))
+        }
+    }
+
+    @Test("a refused connection is `unavailable`")
+    func refused() async throws {
+        await #expect {
+            _ = try await client.buffered(request("http://127.0.0.1:1/x"))
+        } throws: { ($0 as? UpstreamError)?.kind == .unavailable }
+    }
+
+    @Test("an upstream that never answers hits the first-byte timeout")
+    func firstByteTimeout() async throws {
+        try await withUpstream({ router in
+            router.get("/hang") { _, _ -> Response in
+                try await Task.sleep(for: .seconds(5))
+                return Response(status: .ok)
+            }
+        }) { port in
+            let started = ContinuousClock.now
+            await #expect {
+                _ = try await client.buffered(request("http://127.0.0.1:\(port)/hang", firstByteMs: 300))
+            } throws: { ($0 as? UpstreamError)?.kind == .timeout }
+            #expect(ContinuousClock.now - started < .seconds(3))
+        }
+    }
+}
