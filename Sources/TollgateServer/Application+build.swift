@@ -27,10 +27,12 @@ package struct TollgateService: Sendable {
 package func buildTollgate(
     _ config: TollgateConfig, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> TollgateService {
+    let pricing = try PricingStore.load(path: config.pricingPath)
     let upstream = CurlUpstreamClient(drivers: config.upstreamThreads, logger: logger)
     let recorder = DiscardingUsageRecorder()
     let proxy = ProxyHandler(
         router: ProviderRouter(providers: config.providers), upstream: upstream, recorder: recorder,
+        meter: Meter(pricing: pricing),
         settings: ProxySettings(
             allowPassthrough: config.allowPassthrough, maxBodyBytes: config.maxBodyBytes, timeouts: config.timeouts),
         logger: logger)

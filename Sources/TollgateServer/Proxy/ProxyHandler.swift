@@ -16,6 +16,7 @@ struct ProxyHandler: Sendable {
     let router: ProviderRouter
     let upstream: any UpstreamClient
     let recorder: any UsageRecorder
+    let meter: Meter
     let settings: ProxySettings
     let logger: Logger
 
@@ -26,11 +27,12 @@ struct ProxyHandler: Sendable {
             let token = try identify(request, route: route, &exchange)
             let body = try await readBody(request, &exchange)
             let inspection = try inspect(body, route: route, &exchange)
-            let upstreamRequest = buildUpstreamRequest(request, route: route, token: token, body: inspection.upstreamBody ?? body)
+            let upstreamBody = inspection.upstreamBody.map { ByteBuffer(bytes: $0) } ?? body
+            let upstreamRequest = buildUpstreamRequest(request, route: route, token: token, body: upstreamBody)
             if inspection.stream || !route.endpoint.isMetered {
-                return try await relayStreaming(upstreamRequest, exchange: exchange)
+                return try await relayStreaming(upstreamRequest, inspection: inspection, exchange: exchange)
             }
-            return try await relayBuffered(upstreamRequest, exchange: exchange)
+            return try await relayBuffered(upstreamRequest, inspection: inspection, exchange: exchange)
         } catch let error as RequestError {
             return refuse(error, exchange: exchange)
         } catch let error as UpstreamError {
@@ -86,9 +88,10 @@ struct ProxyHandler: Sendable {
         }
     }
 
-    private func inspect(_ body: ByteBuffer, route: ProviderRouter.Route, _ exchange: inout Exchange) throws -> Inspection {
-        guard route.endpoint.isMetered else { return Inspection() }
-        let inspection = try Inspection.inspect(body, format: route.provider.format, endpoint: route.endpoint, path: route.path)
+    private func inspect(_ body: ByteBuffer, route: ProviderRouter.Route, _ exchange: inout Exchange) throws -> RequestInspection {
+        guard route.endpoint.isMetered else { return RequestInspection() }
+        let inspection = try RequestInspector.inspect(
+            body.readableBytesView, format: route.provider.format, endpoint: route.endpoint, path: route.path)
         exchange.model = inspection.model ?? ""
         exchange.stream = inspection.stream
         if exchange.attribution.user == nil { exchange.attribution.user = inspection.user }
@@ -112,34 +115,55 @@ struct ProxyHandler: Sendable {
     }
 
     /// Non-streaming metered answers are read whole, so their cost can go in a header before the body.
-    private func relayBuffered(_ request: UpstreamRequest, exchange: Exchange) async throws -> Response {
+    private func relayBuffered(_ request: UpstreamRequest, inspection: RequestInspection, exchange: Exchange) async throws -> Response {
         var exchange = exchange
         let answer = try await upstream.buffered(request)
         exchange.timing = answer.timing
         exchange.bytesOut = Int64(answer.body.readableBytes)
         let status = answer.head.status
         var headers = responseHeaders(answer.head, requestID: exchange.requestID, decoded: request.decodeContent)
-        if status < 400, let metered = Metering.buffered(answer.body, exchange: exchange) {
-            exchange.model = metered.model ?? exchange.model
-            headers[HTTPField.Name.tollgateCost] = metered.costHeader
+        var event: UsageEvent
+        if status < 400 {
+            let parsed = UsageParser.parse(body: answer.body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint)
+            exchange.model = parsed.model ?? exchange.model
+            let usage = parsed.usage ?? Usage(inputTokens: inspection.estimatedInputTokens)
+            event = exchange.event(status: status, outcome: .ok, usage: usage, source: parsed.usage == nil ? .estimated : .provider)
+            price(&event)
+            headers[.tollgateCost] = Money.decimalString(event.costNanos)
+        } else {
+            event = exchange.event(status: status, outcome: .upstreamError)
         }
-        recorder.record(exchange.event(status: status, outcome: status < 400 ? .ok : .upstreamError))
+        recorder.record(event)
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: answer.body))
     }
 
-    /// Streams and unmetered paths pass through chunk by chunk as the provider sends them.
-    private func relayStreaming(_ request: UpstreamRequest, exchange: Exchange) async throws -> Response {
+    /// Fills the event's money fields from its usage and model.
+    private func price(_ event: inout UsageEvent) {
+        let (cost, version) = meter.price(event.usage, model: event.model)
+        event.costNanos = cost.costNanos
+        event.potentialCostNanos = cost.costNanos
+        event.promptCacheSavingsNanos = cost.promptCacheSavingsNanos
+        event.chargedNanos = cost.costNanos
+        event.priced = cost.priced
+        event.pricingVersion = version
+    }
+
+    /// Streams and unmetered paths pass through chunk by chunk as the provider sends them; metered
+    /// streams are observed on the way (usage, and the injected usage chunk removed).
+    private func relayStreaming(_ request: UpstreamRequest, inspection: RequestInspection, exchange: Exchange) async throws -> Response {
         let answer = try await upstream.streaming(request)
         let status = answer.head.status
         let headers = responseHeaders(answer.head, requestID: exchange.requestID, decoded: request.decodeContent)
-        let recorder = self.recorder
+        let metered = exchange.endpoint.isMetered && status < 400
+        let handler = self
         let body = ResponseBody { writer in
             var exchange = exchange
+            var meter = metered ? StreamMeter(format: exchange.format, endpoint: exchange.endpoint, stripUsageChunk: inspection.stripUsageChunk) : nil
             var outcome: Outcome = status < 400 ? .ok : .upstreamError
             var failure: String?
             defer {
                 exchange.timing = answer.timing
-                recorder.record(exchange.event(status: status, outcome: outcome, error: failure))
+                handler.finishStream(exchange, meter: meter, inspection: inspection, status: status, outcome: outcome, failure: failure)
             }
             let iterator = answer.body.makeAsyncIterator()
             while true {
@@ -148,25 +172,49 @@ struct ProxyHandler: Sendable {
                     chunk = try await iterator.next()
                 } catch {
                     // Cut the client's stream the same way (no clean end), so its SDK raises.
-                    let upstreamError = error as? UpstreamError
-                    outcome = upstreamError?.kind == .timeout ? .upstreamTimeout : .upstreamDropped
+                    outcome = (error as? UpstreamError)?.kind == .timeout ? .upstreamTimeout : .upstreamDropped
                     failure = "\(error)"
                     throw error
                 }
-                guard let chunk else { break }
-                do {
-                    try await writer.write(chunk)
-                } catch {
-                    answer.cancel()
-                    outcome = .clientAbort
-                    failure = "The client went away mid-answer."
-                    throw error
+                let out: ByteBuffer
+                switch (chunk, meter != nil) {
+                case (let chunk?, true): out = ByteBuffer(bytes: meter!.feed(chunk.readableBytesView))
+                case (let chunk?, false): out = chunk
+                case (nil, true): out = ByteBuffer(bytes: meter!.finish())
+                case (nil, false): out = ByteBuffer()
                 }
-                exchange.bytesOut += Int64(chunk.readableBytes)
+                if out.readableBytes > 0 {
+                    do {
+                        try await writer.write(out)
+                    } catch {
+                        answer.cancel()
+                        outcome = .clientAbort
+                        failure = "The client went away mid-answer."
+                        throw error
+                    }
+                    exchange.bytesOut += Int64(out.readableBytes)
+                }
+                if chunk == nil { break }
             }
             try await writer.finish(nil)
         }
         return Response(status: .init(code: status), headers: headers, body: body)
+    }
+
+    /// Records a finished (or cut) stream with the usage it showed.
+    private func finishStream(
+        _ exchange: Exchange, meter: StreamMeter?, inspection: RequestInspection, status: Int, outcome: Outcome, failure: String?
+    ) {
+        guard let meter else {
+            recorder.record(exchange.event(status: status, outcome: outcome, error: failure))
+            return
+        }
+        var exchange = exchange
+        exchange.model = meter.model ?? exchange.model
+        let (usage, source) = meter.result(estimatedInputTokens: inspection.estimatedInputTokens)
+        var event = exchange.event(status: status, outcome: outcome, usage: usage, source: source, error: failure)
+        price(&event)
+        recorder.record(event)
     }
 
     // MARK: Responses

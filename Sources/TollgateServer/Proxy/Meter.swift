@@ -1,0 +1,13 @@
+import TollgateCore
+
+/// The pricing stage: turns usage into exact cost with the current pricing table.
+struct Meter: Sendable {
+    let pricing: PricingStore
+
+    /// Prices `usage` for `model`; an unknown model is recorded unpriced, never silently free.
+    func price(_ usage: Usage, model: String) -> (cost: Cost, version: String) {
+        let table = pricing.current
+        guard let (_, price) = table.lookup(model) else { return (.unpriced, table.version) }
+        return (CostCalculator.cost(usage, price: price), table.version)
+    }
+}

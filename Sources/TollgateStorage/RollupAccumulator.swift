@@ -1,0 +1,174 @@
+import GRDB
+import TollgateCore
+
+/// The two rollup tables and the size of their buckets.
+package enum RollupGranularity: String, Sendable, CaseIterable {
+    case hour
+    case day
+
+    /// Bucket length in milliseconds (UTC hours and days have no leap seconds in Unix time).
+    package var milliseconds: Int64 {
+        switch self {
+        case .hour: 3_600_000
+        case .day: 86_400_000
+        }
+    }
+
+    var table: String {
+        switch self {
+        case .hour: "rollup_hourly"
+        case .day: "rollup_daily"
+        }
+    }
+
+    /// The rollup upsert for this table, built once.
+    var upsertSQL: String {
+        switch self {
+        case .hour: Self.upsertHourly
+        case .day: Self.upsertDaily
+        }
+    }
+
+    private static let upsertHourly = UsageSQL.upsertRollup(table: RollupGranularity.hour.table)
+    private static let upsertDaily = UsageSQL.upsertRollup(table: RollupGranularity.day.table)
+
+    /// Start of the bucket holding `ms` (floor).
+    package func bucketStart(_ ms: Int64) -> Int64 {
+        let size = milliseconds
+        return ms - ((ms % size) + size) % size
+    }
+}
+
+/// A rollup row's key; a missing team or user is ''.
+struct RollupKey: Hashable {
+    var bucketStart: Int64
+    var org: String
+    var keyID: String
+    var team: String
+    var user: String
+    var provider: String
+    var model: String
+
+    init(bucketStart: Int64, event: UsageEvent) {
+        self.bucketStart = bucketStart
+        org = event.org
+        keyID = event.keyID
+        team = event.team ?? ""
+        user = event.user ?? ""
+        provider = event.provider
+        model = event.model
+    }
+}
+
+/// A rollup row's counters.
+struct RollupTotals {
+    var requests: Int64 = 0
+    var okRequests: Int64 = 0
+    var errorRequests: Int64 = 0
+    var blockedRequests: Int64 = 0
+    var cachedRequests: Int64 = 0
+    var unpricedRequests: Int64 = 0
+    var inputTokens: Int64 = 0
+    var outputTokens: Int64 = 0
+    var cachedInputTokens: Int64 = 0
+    var cacheWriteTokens: Int64 = 0
+    var reasoningTokens: Int64 = 0
+    var costNanos: Int64 = 0
+    var potentialCostNanos: Int64 = 0
+    var promptCacheSavingsNanos: Int64 = 0
+    var chargedNanos: Int64 = 0
+    var latencyMicrosSum: Int64 = 0
+    var histogram = LatencyHistogram()
+
+    mutating func add(_ event: UsageEvent) {
+        requests += 1
+        if event.outcome == .ok { okRequests += 1 }
+        if event.isErrorRequest { errorRequests += 1 }
+        if event.isBlockedRequest { blockedRequests += 1 }
+        if event.cached { cachedRequests += 1 }
+        if event.isUnpricedRequest { unpricedRequests += 1 }
+        inputTokens += Int64(event.usage.inputTokens)
+        outputTokens += Int64(event.usage.outputTokens)
+        cachedInputTokens += Int64(event.usage.cachedInputTokens)
+        cacheWriteTokens += Int64(event.usage.cacheWriteTokens)
+        reasoningTokens += Int64(event.usage.reasoningTokens)
+        costNanos += event.costNanos
+        potentialCostNanos += event.potentialCostNanos
+        promptCacheSavingsNanos += event.promptCacheSavingsNanos
+        chargedNanos += event.chargedNanos
+        latencyMicrosSum += event.latencyMicros
+        histogram.add(event.storedLatencyMs)
+    }
+
+    mutating func merge(_ other: RollupTotals) {
+        requests += other.requests
+        okRequests += other.okRequests
+        errorRequests += other.errorRequests
+        blockedRequests += other.blockedRequests
+        cachedRequests += other.cachedRequests
+        unpricedRequests += other.unpricedRequests
+        inputTokens += other.inputTokens
+        outputTokens += other.outputTokens
+        cachedInputTokens += other.cachedInputTokens
+        cacheWriteTokens += other.cacheWriteTokens
+        reasoningTokens += other.reasoningTokens
+        costNanos += other.costNanos
+        potentialCostNanos += other.potentialCostNanos
+        promptCacheSavingsNanos += other.promptCacheSavingsNanos
+        chargedNanos += other.chargedNanos
+        latencyMicrosSum += other.latencyMicrosSum
+        histogram.merge(other.histogram)
+    }
+
+    /// Values for `UsageSQL.upsertRollup`: the key, the counters in `rollupCounterColumns` order,
+    /// then the histogram.
+    func arguments(key: RollupKey) -> StatementArguments {
+        StatementArguments([
+            key.bucketStart, key.org, key.keyID, key.team, key.user, key.provider, key.model,
+            requests, okRequests, errorRequests, blockedRequests, cachedRequests, unpricedRequests,
+            inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,
+            costNanos, potentialCostNanos, promptCacheSavingsNanos, chargedNanos, latencyMicrosSum,
+            histogram.encoded,
+        ] as [(any DatabaseValueConvertible)?])
+    }
+}
+
+/// One batch's rollup changes, aggregated in memory so each rollup row is written once per batch.
+///
+/// Events go into hourly totals; daily totals are folded from those at write time, so an event
+/// is hashed once.
+struct RollupAccumulator {
+    private(set) var hourly: [RollupKey: RollupTotals] = [:]
+
+    var isEmpty: Bool { hourly.isEmpty }
+
+    mutating func add(_ event: UsageEvent) {
+        let key = RollupKey(bucketStart: RollupGranularity.hour.bucketStart(event.startedAtMs), event: event)
+        hourly[key, default: RollupTotals()].add(event)
+    }
+
+    /// The daily totals of everything added.
+    func daily() -> [RollupKey: RollupTotals] {
+        var daily: [RollupKey: RollupTotals] = [:]
+        for (hourKey, totals) in hourly {
+            var key = hourKey
+            key.bucketStart = RollupGranularity.day.bucketStart(hourKey.bucketStart)
+            daily[key, default: RollupTotals()].merge(totals)
+        }
+        return daily
+    }
+
+    /// Adds the totals to both rollup tables; call inside the batch's transaction.
+    func write(to db: Database) throws {
+        if hourly.isEmpty { return }
+        try Self.upsert(hourly, into: .hour, db)
+        try Self.upsert(daily(), into: .day, db)
+    }
+
+    private static func upsert(_ rows: [RollupKey: RollupTotals], into granularity: RollupGranularity, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: granularity.upsertSQL)
+        for (key, totals) in rows {
+            try statement.execute(arguments: totals.arguments(key: key))
+        }
+    }
+}

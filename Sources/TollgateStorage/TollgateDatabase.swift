@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The usage database: one SQLite file in WAL mode, opened through a GRDB `DatabasePool` (one
+/// serialized writer, concurrent readers), created and migrated on open (SPEC §1).
+///
+/// Every connection gets `synchronous = NORMAL` (durable at each WAL checkpoint; a power cut may
+/// lose the last commits but never corrupts), a busy timeout so the `tollgate db …` commands and a
+/// running server can share the file, foreign keys, and the latency-histogram SQL functions.
+package struct TollgateDatabase: Sendable {
+    /// How long a connection waits for another process's lock before failing.
+    package static let busyTimeout: TimeInterval = 5
+
+    /// The pool every store and writer shares.
+    package let pool: DatabasePool
+    /// The file's path as given.
+    package let path: String
+
+    /// Opens (creating if needed) the database at `path` and applies every migration not yet applied:
+    /// Tollgate's storage migrations first, then `additionalMigrations` (other modules' tables, such
+    /// as keys or budgets) in the order given.
+    package static func open(
+        at path: String, additionalMigrations: [SchemaMigration] = [], logger: Logger = Logger(label: "tollgate.storage")
+    ) throws -> TollgateDatabase {
+        let pool: DatabasePool
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            pool = try DatabasePool(path: path, configuration: configuration())
+        } catch {
+            throw StorageError(.openFailed, "cannot open the database at \(path)", underlying: error)
+        }
+        let database = TollgateDatabase(pool: pool, path: path)
+        try database.migrate(additionalMigrations: additionalMigrations, logger: logger)
+        return database
+    }
+
+    /// The GRDB configuration of every connection.
+    static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.label = "tollgate"
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 8 MiB page cache per connection: the writer's index pages stay hot under load.
+            try db.execute(sql: "PRAGMA cache_size = -8192")
+            LatencyHistogram.registerFunctions(in: db)
+        }
+        return configuration
+    }
+
+    /// Applies every migration not yet applied, each in its own transaction.
+    func migrate(additionalMigrations: [SchemaMigration], logger: Logger) throws {
+        let migrations = SchemaMigration.storage + additionalMigrations
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
+        }
+        let pending: [String]
+        do {
+            let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            pending = migrations.map(\.name).filter { !applied.contains($0) }
+            try migrator.migrate(pool)
+        } catch {
+            throw StorageError(.migrationFailed, "cannot migrate the database at \(path)", underlying: error)
+        }
+        if !pending.isEmpty {
+            logger.info("database migrated", metadata: ["path": "\(path)", "applied": "\(pending.joined(separator: ","))"])
+        }
+    }
+
+    /// Names of the migrations applied to the file, in the order they were applied.
+    package func appliedMigrations() async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
+    }
+
+    /// Proves the database takes writes (for `/readyz`): commits a one-row write through the same
+    /// serialized writer the usage writer uses. Throws `StorageError(.notWritable)` otherwise.
+    package func checkWritable(now: Date = Date()) async throws {
+        let milliseconds = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        do {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO storage_probe (id, checked_at) VALUES (1, ?)
+                        ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at
+                        """,
+                    arguments: [milliseconds])
+            }
+        } catch {
+            throw StorageError(.notWritable, "the database at \(path) does not take writes", underlying: error)
+        }
+    }
+}

@@ -1,0 +1,294 @@
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TollgateCore
+
+/// Takes usage events from the request path and commits them to SQLite in batches, off that path.
+///
+/// `record` appends to an in-memory queue under a lock and returns; it never touches SQLite. The
+/// service's `run` commits what is pending every `flushInterval`, or as soon as `batchSize` events
+/// wait, one transaction per batch: the events (`INSERT OR IGNORE`, so a request id is stored once)
+/// and the rollups of the rows actually inserted, plus the optional `UsageBatchHook`. A failed
+/// commit puts its events back at the head of the queue and is retried at the next tick.
+///
+/// On graceful shutdown or cancellation `run` commits everything still pending before it returns,
+/// so in a `ServiceGroup` list the writer goes before the HTTP server: it is stopped after the
+/// server has drained its requests. Commits run on GRDB's writer queue through `asyncWrite`, which
+/// does not observe task cancellation, so a batch once started always commits or fails whole.
+package final class UsageWriter: Service, UsageRecorder {
+    /// How the writer batches.
+    package struct Configuration: Sendable {
+        /// Longest time an event waits in memory before a commit starts (SPEC `TOLLGATE_FLUSH_MS`).
+        package var flushInterval: Duration
+        /// A commit starts as soon as this many events are pending.
+        package var batchSize: Int
+        /// Most events in one transaction; more pending are committed in several.
+        package var maxTransactionSize: Int
+        /// Most events held in memory; beyond it `record` drops events (counted and logged), so a
+        /// database that stopped taking writes cannot exhaust memory.
+        package var maxPending: Int
+
+        package init(
+            flushInterval: Duration = .milliseconds(100), batchSize: Int = 512, maxTransactionSize: Int = 8192,
+            maxPending: Int = 1_000_000
+        ) {
+            self.flushInterval = flushInterval
+            self.batchSize = max(batchSize, 1)
+            self.maxTransactionSize = max(maxTransactionSize, 1)
+            self.maxPending = max(maxPending, 1)
+        }
+
+        /// Defaults, with `flushInterval` from `TOLLGATE_FLUSH_MS` when it is a positive integer.
+        package init(environment: [String: String]) {
+            self.init()
+            if let text = environment["TOLLGATE_FLUSH_MS"], let milliseconds = Int(text), milliseconds > 0 {
+                flushInterval = .milliseconds(milliseconds)
+            }
+        }
+    }
+
+    private struct Waiter {
+        var target: UInt64
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct Batch {
+        var events: [UsageEvent]
+        var pendingSince: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var pending: [UsageEvent] = []
+        /// When the oldest pending event was recorded.
+        var pendingSince: ContinuousClock.Instant?
+        /// Events accepted by `record`, ever.
+        var recorded: UInt64 = 0
+        /// Events whose batch committed (stored or found duplicate), ever; batches commit in
+        /// recording order, so every event numbered up to this is in the database.
+        var processed: UInt64 = 0
+        /// Whether a drain is running; only one at a time, so batches commit in order.
+        var draining = false
+        var wakeRequested = false
+        var running = false
+        var consecutiveFailures = 0
+        var waiters: [Waiter] = []
+        var metrics = UsageWriterMetrics()
+
+        /// Removes and returns the waiters whose events have all committed.
+        mutating func takeSatisfiedWaiters() -> [Waiter] {
+            guard waiters.contains(where: { $0.target <= processed }) else { return [] }
+            let ready = waiters.filter { $0.target <= processed }
+            waiters.removeAll { $0.target <= processed }
+            return ready
+        }
+    }
+
+    private let pool: DatabasePool
+    private let configuration: Configuration
+    private let hook: UsageBatchHook?
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wakeups: AsyncStream<Void>
+    private let wakeupContinuation: AsyncStream<Void>.Continuation
+
+    /// A writer into `database`; `hook` runs inside each batch's transaction.
+    package init(
+        database: TollgateDatabase, configuration: Configuration = Configuration(), hook: UsageBatchHook? = nil,
+        logger: Logger = Logger(label: "tollgate.usage-writer")
+    ) {
+        self.pool = database.pool
+        self.configuration = configuration
+        self.hook = hook
+        self.logger = logger
+        (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Queues an event and returns at once; never waits on SQLite.
+    package func record(_ event: UsageEvent) {
+        let (wake, dropped) = state.withLock { state -> (Bool, UInt64?) in
+            guard state.pending.count < configuration.maxPending else {
+                state.metrics.dropped += 1
+                return (false, state.metrics.dropped)
+            }
+            if state.pending.isEmpty { state.pendingSince = .now }
+            state.pending.append(event)
+            state.recorded += 1
+            guard state.pending.count >= configuration.batchSize, !state.wakeRequested else { return (false, nil) }
+            state.wakeRequested = true
+            return (true, nil)
+        }
+        if wake { wakeupContinuation.yield() }
+        if let dropped, dropped == 1 || dropped % 10_000 == 0 {
+            logger.error(
+                "usage events dropped: the writer is \(configuration.maxPending) events behind",
+                metadata: ["dropped_total": "\(dropped)"])
+        }
+    }
+
+    /// A snapshot of the writer's counters.
+    package var metrics: UsageWriterMetrics {
+        state.withLock { state in
+            var metrics = state.metrics
+            metrics.pending = state.pending.count
+            metrics.recorded = state.recorded
+            return metrics
+        }
+    }
+
+    /// Commits every event recorded before the call; throws if a commit of them fails.
+    ///
+    /// Works whether or not `run` is running.
+    package func flush() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let startDrain = state.withLock { state -> Bool? in
+                guard state.processed < state.recorded else { return nil }
+                state.waiters.append(Waiter(target: state.recorded, continuation: continuation))
+                return !state.draining
+            }
+            switch startDrain {
+            case nil: continuation.resume()
+            case true?: Task { await self.drain() }
+            case false?: break  // the running drain takes every pending event and resumes the waiter
+            }
+        }
+    }
+
+    /// Commits batches until the service shuts down, then commits what is left and returns.
+    package func run() async throws {
+        let alreadyRunning = state.withLock { state in
+            defer { state.running = true }
+            return state.running
+        }
+        precondition(!alreadyRunning, "UsageWriter.run() called twice")
+        let interval = configuration.flushInterval
+        let ticks = wakeupContinuation
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: interval)
+                        ticks.yield()
+                    }
+                }
+                // Ends on graceful shutdown (the stream finishes) or cancellation.
+                for await _ in wakeups { await drain() }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            ticks.finish()
+        }
+        try await flush()
+        logger.debug("usage writer stopped", metadata: ["written_total": "\(metrics.written)"])
+    }
+
+    /// Commits pending events, a transaction at a time, until none are left. Returns at once when
+    /// another drain is running: that one takes whatever is pending before it stops.
+    private func drain() async {
+        let started = state.withLock { state in
+            defer { state.draining = true }
+            return !state.draining
+        }
+        guard started else { return }
+        while let batch = takeBatch() {
+            let commitStarted = ContinuousClock.now
+            let result: Result<UsageBatchResult, any Error>
+            do {
+                result = .success(try await commit(batch.events))
+            } catch {
+                result = .failure(error)
+            }
+            let finished = ContinuousClock.now
+            switch result {
+            case .success(let counts):
+                let (ready, recovered) = state.withLock { state in
+                    state.processed += UInt64(batch.events.count)
+                    state.metrics.written += UInt64(counts.inserted)
+                    state.metrics.duplicates += UInt64(counts.duplicates)
+                    state.metrics.batches += 1
+                    state.metrics.lastBatchSize = batch.events.count
+                    state.metrics.lastFlushLag = finished - batch.pendingSince
+                    state.metrics.lastCommitDuration = finished - commitStarted
+                    defer { state.consecutiveFailures = 0 }
+                    return (state.takeSatisfiedWaiters(), state.consecutiveFailures)
+                }
+                if recovered > 0 { logger.notice("usage writer recovered", metadata: ["failed_attempts": "\(recovered)"]) }
+                for waiter in ready { waiter.continuation.resume() }
+            case .failure(let error):
+                let (waiters, failures) = state.withLock { state in
+                    state.pending.insert(contentsOf: batch.events, at: 0)
+                    state.pendingSince = batch.pendingSince
+                    state.draining = false
+                    state.consecutiveFailures += 1
+                    state.metrics.failedBatches += 1
+                    defer { state.waiters = [] }
+                    return (state.waiters, state.consecutiveFailures)
+                }
+                if failures.nonzeroBitCount == 1 {  // 1st, 2nd, 4th, 8th… attempt: no log flood
+                    logger.error(
+                        "usage batch commit failed; it is kept and retried",
+                        metadata: ["events": "\(batch.events.count)", "attempt": "\(failures)", "error": "\(error)"])
+                }
+                let failure = StorageError(.databaseFailed, "usage batch commit failed", underlying: error)
+                for waiter in waiters { waiter.continuation.resume(throwing: failure) }
+                return
+            }
+        }
+    }
+
+    /// Takes the next batch off the queue, or ends the drain when the queue is empty.
+    private func takeBatch() -> Batch? {
+        state.withLock { state -> Batch? in
+            guard !state.pending.isEmpty else {
+                state.draining = false
+                return nil
+            }
+            let since = state.pendingSince ?? .now
+            let events: [UsageEvent]
+            if state.pending.count <= configuration.maxTransactionSize {
+                events = state.pending
+                state.pending = []
+                state.pendingSince = nil
+            } else {
+                events = Array(state.pending.prefix(configuration.maxTransactionSize))
+                state.pending.removeFirst(configuration.maxTransactionSize)
+            }
+            state.wakeRequested = false
+            return Batch(events: events, pendingSince: since)
+        }
+    }
+
+    /// Commits one batch in one transaction on GRDB's writer queue.
+    private func commit(_ events: [UsageEvent]) async throws -> UsageBatchResult {
+        let hook = self.hook
+        return try await withCheckedThrowingContinuation { continuation in
+            pool.asyncWrite(
+                { db in try UsageBatch.write(events, hook: hook, to: db) },
+                completion: { _, result in continuation.resume(with: result) })
+        }
+    }
+}
+
+/// The usage writer's counters, for `/metrics` and logs.
+package struct UsageWriterMetrics: Sendable, Equatable {
+    /// Events waiting in memory.
+    package var pending = 0
+    /// Events accepted by `record`.
+    package var recorded: UInt64 = 0
+    /// Rows inserted into `usage_events`.
+    package var written: UInt64 = 0
+    /// Events ignored because their request id was already stored.
+    package var duplicates: UInt64 = 0
+    /// Events dropped because `maxPending` were already waiting.
+    package var dropped: UInt64 = 0
+    /// Batches committed.
+    package var batches: UInt64 = 0
+    /// Batch commits that failed (their events were kept and retried).
+    package var failedBatches: UInt64 = 0
+    /// Events in the last committed batch.
+    package var lastBatchSize = 0
+    /// How long the oldest event of the last batch waited, from `record` to its commit.
+    package var lastFlushLag: Duration = .zero
+    /// How long the last batch's transaction took.
+    package var lastCommitDuration: Duration = .zero
+}
