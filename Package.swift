@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C shims: libcurl's variadic setopt/getinfo and OpenSSL's digests are wrapped in typed
@@ -39,9 +40,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "TollgateStorage",
+            dependencies: [
+                "TollgateCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "TollgateServer",
             dependencies: [
                 "TollgateCore",
+                "TollgateStorage",
                 "TollgateUpstream",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -58,6 +69,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),
+        .testTarget(name: "TollgateStorageTests", dependencies: ["TollgateStorage"]),
         .testTarget(
             name: "TollgateUpstreamTests",
             dependencies: [

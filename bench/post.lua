@@ -1,12 +1,22 @@
--- wrk script: POST a small chat completion and print exact latency percentiles (µs) at the end.
+-- wrk script for bench/run.sh: POST a small OpenAI chat completion on every request, and at the end
+-- print one machine-readable line with exact figures from wrk's own histogram (microseconds), so
+-- run.sh does not have to parse wrk's rounded human-readable latency table.
+-- The body comes from run.sh (BENCH_REQUEST_BODY) so the sanity check and the load send the same bytes.
 wrk.method = "POST"
-wrk.body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hi"}]}'
+wrk.body = os.getenv("BENCH_REQUEST_BODY")
+  or '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hi"}]}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench"
 
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f p50_us=%d p99_us=%d requests=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50), latency:percentile(99),
-    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.status + summary.errors.timeout))
+-- Called once, in wrk's main thread, with the latency histogram merged over all threads.
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH_RESULT requests=%d duration_us=%d rps=%.2f p50_us=%.1f p90_us=%.1f p99_us=%.1f"
+      .. " max_us=%.1f mean_us=%.1f errors=%d connect=%d read=%d write=%d status=%d timeout=%d\n",
+    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, latency.mean,
+    e.connect + e.read + e.write + e.status + e.timeout,
+    e.connect, e.read, e.write, e.status, e.timeout))
 end

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import TollgateCore
+import TollgateStorage
 import TollgateUpstream
 
 /// A Tollgate ready to run: the HTTP application plus the background services it needs, in the
@@ -28,8 +29,11 @@ package func buildTollgate(
     _ config: TollgateConfig, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> TollgateService {
     let pricing = try PricingStore.load(path: config.pricingPath)
+    let database = try TollgateDatabase.open(at: config.databasePath, logger: logger)
+    let writer = UsageWriter(
+        database: database, configuration: .init(flushInterval: .milliseconds(config.flushMs)), logger: logger)
     let upstream = CurlUpstreamClient(drivers: config.upstreamThreads, logger: logger)
-    let recorder = DiscardingUsageRecorder()
+    let recorder = writer
     let proxy = ProxyHandler(
         router: ProviderRouter(providers: config.providers), upstream: upstream, recorder: recorder,
         meter: Meter(pricing: pricing),
@@ -38,21 +42,28 @@ package func buildTollgate(
         logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
-    HealthRoutes().register(on: router)
+    HealthRoutes(database: database, pricing: pricing).register(on: router)
+    StatsRoutes(auth: AdminAuth(adminKey: config.adminKey), store: UsageStore(database: database)).register(on: router)
 
     let app = Application(
         responder: TollgateResponder(proxy: proxy, local: router.buildResponder()),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? config.port
-            logger.info("Tollgate listening on http://\(config.host):\(port)")
+            logger.info(
+                "Tollgate listening on http://\(config.host):\(port)",
+                metadata: [
+                    "database": "\(config.databasePath)",
+                    "pricing": "\(pricing.source) (\(pricing.current.version), \(pricing.current.models.count) models)",
+                    "passthrough": "\(config.allowPassthrough)",
+                    "admin_api": "\(config.adminKey == nil ? "disabled (set TOLLGATE_ADMIN_KEY)" : "enabled")",
+                ])
+            for provider in config.providers {
+                logger.debug("provider \(provider.name) → \(provider.baseURL) (\(provider.format.rawValue))")
+            }
             await onListening(port)
         },
         logger: logger)
-    return TollgateService(services: [upstream, app], config: config, logger: logger)
-}
-
-/// Placeholder sink until storage is wired: drops events.
-struct DiscardingUsageRecorder: UsageRecorder {
-    func record(_ event: UsageEvent) {}
+    // Started in this order, stopped in reverse: the server drains, then the writer flushes.
+    return TollgateService(services: [upstream, writer, app], config: config, logger: logger)
 }

@@ -120,16 +120,24 @@ struct RollupTotals {
         histogram.merge(other.histogram)
     }
 
-    /// Values for `UsageSQL.upsertRollup`: the key, the counters in `rollupCounterColumns` order,
-    /// then the histogram.
-    func arguments(key: RollupKey) -> StatementArguments {
-        StatementArguments([
-            key.bucketStart, key.org, key.keyID, key.team, key.user, key.provider, key.model,
+    /// Binds the values of `UsageSQL.upsertRollup`: the key, the counters in
+    /// `rollupCounterColumns` order, then the histogram.
+    func bindUpsert(key: RollupKey, to statement: inout RawStatement) throws {
+        try statement.bind(key.bucketStart)
+        try statement.bind(key.org)
+        try statement.bind(key.keyID)
+        try statement.bind(key.team)
+        try statement.bind(key.user)
+        try statement.bind(key.provider)
+        try statement.bind(key.model)
+        for counter in [
             requests, okRequests, errorRequests, blockedRequests, cachedRequests, unpricedRequests,
             inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,
             costNanos, potentialCostNanos, promptCacheSavingsNanos, chargedNanos, latencyMicrosSum,
-            histogram.encoded,
-        ] as [(any DatabaseValueConvertible)?])
+        ] {
+            try statement.bind(counter)
+        }
+        try statement.bind(histogram.encoded)
     }
 }
 
@@ -166,9 +174,10 @@ struct RollupAccumulator {
     }
 
     private static func upsert(_ rows: [RollupKey: RollupTotals], into granularity: RollupGranularity, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: granularity.upsertSQL)
+        var statement = RawStatement(try db.cachedStatement(sql: granularity.upsertSQL))
         for (key, totals) in rows {
-            try statement.execute(arguments: totals.arguments(key: key))
+            try totals.bindUpsert(key: key, to: &statement)
+            _ = try statement.execute(db)
         }
     }
 }

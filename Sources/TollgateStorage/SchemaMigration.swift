@@ -64,7 +64,7 @@ package struct SchemaMigration: Sendable {
     static let rollups = SchemaMigration(
         name: "v1-rollups",
         sql: """
-            CREATE rollup_hourly rollup_hourly (
+            CREATE TABLE rollup_hourly (
                 bucket_start INTEGER NOT NULL,
                 org TEXT NOT NULL,
                 key_id TEXT NOT NULL,
@@ -92,7 +92,7 @@ package struct SchemaMigration: Sendable {
                 PRIMARY KEY (bucket_start, org, key_id, team, "user", provider, model)
             ) STRICT, WITHOUT ROWID;
             CREATE INDEX rollup_hourly_org ON rollup_hourly (org, bucket_start);
-            CREATE rollup_daily rollup_daily (
+            CREATE TABLE rollup_daily (
                 bucket_start INTEGER NOT NULL,
                 org TEXT NOT NULL,
                 key_id TEXT NOT NULL,

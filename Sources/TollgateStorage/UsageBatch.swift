@@ -17,14 +17,14 @@ package struct UsageBatchResult: Sendable, Equatable {
 /// Stores a batch of events and their rollups; the caller runs it inside one transaction.
 enum UsageBatch {
     static func write(_ events: [UsageEvent], hook: UsageBatchHook?, to db: Database) throws -> UsageBatchResult {
-        let insert = try db.cachedStatement(sql: UsageSQL.insertEvent)
+        var insert = RawStatement(try db.cachedStatement(sql: UsageSQL.insertEvent))
         var rollups = RollupAccumulator()
         var insertedEvents: [UsageEvent] = []
         var inserted = 0
         for event in events {
-            try insert.execute(arguments: event.insertArguments)
+            try event.bindInsert(to: &insert)
             // 0 when OR IGNORE skipped the row: a request id already stored is never rolled up again.
-            guard db.changesCount > 0 else { continue }
+            guard try insert.execute(db) > 0 else { continue }
             inserted += 1
             rollups.add(event)
             if hook != nil { insertedEvents.append(event) }

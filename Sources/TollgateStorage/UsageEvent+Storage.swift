@@ -61,16 +61,42 @@ extension UsageEvent {
         json += "\""
     }
 
-    /// The arguments of `UsageSQL.insertEvent`, in column order.
-    var insertArguments: StatementArguments {
-        StatementArguments([
-            requestID, startedAtMs, org, keyID, team, user, department, session, tagsJSON,
-            provider, endpoint.rawValue, model, status, outcome.rawValue, stream, cached,
-            usage.inputTokens, usage.outputTokens, usage.cachedInputTokens, usage.cacheWriteTokens,
-            usage.reasoningTokens, costNanos, potentialCostNanos, promptCacheSavingsNanos, chargedNanos,
-            storedLatencyMs, ttfbMs.flatMap(Self.finite), upstreamMs.flatMap(Self.finite),
-            bytesIn, bytesOut, usageSource.rawValue, priced, pricingVersion, error,
-        ] as [(any DatabaseValueConvertible)?])
+    /// Binds the values of `UsageSQL.insertEvent`, in column order.
+    func bindInsert(to statement: inout RawStatement) throws {
+        try statement.bind(requestID)
+        try statement.bind(startedAtMs)
+        try statement.bind(org)
+        try statement.bind(keyID)
+        try statement.bind(team)
+        try statement.bind(user)
+        try statement.bind(department)
+        try statement.bind(session)
+        try statement.bind(tagsJSON)
+        try statement.bind(provider)
+        try statement.bind(endpoint.rawValue)
+        try statement.bind(model)
+        try statement.bind(status)
+        try statement.bind(outcome.rawValue)
+        try statement.bind(stream)
+        try statement.bind(cached)
+        try statement.bind(usage.inputTokens)
+        try statement.bind(usage.outputTokens)
+        try statement.bind(usage.cachedInputTokens)
+        try statement.bind(usage.cacheWriteTokens)
+        try statement.bind(usage.reasoningTokens)
+        try statement.bind(costNanos)
+        try statement.bind(potentialCostNanos)
+        try statement.bind(promptCacheSavingsNanos)
+        try statement.bind(chargedNanos)
+        try statement.bind(storedLatencyMs)
+        try statement.bind(ttfbMs.flatMap(Self.finite))
+        try statement.bind(upstreamMs.flatMap(Self.finite))
+        try statement.bind(bytesIn)
+        try statement.bind(bytesOut)
+        try statement.bind(usageSource.rawValue)
+        try statement.bind(priced)
+        try statement.bind(pricingVersion)
+        try statement.bind(error)
     }
 
     private static func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }

@@ -3,7 +3,7 @@ import TollgateCore
 /// SQL text shared by the writer, the queries and the rollup rebuild, kept in one place so the
 /// Swift classification in `UsageEvent+Storage` and its SQL twin can be read side by side.
 enum UsageSQL {
-    /// The stored columns of `usage_events`, in `UsageEvent.insertArguments` order.
+    /// The stored columns of `usage_events`, in `UsageEvent.bindInsert` order.
     static let eventColumns = [
         "request_id", "started_at", "org", "key_id", "team", "\"user\"", "department", "session", "tags",
         "provider", "endpoint", "model", "status", "outcome", "stream", "cached",
@@ -57,7 +57,7 @@ enum UsageSQL {
         \(LatencyHistogram.aggregateFunctionName)(latency_ms)
         """
 
-    /// The rollup counters, in `RollupTotals.arguments` order (after the key columns).
+    /// The rollup counters, in `RollupTotals.bindUpsert` order (after the key columns).
     static let rollupCounterColumns = [
         "requests", "ok_requests", "error_requests", "blocked_requests", "cached_requests", "unpriced_requests",
         "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens",

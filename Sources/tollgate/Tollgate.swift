@@ -17,7 +17,7 @@ struct Tollgate: AsyncParsableCommand {
             Settings come from flags, then TOLLGATE_* environment variables, then a YAML config
             file (--config or TOLLGATE_CONFIG), then defaults. See README.md and docs/.
             """,
-        subcommands: [Serve.self, PricingCommand.self],
+        subcommands: [Serve.self, StatsCommand.self, DatabaseCommand.self, PricingCommand.self],
         defaultSubcommand: nil
     )
 }

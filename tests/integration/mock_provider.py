@@ -1,316 +1,642 @@
-"""A mock LLM provider: a real HTTP/1.1 server on 127.0.0.1 speaking the OpenAI, Anthropic and
-Gemini wire formats (JSON and SSE streams), used as Tollgate's upstream in the integration tests.
+"""A mock LLM provider: a real HTTP/1.1 server on 127.0.0.1 that speaks the OpenAI, Anthropic and
+Gemini wire formats (JSON answers and SSE streams) closely enough for the official SDKs to parse it.
+The integration tests run it in a thread of the pytest process as Tollgate's upstream; it can also
+run on its own:  python3 mock_provider.py --port 9000
 
-Any path prefix before `/v1` or `/v1beta` is accepted (to test base URLs with a prefix).
+Routes (any path prefix before /v1 or /v1beta is accepted, so base URLs with a prefix can be tested):
+  POST …/v1/chat/completions   OpenAI chat, JSON or SSE (`data: {…}` … `data: [DONE]`)
+  POST …/v1/completions        OpenAI legacy completions, JSON or SSE
+  POST …/v1/embeddings         OpenAI embeddings, JSON
+  POST …/v1/responses          OpenAI Responses API, JSON or SSE with `event:` lines
+  POST …/v1/messages           Anthropic Messages, JSON or SSE
+  POST …/models/M:generateContent, …/models/M:streamGenerateContent?alt=sse   Gemini (v1beta or v1)
+  GET  …/v1/models             an OpenAI-style model list (an unmetered route)
+  any  …/mock/echo             answers 200 with JSON describing the request it got (unmetered checks)
+  anything else                404 in OpenAI's error shape
 
-Behaviour is chosen by the requested model name:
-  mock-slow       streams 5 content chunks, 150 ms apart
-  mock-long       streams 100 chunks, 100 ms apart (abort tests); records a client disconnect
-  mock-hang       sends nothing until the client goes away (timeout tests)
-  mock-drop       streams 2 chunks, then closes the socket without the terminating chunk
-  mock-error-429  answers 429 with the provider's error body and header `x-mock-error: yes`
-  anything else   answers at once (streams: 3 chunks)
+Behaviour switches, chosen by the requested model name (the body's `model`, Gemini's path model):
+  mock-slow        streams 6 content chunks, 150 ms apart (non-streaming: answers after 150 ms)
+  mock-long        streams 100 content chunks, 100 ms apart (10 s; abort tests). The record notes
+                   whether the client went away before the end (`disconnected`).
+  mock-hang        reads the request and sends nothing until the client goes away (at most 60 s)
+  mock-stall       streams: headers and the first 2 events, then silence until the client goes away
+                   (idle-timeout tests; at most 60 s)
+  mock-drop        streams: headers and the first 2 events, then closes the socket without the
+                   terminating chunk; non-streaming: headers with a Content-Length and half the body,
+                   then closes
+  mock-error-NNN   answers status NNN (e.g. mock-error-429, mock-error-400) with the provider's own
+                   error body and the custom header `x-mock-error: NNN` (429 adds `retry-after: 1`)
+  anything else    answers at once; streams have 6 content chunks, one word each
+Request headers `X-Mock-Chunks: N` and `X-Mock-Interval-Ms: MS` override the chunk count and spacing.
 
-Usage numbers: defaults below, overridable per request with the `X-Mock-Usage` header holding
-JSON in the provider's own usage field names.
+Content: every answer's text is "Hello from the mock provider." (streams: one word per chunk,
+cycling for longer streams, so a 6-chunk stream adds up to exactly that text). `model` in every
+answer is the requested model.
+
+Usage (deterministic). Defaults per format:
+  OpenAI chat/completions  prompt_tokens 12, completion_tokens 9, total_tokens 21,
+                           prompt_tokens_details.cached_tokens 0, completion_tokens_details.reasoning_tokens 0
+  OpenAI embeddings        prompt_tokens 8, total_tokens 8
+  OpenAI responses         input_tokens 12, output_tokens 9, total_tokens 21,
+                           input_tokens_details.cached_tokens 0, output_tokens_details.reasoning_tokens 0
+  Anthropic                input_tokens 12, output_tokens 9, cache_creation_input_tokens 0,
+                           cache_read_input_tokens 0
+  Gemini                   promptTokenCount 12, candidatesTokenCount 9, totalTokenCount 21
+                           (cachedContentTokenCount / thoughtsTokenCount only when given, as Gemini omits zeros)
+The request header `X-Mock-Usage: {json}` overrides them, in the provider's own field names: its
+keys replace the defaults' keys (shallow merge); the total (`total_tokens` / `totalTokenCount`) is
+recomputed from the parts unless the header gives it. `X-Mock-Usage: null` leaves usage out entirely.
+
+Where usage appears in streams, as the providers do it:
+  OpenAI chat/completions  only with `stream_options.include_usage: true`: every chunk then carries
+                           `"usage": null` and a last chunk before [DONE] has `"choices": []` and the usage
+  OpenAI responses         `response.completed` → response.usage
+  Anthropic                `message_start` → message.usage (input, cache read/write, output_tokens 1);
+                           `message_delta` → usage.output_tokens (the final output count)
+  Gemini                   every chunk has usageMetadata; intermediate ones only the prompt side
+                           (total = prompt), the last one the full figures (events end with CRLF CRLF)
+
+Recording: every request becomes a `Record` (method, path with query, headers, raw body bytes,
+the response status and headers, `sent` = the response body bytes as the client decodes them,
+`raw` = every byte written to the socket for it, and `completed` / `disconnected`). Test API:
+`mock.requests`, `mock.reset()`, `mock.last(...)`, `mock.find(...)`, `mock.wait_for(...)`.
 """
 
+import argparse
+import collections
 import json
+import re
+import select
+import signal
 import socket
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+TEXT = "Hello from the mock provider."
+WORDS = ["Hello", " from", " the", " mock", " provider", "."]
+CREATED = 1700000000
+MAX_WAIT = 60.0  # the longest mock-hang / mock-stall waits for the client to go away
+
 DEFAULT_USAGE = {
-    "openai": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21},
-    "responses": {"input_tokens": 12, "output_tokens": 9, "total_tokens": 21},
-    "anthropic": {"input_tokens": 12, "output_tokens": 9},
+    "openai": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21,
+               "prompt_tokens_details": {"cached_tokens": 0},
+               "completion_tokens_details": {"reasoning_tokens": 0}},
+    "embeddings": {"prompt_tokens": 8, "total_tokens": 8},
+    "responses": {"input_tokens": 12, "output_tokens": 9, "total_tokens": 21,
+                  "input_tokens_details": {"cached_tokens": 0},
+                  "output_tokens_details": {"reasoning_tokens": 0}},
+    "anthropic": {"input_tokens": 12, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+                  "output_tokens": 9},
     "gemini": {"promptTokenCount": 12, "candidatesTokenCount": 9, "totalTokenCount": 21},
 }
-WORDS = ["Hello", " from", " the", " mock", " provider", "."]
+
+_TOTALS = {
+    "openai": ("total_tokens", ("prompt_tokens", "completion_tokens")),
+    "embeddings": ("total_tokens", ("prompt_tokens",)),
+    "responses": ("total_tokens", ("input_tokens", "output_tokens")),
+    "gemini": ("totalTokenCount", ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+                                   "toolUsePromptTokenCount")),
+}
+
+_ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                          404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
+                          500: "api_error", 529: "overloaded_error"}
+_GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                  429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+_OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
+                       404: "invalid_request_error", 429: "rate_limit_error", 500: "server_error"}
+
+
+def usage_for(fmt, override=None):
+    """The usage object for format `fmt` with an X-Mock-Usage override applied (None: no usage)."""
+    if override is _NO_USAGE:
+        return None
+    usage = json.loads(json.dumps(DEFAULT_USAGE[fmt]))
+    if override:
+        usage.update(override)
+        total = _TOTALS.get(fmt)
+        if total and total[0] not in override:
+            usage[total[0]] = sum(int(usage.get(k) or 0) for k in total[1])
+    return usage
+
+
+_NO_USAGE = object()
+
+
+def error_body(fmt, status, message):
+    if fmt == "anthropic":
+        return {"type": "error", "error": {"type": _ANTHROPIC_ERROR_TYPES.get(status, "api_error"), "message": message},
+                "request_id": "req_mock"}
+    if fmt == "gemini":
+        return {"error": {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}}
+    return {"error": {"message": message, "type": _OPENAI_ERROR_TYPES.get(status, "server_error"), "param": None,
+                      "code": "mock_error_%d" % status}}
+
+
+def sse(data, event=None, eol=b"\n"):
+    line = b"data: " + json.dumps(data, separators=(",", ":")).encode()
+    if event:
+        line = b"event: " + event.encode() + eol + line
+    return line + eol + eol
 
 
 class Record:
-    def __init__(self, method, path, headers, body):
+    """One request the mock received, and what it answered."""
+
+    def __init__(self, method, path, header_list, body):
         self.method = method
-        self.path = path
-        self.headers = headers  # lower-cased names
-        self.body = body
-        self.sent = b""  # body bytes sent (de-chunked)
-        self.completed = False
-        self.disconnected = False
+        self.path = path  # with the query string
+        self.header_list = header_list  # [(name, value)] as received
+        self.headers = {}  # lower-cased name → value (repeated headers joined with ", ")
+        for k, v in header_list:
+            k = k.lower()
+            self.headers[k] = self.headers[k] + ", " + v if k in self.headers else v
+        self.body = body  # raw request body bytes (de-chunked if it came chunked)
+        self.received_at = time.monotonic()
+        self.status = None
+        self.response_headers = []
+        self.sent = b""  # response body bytes as the client decodes them (chunk framing removed)
+        self.raw = b""  # every byte written to the socket for this response
+        self.chunk_times = []  # monotonic time of each body chunk written
+        self.completed = False  # the whole response was written, terminating chunk included
+        self.disconnected = False  # the client went away before the response ended
+        self.dropped = False  # the mock cut the connection on purpose (mock-drop)
+        self.ended_at = None
+        self.client = None
+        self.index = 0  # 1 for the first request the mock received, and so on
+        self.done = threading.Event()
+
+    @property
+    def path_only(self):
+        return self.path.split("?", 1)[0]
+
+    @property
+    def model(self):
+        m = re.search(r"/models/([^/:?]+):", self.path)
+        if m:
+            return m.group(1)
+        try:
+            return json.loads(self.body).get("model")
+        except (ValueError, AttributeError):
+            return None
 
     def json(self):
         return json.loads(self.body)
 
+    def sent_json(self):
+        return json.loads(self.sent)
+
+    def wait_done(self, timeout=10.0):
+        """Waits until the response ended one way or another; True if it did in time."""
+        return self.done.wait(timeout)
+
+    def _finish(self, completed=False, disconnected=False, dropped=False):
+        if self.done.is_set():
+            return
+        self.completed = self.completed or completed
+        self.disconnected = self.disconnected or disconnected
+        self.dropped = self.dropped or dropped
+        self.ended_at = time.monotonic()
+        self.done.set()
+
+    def __repr__(self):
+        state = "completed" if self.completed else "disconnected" if self.disconnected else \
+            "dropped" if self.dropped else "open"
+        return f"<Record {self.method} {self.path} model={self.model!r} status={self.status} {state}>"
+
+
+class _Tee:
+    """The handler's wfile: writes go to the socket and into the current record's `raw`."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self.record = None
+
+    def write(self, data):
+        if self.record is not None:
+            self.record.raw += bytes(data)
+        return self._raw.write(data)
+
+    def flush(self):
+        return self._raw.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+
+class ClientGone(Exception):
+    pass
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server_version = "mock-provider/1"
+    sys_version = ""
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
 
-    # -- plumbing -------------------------------------------------------------------------
-    def _record(self, body):
-        rec = Record(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-        with self.server.lock:
-            self.server.records.append(rec)
-        return rec
+    def version_string(self):
+        return self.server_version
 
-    def _send_json(self, rec, status, obj, extra_headers=()):
-        data = json.dumps(obj).encode()
+    def setup(self):
+        super().setup()
+        self.wfile = _Tee(self.wfile)
+
+    # -- request side ---------------------------------------------------------------------
+    def _read_body(self):
+        if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+            out = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return out
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self):
+        body = self._read_body()
+        rec = Record(self.command, self.path, list(self.headers.items()), body)
+        rec.client = self.client_address  # (host, port) of the connection it came on
+        self.server.mock._add(rec)
+        self.wfile.record = rec
+        self.rec = rec
+        try:
+            self._dispatch(rec, body)
+        except ClientGone:
+            rec._finish(disconnected=True)
+            self.close_connection = True
+        except OSError:  # broken pipe, connection reset: the client went away
+            rec._finish(disconnected=True)
+            self.close_connection = True
+        finally:
+            if not rec.done.is_set():  # e.g. an exception in the mock itself
+                rec._finish()
+            self.wfile.record = None
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+    # -- response plumbing ----------------------------------------------------------------
+    def _head(self, status, headers):
+        self.rec.status = status
         self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.send_header("x-mock-request", "1")
-        for k, v in extra_headers:
+        hs = [("x-request-id", "mock-req-%d" % self.rec.index)] + list(headers)
+        for k, v in hs:
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-        rec.sent = data
-        rec.completed = True
-
-    def _start_stream(self):
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("transfer-encoding", "chunked")
+        self.rec.response_headers = hs
         self.end_headers()
 
-    def _chunk(self, rec, data: bytes):
-        try:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            self.wfile.flush()
-            rec.sent += data
-            return True
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            rec.disconnected = True
-            return False
+    def _send_json(self, status, obj, extra_headers=(), delay=0.0):
+        if delay and not self._sleep(delay):
+            raise ClientGone
+        data = json.dumps(obj).encode()
+        self._head(status, [("content-type", "application/json"), ("content-length", str(len(data)))]
+                   + list(extra_headers))
+        # The record is updated before the last write, so a test that has its answer sees it complete.
+        self.rec.sent = data
+        self.rec.chunk_times.append(time.monotonic())
+        self._last_write(data)
 
-    def _end_stream(self, rec):
+    def _client_gone(self):
+        """True if the peer has closed its side (EOF readable) or reset the connection."""
         try:
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
-            rec.completed = True
-        except OSError:
-            rec.disconnected = True
-
-    def _events(self, rec, events, spacing):
-        """Sends SSE events; returns False if the client went away."""
-        for i, ev in enumerate(events):
-            if i and spacing:
-                time.sleep(spacing)
-            if not self._chunk(rec, ev):
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
                 return False
-        return True
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
 
-    def _wait_for_disconnect(self, rec, limit=30):
-        deadline = time.time() + limit
-        self.connection.settimeout(0.1)
-        while time.time() < deadline:
+    def _sleep(self, seconds):
+        """Sleeps while watching the socket; False as soon as the client goes away."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
             try:
-                if self.connection.recv(1, socket.MSG_PEEK) == b"":
-                    break
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-        rec.disconnected = True
+                readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            except (OSError, ValueError):
+                return False
+            if readable and self._client_gone():
+                return False
+            if readable:  # data (e.g. a pipelined request): not a disconnect; just wait
+                time.sleep(min(left, 0.05))
+
+    def _wait_until_gone(self, limit=MAX_WAIT):
+        """mock-hang / mock-stall: nothing more is sent; returns when the client goes away."""
+        if self._sleep(limit):
+            # nobody hung up within the limit: give up and close, leaving the record neither
+            # completed nor disconnected
+            self.rec._finish()
+        else:
+            self.rec._finish(disconnected=True)
         self.close_connection = True
 
-    # -- dispatch -------------------------------------------------------------------------
-    def do_GET(self):
-        rec = self._record(b"")
-        self._send_json(rec, 200, {"object": "list", "data": [{"id": "mock-model", "object": "model"}]})
+    def _stream(self, events, interval, cut=None, content_type="text/event-stream"):
+        """Sends `events` (bytes) as chunks `interval` apart. cut='drop' closes the socket after 2
+        events without the terminating chunk; cut='stall' goes silent after 2 events."""
+        self._head(200, [("content-type", content_type), ("cache-control", "no-cache"),
+                         ("transfer-encoding", "chunked")])
+        limit = 2 if cut else len(events)
+        for i, ev in enumerate(events[:limit]):
+            if i and interval and not self._sleep(interval):
+                raise ClientGone
+            if self._client_gone():
+                raise ClientGone
+            self.rec.sent += ev
+            self.rec.chunk_times.append(time.monotonic())
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(ev), ev))
+            self.wfile.flush()
+        if cut == "drop":
+            return self._drop()
+        if cut == "stall":
+            return self._wait_until_gone()
+        self._last_write(b"0\r\n\r\n")
 
-    def do_POST(self):
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        rec = self._record(body)
-        path = self.path.split("?")[0]
+    def _last_write(self, data):
+        """Writes the response's last bytes; the record says `completed` unless the write fails."""
+        self.rec.completed = True
         try:
-            req = json.loads(body) if body else {}
-        except ValueError:
-            return self._send_json(rec, 400, {"error": {"message": "bad json", "type": "invalid_request_error"}})
-        override = json.loads(self.headers.get("x-mock-usage") or "null")
-        if path.endswith("/v1/messages"):
-            return self._anthropic(rec, req, override)
-        if ":generateContent" in path or ":streamGenerateContent" in path:
-            model = path.split("/models/")[-1].split(":")[0]
-            return self._gemini(rec, req, model, ":streamGenerateContent" in path, override)
-        if path.endswith("/v1/responses"):
-            return self._responses(rec, req, override)
-        if path.endswith("/v1/embeddings"):
-            usage = override or {"prompt_tokens": 8, "total_tokens": 8}
-            return self._send_json(rec, 200, {"object": "list", "model": req.get("model"), "usage": usage,
-                                              "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}]})
-        if path.endswith("/v1/chat/completions") or path.endswith("/v1/completions"):
-            return self._openai(rec, req, override, chat=path.endswith("/chat/completions"))
-        self._send_json(rec, 404, {"error": {"message": f"mock: no route {path}", "type": "invalid_request_error"}})
-
-    # -- behaviours shared by formats -------------------------------------------------------
-    def _plan(self, model):
-        """(number of content chunks, spacing seconds)."""
-        if model == "mock-slow":
-            return 5, 0.15
-        if model == "mock-long":
-            return 100, 0.1
-        return 3, 0.0
-
-    def _special(self, rec, model, error_body):
-        if model == "mock-hang":
-            self._wait_for_disconnect(rec)
-            return True
-        if model == "mock-error-429":
-            self._send_json(rec, 429, error_body, [("x-mock-error", "yes"), ("retry-after", "1")])
-            return True
-        return False
+            self.wfile.write(data)
+            self.wfile.flush()
+        except OSError:
+            self.rec.completed = False
+            raise
+        self.rec._finish(completed=True)
 
     def _drop(self):
         self.wfile.flush()
-        self.connection.shutdown(socket.SHUT_RDWR)
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.rec._finish(dropped=True)
         self.close_connection = True
 
-    # -- OpenAI ---------------------------------------------------------------------------------
-    def _openai(self, rec, req, override, chat):
-        model = req.get("model", "gpt-4o-mini")
-        err = {"error": {"message": "Rate limit reached (mock)", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}
-        if self._special(rec, model, err):
-            return
-        usage = override or DEFAULT_USAGE["openai"]
-        text = "".join(WORDS)
-        if not req.get("stream"):
-            choice = {"index": 0, "finish_reason": "stop", "logprobs": None}
+    # -- dispatch -------------------------------------------------------------------------
+    def _dispatch(self, rec, body):
+        path = rec.path_only
+        if path.endswith("/mock/echo"):
+            return self._send_json(200, {"method": rec.method, "path": rec.path, "headers": rec.header_list,
+                                         "body": body.decode("utf-8", "replace")})
+        if self.command == "GET" and path.endswith("/v1/models"):
+            return self._send_json(200, {"object": "list", "data": [
+                {"id": "gpt-4o-mini", "object": "model", "created": CREATED, "owned_by": "mock"}]})
+        fmt = self._format(path)
+        error_fmt = {"anthropic": "anthropic", "gemini": "gemini"}.get(fmt, "openai")
+        if fmt is None or self.command != "POST":
+            return self._send_json(404, error_body("openai", 404, f"mock: no route {self.command} {path}"))
+        try:
+            req = json.loads(body) if body else {}
+            if not isinstance(req, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            return self._send_json(400, error_body(error_fmt, 400, "mock: the body is not a JSON object"))
+        raw_usage = self.headers.get("x-mock-usage")
+        override = None
+        if raw_usage is not None:
+            override = json.loads(raw_usage)
+            if override is None:
+                override = _NO_USAGE
+        model = rec.model if fmt == "gemini" else req.get("model")
+        stream = bool(req.get("stream")) if fmt != "gemini" else ":streamGenerateContent" in path
+        plan = self._plan(model or "")
+        m = re.fullmatch(r"mock-error-(\d{3})", model or "")
+        if m:
+            status = int(m.group(1))
+            extra = [("x-mock-error", str(status))] + ([("retry-after", "1")] if status == 429 else [])
+            return self._send_json(status, error_body(error_fmt, status, f"mock: error {status} as asked"), extra)
+        if model == "mock-hang":
+            return self._wait_until_gone()
+        getattr(self, "_" + fmt)(req, model, stream, override, plan, path)
+
+    @staticmethod
+    def _format(path):
+        if re.search(r"/models/[^/]+:(generateContent|streamGenerateContent)$", path):
+            return "gemini"
+        for suffix, fmt in (("/v1/chat/completions", "chat"), ("/v1/completions", "completions"),
+                            ("/v1/embeddings", "embeddings"), ("/v1/responses", "responses"),
+                            ("/v1/messages", "anthropic")):
+            if path.endswith(suffix):
+                return fmt
+        return None
+
+    def _plan(self, model):
+        """(content chunks, seconds between chunks, cut) for a stream."""
+        n, interval, cut = 6, 0.0, None
+        if model == "mock-slow":
+            n, interval = 6, 0.15
+        elif model == "mock-long":
+            n, interval = 100, 0.1
+        elif model == "mock-drop":
+            cut = "drop"
+        elif model == "mock-stall":
+            cut = "stall"
+        if self.headers.get("x-mock-chunks"):
+            n = int(self.headers["x-mock-chunks"])
+        if self.headers.get("x-mock-interval-ms"):
+            interval = int(self.headers["x-mock-interval-ms"]) / 1000.0
+        return n, interval, cut
+
+    def _json_or_cut(self, obj, plan, model):
+        """A non-streaming answer, honouring mock-slow (delay) and mock-drop / mock-stall."""
+        _, interval, cut = plan
+        if cut == "drop":
+            data = json.dumps(obj).encode()
+            self._head(200, [("content-type", "application/json"), ("content-length", str(len(data)))])
+            self.wfile.write(data[: len(data) // 2])
+            self.rec.sent = data[: len(data) // 2]
+            return self._drop()
+        if cut == "stall":
+            return self._wait_until_gone()
+        return self._send_json(200, obj, delay=interval if model == "mock-slow" else 0.0)
+
+    # -- OpenAI -----------------------------------------------------------------------------
+    def _chat(self, req, model, stream, override, plan, path, chat=True):
+        usage = usage_for("openai", override)
+        obj = "chat.completion" if chat else "text_completion"
+        ident = "chatcmpl-mock" if chat else "cmpl-mock"
+        if not stream:
             if chat:
-                choice["message"] = {"role": "assistant", "content": text, "refusal": None}
-                obj = "chat.completion"
+                choice = {"index": 0, "message": {"role": "assistant", "content": TEXT, "refusal": None,
+                                                  "annotations": []},
+                          "logprobs": None, "finish_reason": "stop"}
             else:
-                choice["text"] = text
-                obj = "text_completion"
-            return self._send_json(rec, 200, {"id": "chatcmpl-mock", "object": obj, "created": 1700000000,
-                                              "model": model, "choices": [choice], "usage": usage})
-        n, spacing = self._plan(model)
-        obj = "chat.completion.chunk" if chat else "text_completion"
+                choice = {"index": 0, "text": TEXT, "logprobs": None, "finish_reason": "stop"}
+            out = {"id": ident, "object": obj, "created": CREATED, "model": model, "choices": [choice]}
+            if usage is not None:
+                out["usage"] = usage
+            out["system_fingerprint"] = "fp_mock"
+            return self._json_or_cut(out, plan, model)
+        n, interval, cut = plan
+        include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
+        chunk_obj = "chat.completion.chunk" if chat else "text_completion"
+
+        def chunk(choices, **extra):
+            c = {"id": ident, "object": chunk_obj, "created": CREATED, "model": model,
+                 "system_fingerprint": "fp_mock", "choices": choices}
+            if include_usage:
+                c["usage"] = None
+            c.update(extra)
+            return c
+
         events = []
         for i in range(n):
-            piece = WORDS[i % len(WORDS)]
+            word = WORDS[i % len(WORDS)]
             if chat:
-                choice = {"index": 0, "delta": {"content": piece} if i else {"role": "assistant", "content": piece}, "finish_reason": None}
+                delta = {"role": "assistant", "content": word} if i == 0 else {"content": word}
+                choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
             else:
-                choice = {"index": 0, "text": piece, "finish_reason": None}
-            events.append({"id": "chatcmpl-mock", "object": obj, "created": 1700000000, "model": model, "choices": [choice]})
-        last = {"index": 0, "delta": {}, "finish_reason": "stop"} if chat else {"index": 0, "text": "", "finish_reason": "stop"}
-        events.append({"id": "chatcmpl-mock", "object": obj, "created": 1700000000, "model": model, "choices": [last]})
-        if (req.get("stream_options") or {}).get("include_usage"):
-            events.append({"id": "chatcmpl-mock", "object": obj, "created": 1700000000, "model": model, "choices": [], "usage": usage})
-        payloads = [b"data: " + json.dumps(e).encode() + b"\n\n" for e in events] + [b"data: [DONE]\n\n"]
-        self._stream(rec, model, payloads, spacing)
+                choice = {"index": 0, "text": word, "logprobs": None, "finish_reason": None}
+            events.append(chunk([choice]))
+        last = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"} if chat else \
+            {"index": 0, "text": "", "logprobs": None, "finish_reason": "stop"}
+        events.append(chunk([last]))
+        if include_usage and usage is not None:
+            events.append(chunk([], usage=usage))
+        payloads = [sse(e) for e in events] + [b"data: [DONE]\n\n"]
+        self._stream(payloads, interval, cut)
 
-    def _stream(self, rec, model, payloads, spacing):
-        self._start_stream()
-        if model == "mock-drop":
-            self._events(rec, payloads[:2], spacing)
-            return self._drop()
-        if self._events(rec, payloads, spacing):
-            self._end_stream(rec)
-        else:
-            self.close_connection = True
+    def _completions(self, req, model, stream, override, plan, path):
+        return self._chat(req, model, stream, override, plan, path, chat=False)
 
-    def _responses(self, rec, req, override):
-        model = req.get("model", "gpt-4o-mini")
-        usage = dict(override or DEFAULT_USAGE["responses"])
-        usage.setdefault("input_tokens_details", {"cached_tokens": 0})
-        usage.setdefault("output_tokens_details", {"reasoning_tokens": 0})
-        text = "".join(WORDS)
+    def _embeddings(self, req, model, stream, override, plan, path):
+        inputs = req.get("input")
+        count = len(inputs) if isinstance(inputs, list) and inputs and not isinstance(inputs[0], int) else 1
+        out = {"object": "list", "model": model,
+               "data": [{"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]} for i in range(count)]}
+        usage = usage_for("embeddings", override)
+        if usage is not None:
+            out["usage"] = usage
+        return self._json_or_cut(out, plan, model)
+
+    def _responses(self, req, model, stream, override, plan, path):
+        usage = usage_for("responses", override)
         msg = {"id": "msg_mock", "type": "message", "role": "assistant", "status": "completed",
-               "content": [{"type": "output_text", "text": text, "annotations": []}]}
-        resp = {"id": "resp_mock", "object": "response", "created_at": 1700000000, "model": model, "status": "completed",
-                "output": [msg], "usage": usage, "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
-        if not req.get("stream"):
-            return self._send_json(rec, 200, resp)
+               "content": [{"type": "output_text", "text": TEXT, "annotations": [], "logprobs": []}]}
+        resp = {"id": "resp_mock", "object": "response", "created_at": CREATED, "model": model,
+                "status": "completed", "error": None, "incomplete_details": None, "output": [msg],
+                "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "usage": usage}
+        if not stream:
+            return self._json_or_cut(resp, plan, model)
+        n, interval, cut = plan
         created = dict(resp, status="in_progress", output=[], usage=None)
         empty_msg = dict(msg, status="in_progress", content=[])
-        part = {"type": "output_text", "text": "", "annotations": []}
+        part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
         where = {"item_id": "msg_mock", "output_index": 0, "content_index": 0}
+        words = [WORDS[i % len(WORDS)] for i in range(n)]
+        text = "".join(words)
+        done_msg = dict(msg, content=[dict(msg["content"][0], text=text)])
+        final = dict(resp, output=[done_msg])
         events = [("response.created", {"type": "response.created", "response": created}),
-                  ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0, "item": empty_msg}),
+                  ("response.in_progress", {"type": "response.in_progress", "response": created}),
+                  ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
+                                                  "item": empty_msg}),
                   ("response.content_part.added", dict(where, type="response.content_part.added", part=part))]
-        for w in WORDS:
-            events.append(("response.output_text.delta", dict(where, type="response.output_text.delta", delta=w, logprobs=[])))
+        for w in words:
+            events.append(("response.output_text.delta",
+                           dict(where, type="response.output_text.delta", delta=w, logprobs=[])))
         events += [("response.output_text.done", dict(where, type="response.output_text.done", text=text, logprobs=[])),
-                   ("response.content_part.done", dict(where, type="response.content_part.done", part=msg["content"][0])),
-                   ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": msg}),
-                   ("response.completed", {"type": "response.completed", "response": resp})]
+                   ("response.content_part.done", dict(where, type="response.content_part.done",
+                                                       part=done_msg["content"][0])),
+                   ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0,
+                                                  "item": done_msg}),
+                   ("response.completed", {"type": "response.completed", "response": final})]
         for i, (_, data) in enumerate(events):
             data["sequence_number"] = i
-        payloads = [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
-        self._stream(rec, model, payloads, 0)
+        self._stream([sse(data, event=name) for name, data in events], interval, cut)
 
-    # -- Anthropic ------------------------------------------------------------------------------
-    def _anthropic(self, rec, req, override):
-        model = req.get("model", "claude-sonnet-4-5")
-        err = {"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limited (mock)"}}
-        if self._special(rec, model, err):
-            return
-        usage = dict(DEFAULT_USAGE["anthropic"])
-        usage.update(override or {})
-        text = "".join(WORDS)
-        if not req.get("stream"):
-            return self._send_json(rec, 200, {"id": "msg_mock", "type": "message", "role": "assistant", "model": model,
-                                              "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-                                              "stop_sequence": None, "usage": usage})
-        n, spacing = self._plan(model)
-        start_usage = {k: v for k, v in usage.items() if k != "output_tokens"}
-        start_usage["output_tokens"] = 1
-        events = [("message_start", {"type": "message_start", "message": {"id": "msg_mock", "type": "message", "role": "assistant",
-                                                                          "model": model, "content": [], "stop_reason": None,
-                                                                          "stop_sequence": None, "usage": start_usage}}),
-                  ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})]
+    # -- Anthropic ----------------------------------------------------------------------------
+    def _anthropic(self, req, model, stream, override, plan, path):
+        usage = usage_for("anthropic", override)
+        if not stream:
+            out = {"id": "msg_mock", "type": "message", "role": "assistant", "model": model,
+                   "content": [{"type": "text", "text": TEXT}], "stop_reason": "end_turn",
+                   "stop_sequence": None}
+            if usage is not None:
+                out["usage"] = usage
+            return self._json_or_cut(out, plan, model)
+        n, interval, cut = plan
+        message = {"id": "msg_mock", "type": "message", "role": "assistant", "model": model, "content": [],
+                   "stop_reason": None, "stop_sequence": None}
+        if usage is not None:
+            message["usage"] = dict({k: v for k, v in usage.items() if k != "output_tokens"}, output_tokens=1)
+        events = [("message_start", {"type": "message_start", "message": message}),
+                  ("content_block_start", {"type": "content_block_start", "index": 0,
+                                           "content_block": {"type": "text", "text": ""}}),
+                  ("ping", {"type": "ping"})]
         for i in range(n):
             events.append(("content_block_delta", {"type": "content_block_delta", "index": 0,
                                                    "delta": {"type": "text_delta", "text": WORDS[i % len(WORDS)]}}))
+        delta = {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}}
+        if usage is not None:
+            delta["usage"] = {"output_tokens": usage.get("output_tokens", 0)}
         events += [("content_block_stop", {"type": "content_block_stop", "index": 0}),
-                   ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                      "usage": {"output_tokens": usage["output_tokens"]}}),
+                   ("message_delta", delta),
                    ("message_stop", {"type": "message_stop"})]
-        payloads = [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
-        self._stream(rec, model, payloads, spacing)
+        self._stream([sse(data, event=name) for name, data in events], interval, cut)
 
     # -- Gemini ---------------------------------------------------------------------------------
-    def _gemini(self, rec, req, model, stream, override):
-        err = {"error": {"code": 429, "message": "Resource exhausted (mock)", "status": "RESOURCE_EXHAUSTED"}}
-        if self._special(rec, model, err):
-            return
-        usage = override or DEFAULT_USAGE["gemini"]
+    def _gemini(self, req, model, stream, override, plan, path):
+        usage = usage_for("gemini", override)
 
-        def chunk(text, final):
+        def answer(text, final, partial_usage=False):
             cand = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
             if final:
                 cand["finishReason"] = "STOP"
-            out = {"candidates": [cand], "modelVersion": model, "responseId": "mock"}
-            if final:
-                out["usageMetadata"] = usage
+            out = {"candidates": [cand]}
+            if usage is not None:
+                if partial_usage:
+                    u = {k: v for k, v in usage.items() if k in ("promptTokenCount", "cachedContentTokenCount")}
+                    u["totalTokenCount"] = usage.get("promptTokenCount", 0)
+                    out["usageMetadata"] = u
+                else:
+                    out["usageMetadata"] = usage
+            out["modelVersion"] = model
+            out["responseId"] = "mock-response"
             return out
 
         if not stream:
-            return self._send_json(rec, 200, chunk("".join(WORDS), True))
-        n, spacing = self._plan(model)
-        payloads = [b"data: " + json.dumps(chunk(WORDS[i % len(WORDS)], i == n - 1)).encode() + b"\r\n\r\n" for i in range(n)]
-        self._stream(rec, model, payloads, spacing)
+            return self._json_or_cut(answer(TEXT, True), plan, model)
+        n, interval, cut = plan
+        payloads = [sse(answer(WORDS[i % len(WORDS)], i == n - 1, partial_usage=i < n - 1), eol=b"\r\n")
+                    for i in range(n)]
+        self._stream(payloads, interval, cut)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512
+    allow_reuse_address = True
 
 
 class MockProvider:
-    """Runs the mock in a background thread of the test process."""
+    """The mock as an object of the test process: start() serves in a background thread."""
 
-    def __init__(self, port=0):
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.server.records = []
-        self.server.lock = threading.Lock()
+    def __init__(self, port=0, host="127.0.0.1", max_records=None):
+        self.server = _Server((host, port), Handler)
+        self.server.mock = self
+        self._records = collections.deque(maxlen=max_records)
+        self._lock = threading.Lock()
+        self._count = 0
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://{host}:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                       daemon=True, name="mock-provider")
+
+    def _add(self, rec):
+        with self._lock:
+            self._count += 1
+            rec.index = self._count
+            self._records.append(rec)
 
     def start(self):
         self.thread.start()
@@ -322,32 +648,68 @@ class MockProvider:
 
     @property
     def requests(self):
-        with self.server.lock:
-            return list(self.server.records)
+        """Every request recorded since the last reset(), oldest first."""
+        with self._lock:
+            return list(self._records)
+
+    @property
+    def total(self):
+        """How many requests arrived since the mock started (reset() does not change it)."""
+        return self._count
 
     def reset(self):
-        with self.server.lock:
-            self.server.records.clear()
+        with self._lock:
+            self._records.clear()
 
-    def last(self):
-        reqs = self.requests
-        assert reqs, "the mock received no request"
-        return reqs[-1]
+    @staticmethod
+    def _matches(rec, path=None, model=None, method=None):
+        return ((path is None or path in rec.path) and (model is None or rec.model == model)
+                and (method is None or rec.method == method))
 
-    def wait_for(self, predicate, timeout=5.0):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.02)
-        return False
+    def find(self, path=None, model=None, method=None):
+        """Records matching all the given criteria (`path` is a substring of the path with query)."""
+        return [r for r in self.requests if self._matches(r, path, model, method)]
+
+    def last(self, path=None, model=None, method=None):
+        found = self.find(path, model, method)
+        assert found, f"the mock received no request matching path={path!r} model={model!r}; got {self.requests}"
+        return found[-1]
+
+    def wait_for(self, condition=None, timeout=5.0, path=None, model=None, method=None):
+        """With a callable: waits until condition() is truthy and returns its value (False on timeout).
+        Otherwise waits until a request matching path/model/method has been recorded and returns the
+        latest such Record (None on timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if condition is not None:
+                value = condition()
+                if value:
+                    return value
+            else:
+                found = self.find(path, model, method)
+                if found:
+                    return found[-1]
+            if time.monotonic() >= deadline:
+                return False if condition is not None else None
+            time.sleep(0.01)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Mock OpenAI / Anthropic / Gemini provider on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one, printed)")
+    parser.add_argument("--max-records", type=int, default=1000, help="requests kept in memory")
+    args = parser.parse_args(argv)
+    mock = MockProvider(args.port, max_records=args.max_records)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    mock.start()
+    print(f"mock provider listening on {mock.url}", flush=True)
+    while not stop.wait(0.2):
+        pass
+    mock.stop()
+    return 0
 
 
 if __name__ == "__main__":
-    port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
-    mock = MockProvider(port).start()
-    print(f"mock provider on {mock.url}", flush=True)
-    try:
-        mock.thread.join()
-    except KeyboardInterrupt:
-        mock.stop()
+    sys.exit(main())

@@ -89,7 +89,9 @@ package enum ConfigLoader {
         let loaded: Any?
         do { loaded = try Yams.load(yaml: text) } catch { throw ConfigError("Config file is not valid YAML: \(error)") }
         guard let loaded else { return }
-        guard let root = loaded as? [String: Any] else { throw ConfigError("Config file must be a YAML mapping of settings.") }
+        guard let document = loaded as? [String: Any] else { throw ConfigError("Config file must be a YAML mapping of settings.") }
+        // A key whose children are all commented out reads as null: treat it as absent.
+        let root = document.filter { !($0.value is NSNull) }
         for key in root.keys where !topLevelKeys.contains(key) {
             throw ConfigError("Unknown config key '\(key)'; see deploy/tollgate.example.yaml for every key.")
         }
@@ -183,7 +185,10 @@ package enum ConfigLoader {
     }
 
     private static func mapping(_ value: Any, _ name: String, keys: Set<String>) throws -> [String: Any] {
-        guard let map = value as? [String: Any] else { throw ConfigError("'\(name)' must be a mapping.") }
+        if value is NSNull { return [:] }
+        guard let map = (value as? [String: Any])?.filter({ !($0.value is NSNull) }) else {
+            throw ConfigError("'\(name)' must be a mapping.")
+        }
         for key in map.keys where !keys.contains(key) {
             throw ConfigError("Unknown config key '\(name).\(key)'; expected one of: \(keys.sorted().joined(separator: ", ")).")
         }

@@ -1,0 +1,88 @@
+import Hummingbird
+import TollgateCore
+import TollgateStorage
+
+/// `GET /admin/stats` (SPEC §9): the usage summary for the filters given, served from the rollups.
+struct StatsRoutes: Sendable {
+    let auth: AdminAuth
+    let store: UsageStore
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/admin/stats") { request, _ in
+            if let refusal = auth.check(request) { return refusal }
+            do {
+                return AdminResponse.json(try await AdminStats.summaryJSON(store: store, query: request.uri.queryParameters))
+            } catch let invalid as AdminStats.InvalidQuery {
+                return AdminResponse.error(.badRequest, code: "invalid_request", invalid.message)
+            }
+        }
+    }
+}
+
+/// The stats answers, shared by the admin API and `tollgate stats`.
+package enum AdminStats {
+    package struct InvalidQuery: Error { package var message: String }
+
+    /// The `/admin/stats` JSON for `query` (the endpoint's query parameters).
+    package static func summaryJSON(store: UsageStore, query: some Sequence<(key: Substring, value: Substring)>) async throws -> String {
+        let filter: StatsFilter
+        let range: (fromMs: Int64, toMs: Int64)
+        do {
+            (filter, range) = try self.filter(query)
+        } catch let invalid as TimeRange.Invalid {
+            throw InvalidQuery(message: invalid.message)
+        }
+        let summary = try await store.summary(filter: filter)
+        return render(summary, fromMs: range.fromMs, toMs: range.toMs).string
+    }
+
+    /// SPEC §9 filters: from, to, org, team, user, key, provider, model, tag.<name>.
+    static func filter(_ query: some Sequence<(key: Substring, value: Substring)>) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
+        var values: [String: String] = [:]
+        var tags: [String: String] = [:]
+        for (name, value) in query {
+            if name.hasPrefix("tag."), name.count > 4 {
+                tags[name.dropFirst(4).lowercased()] = String(value)
+            } else {
+                values[String(name)] = String(value)
+            }
+        }
+        let range = try TimeRange.parse(from: values["from"], to: values["to"])
+        let filter = StatsFilter(
+            from: range.fromMs, to: range.toMs, org: values["org"], team: values["team"], user: values["user"],
+            key: values["key"], provider: values["provider"], model: values["model"], tags: tags)
+        return (filter, range)
+    }
+
+    /// The summary fields of SPEC §9, money as exact decimal numbers.
+    static func render(_ s: StatsSummary, fromMs: Int64?, toMs: Int64?) -> JSONObject {
+        var o = JSONObject()
+        o.add("requests", s.requests)
+        o.add("ok_requests", s.okRequests)
+        o.add("error_requests", s.errorRequests)
+        o.add("blocked_requests", s.blockedRequests)
+        o.add("cached_requests", s.cachedRequests)
+        o.add("cache_hit_rate", s.requests > 0 ? Double(s.cachedRequests) / Double(s.requests) : 0, digits: 4)
+        o.add("input_tokens", s.inputTokens)
+        o.add("output_tokens", s.outputTokens)
+        o.add("cached_input_tokens", s.cachedInputTokens)
+        o.add("cache_write_tokens", s.cacheWriteTokens)
+        o.add("reasoning_tokens", s.reasoningTokens)
+        o.add("cost_usd", usd: s.costNanos)
+        o.add("potential_cost_usd", usd: s.potentialCostNanos)
+        let savings = s.potentialCostNanos - s.costNanos
+        o.add("savings_usd", usd: savings)
+        o.add("savings_pct", s.potentialCostNanos > 0 ? Double(savings) * 100 / Double(s.potentialCostNanos) : 0, digits: 2)
+        o.add("prompt_cache_savings_usd", usd: s.promptCacheSavingsNanos)
+        o.add("charged_usd", usd: s.chargedNanos)
+        o.add("profit_usd", usd: s.chargedNanos - s.costNanos)
+        o.add("avg_latency_ms", s.averageLatencyMs ?? 0)
+        o.add("p50_latency_ms", s.p50LatencyMs ?? 0)
+        o.add("p95_latency_ms", s.p95LatencyMs ?? 0)
+        o.add("p99_latency_ms", s.p99LatencyMs ?? 0)
+        o.add("unpriced_requests", s.unpricedRequests)
+        o.add("from", fromMs.map(TimeRange.iso))
+        o.add("to", toMs.map(TimeRange.iso))
+        return o
+    }
+}

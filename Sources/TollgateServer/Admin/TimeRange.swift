@@ -1,0 +1,46 @@
+import Foundation
+
+/// Parses SPEC §9's `from` / `to`: ISO-8601 (`2026-11-21T10:00:00Z`, or a date) or relative to now
+/// (`24h`, `7d`, `30m`, `90s`, `2w`). Default: the last 30 days.
+enum TimeRange {
+    struct Invalid: Error { var message: String }
+
+    static func parse(from: String?, to: String?, now: Date = Date()) throws -> (fromMs: Int64, toMs: Int64) {
+        let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
+        let toMs = try to.map { try instant($0, nowMs: nowMs, field: "to") } ?? nowMs
+        let fromMs = try from.map { try instant($0, nowMs: nowMs, field: "from") } ?? (toMs - 30 * 86_400_000)
+        guard fromMs < toMs else { throw Invalid(message: "'from' must be before 'to'.") }
+        return (fromMs, toMs)
+    }
+
+    static func instant(_ text: String, nowMs: Int64, field: String) throws -> Int64 {
+        if let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 {
+            let unitMs: Int64? = switch unit {
+            case "s": 1000
+            case "m": 60_000
+            case "h": 3_600_000
+            case "d": 86_400_000
+            case "w": 604_800_000
+            default: nil
+            }
+            if let unitMs { return nowMs - amount * unitMs }
+        }
+        let full = ISO8601DateFormatter()
+        full.formatOptions = [.withInternetDateTime]
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let dateOnly = ISO8601DateFormatter()
+        dateOnly.formatOptions = [.withFullDate]
+        for formatter in [full, fractional, dateOnly] {
+            if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        }
+        throw Invalid(message: "'\(field)' must be ISO-8601 (2026-11-21T10:00:00Z) or relative (24h, 7d); got '\(text)'.")
+    }
+
+    /// ISO-8601 UTC text for Unix milliseconds.
+    static func iso(_ ms: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+}

@@ -1,0 +1,158 @@
+import GRDB
+
+/// How a stats query over `[from, to)` is split between rollups and raw events so that its totals
+/// are exact for any range and cheap for long ones.
+///
+/// - Whole UTC days inside the range come from `rollup_daily` (unless the query asks for hourly
+///   buckets);
+/// - whole hours outside those days from `rollup_hourly`;
+/// - the partial hours at the edges (a `from` or `to` not on an hour) from `usage_events`, at most
+///   two hours of raw rows, read through the `started_at` index;
+/// - everything from `usage_events` when a tag filters or groups, since rollups carry no tags.
+///
+/// A rollup row with `bucket_start` in an aligned range `[a, b)` holds exactly the events with
+/// `started_at` in `[a, b)`, so the parts add up to the same totals as summing raw events.
+struct StatsQueryPlan {
+    enum Source: Equatable {
+        case raw
+        case rollup(RollupGranularity)
+    }
+
+    struct Segment: Equatable {
+        var source: Source
+        /// Inclusive start, nil = unbounded.
+        var from: Int64?
+        /// Exclusive end, nil = unbounded.
+        var to: Int64?
+    }
+
+    var segments: [Segment]
+
+    /// The plan for `[from, to)`. `rawOnly` forces raw events; `allowDaily` is false when results
+    /// are bucketed by hour.
+    init(from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool) {
+        if let from, let to, from >= to {
+            segments = []
+            return
+        }
+        if rawOnly {
+            segments = [Segment(source: .raw, from: from, to: to)]
+            return
+        }
+        let hour = RollupGranularity.hour.milliseconds
+        let day = RollupGranularity.day.milliseconds
+        let hoursFrom = from.map { Self.ceil($0, hour) }
+        let hoursTo = to.map { Self.floor($0, hour) }
+        if let hoursFrom, let hoursTo, hoursFrom >= hoursTo {
+            segments = [Segment(source: .raw, from: from, to: to)]
+            return
+        }
+        var segments: [Segment] = []
+        if let from, let hoursFrom, from < hoursFrom {
+            segments.append(Segment(source: .raw, from: from, to: hoursFrom))
+        }
+        let daysFrom = hoursFrom.map { Self.ceil($0, day) }
+        let daysTo = hoursTo.map { Self.floor($0, day) }
+        if !allowDaily || (daysFrom != nil && daysTo != nil && daysFrom! >= daysTo!) {
+            segments.append(Segment(source: .rollup(.hour), from: hoursFrom, to: hoursTo))
+        } else {
+            if let hoursFrom, let daysFrom, hoursFrom < daysFrom {
+                segments.append(Segment(source: .rollup(.hour), from: hoursFrom, to: daysFrom))
+            }
+            segments.append(Segment(source: .rollup(.day), from: daysFrom, to: daysTo))
+            if let hoursTo, let daysTo, daysTo < hoursTo {
+                segments.append(Segment(source: .rollup(.hour), from: daysTo, to: hoursTo))
+            }
+        }
+        if let to, let hoursTo, hoursTo < to {
+            segments.append(Segment(source: .raw, from: hoursTo, to: to))
+        }
+        self.segments = segments
+    }
+
+    static func floor(_ value: Int64, _ size: Int64) -> Int64 {
+        value - ((value % size) + size) % size
+    }
+
+    static func ceil(_ value: Int64, _ size: Int64) -> Int64 {
+        let floored = floor(value, size)
+        return floored == value ? value : floored + size
+    }
+}
+
+extension StatsQueryPlan.Segment {
+    /// The SELECT of this segment: group columns, then the `StatsSummary` columns, filtered and grouped.
+    func sql(
+        filter: StatsFilter, groupBy: [StatsDimension], granularity: RollupGranularity?
+    ) throws -> (sql: String, arguments: StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        var groupColumns: [String] = []
+        let isRaw = source == .raw
+        let timeColumn = isRaw ? "started_at" : "bucket_start"
+
+        if let granularity {
+            groupColumns.append(UsageSQL.bucketStart(timeColumn, size: granularity.milliseconds))
+        }
+        for dimension in groupBy {
+            switch dimension {
+            case .org: groupColumns.append("org")
+            case .key: groupColumns.append("key_id")
+            case .provider: groupColumns.append("provider")
+            case .model: groupColumns.append("model")
+            // Rollups store a missing team or user as ''; raw rows as NULL. Both read back as NULL.
+            case .team: groupColumns.append(isRaw ? "team" : "NULLIF(team, '')")
+            case .user: groupColumns.append(isRaw ? "\"user\"" : "NULLIF(\"user\", '')")
+            case .tag(let name):
+                groupColumns.append("json_extract(tags, \(try Self.quotedTagPath(name)))")
+            }
+        }
+
+        if let from {
+            conditions.append("\(timeColumn) >= ?")
+            arguments += [from]
+        }
+        if let to {
+            conditions.append("\(timeColumn) < ?")
+            arguments += [to]
+        }
+        let exact: [(String, String?)] = [
+            ("org", filter.org), ("team", filter.team), ("\"user\"", filter.user), ("key_id", filter.key),
+            ("provider", filter.provider), ("model", filter.model),
+        ]
+        for (column, value) in exact {
+            guard let value else { continue }
+            conditions.append("\(column) = ?")
+            arguments += [value]
+        }
+        for (name, value) in filter.tags.sorted(by: { $0.key < $1.key }) {
+            conditions.append("json_extract(tags, \(try Self.quotedTagPath(name))) = ?")
+            arguments += [value]
+        }
+
+        let table: String
+        let summaryColumns: String
+        switch source {
+        case .raw:
+            table = "usage_events"
+            summaryColumns = UsageSQL.rawSummaryColumns
+        case .rollup(let granularity):
+            table = granularity.table
+            summaryColumns = UsageSQL.rollupSummaryColumns
+        }
+        var sql = "SELECT \((groupColumns + [summaryColumns]).joined(separator: ", ")) FROM \(table)"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        if !groupColumns.isEmpty {
+            sql += " GROUP BY " + (1...groupColumns.count).map(String.init).joined(separator: ", ")
+        }
+        return (sql, arguments)
+    }
+
+    /// The JSON path of a tag as an SQL string literal: `'$."name"'`.
+    static func quotedTagPath(_ name: String) throws -> String {
+        guard !name.isEmpty, !name.contains(where: { $0 == "\"" || $0 == "\\" || $0 == "'" || $0.isNewline }) else {
+            throw StorageError(.invalidFilter, "tag name \(name.debugDescription) cannot be queried")
+        }
+        return "'$.\"\(name)\"'"
+    }
+}

@@ -1,0 +1,215 @@
+import GRDB
+import TollgateCore
+
+/// Reads usage back: stats from the rollups (exact, see `StatsQueryPlan`), the same stats summed
+/// from raw events, raw events page by page, and the rollup rebuild.
+///
+/// Every read runs in one snapshot (a WAL read transaction), so a query never sees half a batch.
+package struct UsageStore: Sendable {
+    private let pool: DatabasePool
+
+    package init(database: TollgateDatabase) {
+        pool = database.pool
+    }
+
+    /// Totals for the filter, from the rollups (raw events for partial hours and tag filters).
+    package func summary(filter: StatsFilter) async throws -> StatsSummary {
+        try await summaries(filter: filter).first?.summary ?? StatsSummary()
+    }
+
+    /// Totals for the filter, each request summed from `usage_events` (for checks and for filters
+    /// the rollups cannot answer). Slower than `summary` on long ranges; equal to it.
+    package func rawSummary(filter: StatsFilter) async throws -> StatsSummary {
+        try await summaries(filter: filter, forceRaw: true).first?.summary ?? StatsSummary()
+    }
+
+    /// Totals per time bucket and/or group (`timeseries`, `breakdown`), ordered by bucket then by
+    /// group values. With neither `groupBy` nor `granularity` it answers one row, also when empty.
+    /// Groups with no requests are left out otherwise.
+    package func summaries(
+        filter: StatsFilter, groupBy: [StatsDimension] = [], granularity: RollupGranularity? = nil,
+        forceRaw: Bool = false
+    ) async throws -> [StatsGroup] {
+        let rawOnly = forceRaw || !filter.tags.isEmpty || groupBy.contains(where: \.needsRawEvents)
+        let plan = StatsQueryPlan(from: filter.from, to: filter.to, rawOnly: rawOnly, allowDaily: granularity != .hour)
+        let queries = try plan.segments.map { try $0.sql(filter: filter, groupBy: groupBy, granularity: granularity) }
+        let groupColumnCount = groupBy.count + (granularity == nil ? 0 : 1)
+        let hasBucket = granularity != nil
+        return try await read { db in
+            var order: [StatsGroupKey] = []
+            var totals: [StatsGroupKey: StatsSummary] = [:]
+            for query in queries {
+                let rows = try Row.fetchCursor(db, sql: query.sql, arguments: query.arguments)
+                while let row = try rows.next() {
+                    let summary = try StatsSummary(row: row, offset: groupColumnCount)
+                    if summary.requests == 0 && groupColumnCount > 0 { continue }
+                    let bucketStart: Int64? = hasBucket ? row[0] : nil
+                    let values = (hasBucket ? 1 : 0)..<groupColumnCount
+                    let key = StatsGroupKey(bucketStart: bucketStart, values: values.map { String.fromDatabaseValue(row[$0]) })
+                    if totals[key] == nil { order.append(key) }
+                    totals[key, default: StatsSummary()].merge(summary)
+                }
+            }
+            if groupColumnCount == 0 {
+                return [StatsGroup(bucketStart: nil, values: [], summary: totals.values.first ?? StatsSummary())]
+            }
+            return order.sorted().map { StatsGroup(bucketStart: $0.bucketStart, values: $0.values, summary: totals[$0]!) }
+        }
+    }
+
+    /// Usage events newest first (SPEC §9 `GET /admin/usage`), `limit` at most, continuing after
+    /// `cursor` (the `nextCursor` of the previous page). Filters as for stats.
+    package func events(filter: StatsFilter, limit: Int, after cursor: UsageEventCursor? = nil) async throws -> UsageEventPage {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let from = filter.from {
+            conditions.append("started_at >= ?")
+            arguments += [from]
+        }
+        if let to = filter.to {
+            conditions.append("started_at < ?")
+            arguments += [to]
+        }
+        let exact: [(String, String?)] = [
+            ("org", filter.org), ("team", filter.team), ("\"user\"", filter.user), ("key_id", filter.key),
+            ("provider", filter.provider), ("model", filter.model),
+        ]
+        for case (let column, let value?) in exact {
+            conditions.append("\(column) = ?")
+            arguments += [value]
+        }
+        for (name, value) in filter.tags.sorted(by: { $0.key < $1.key }) {
+            conditions.append("json_extract(tags, \(try StatsQueryPlan.Segment.quotedTagPath(name))) = ?")
+            arguments += [value]
+        }
+        if let cursor {
+            conditions.append("(started_at < ? OR (started_at = ? AND request_id < ?))")
+            arguments += [cursor.startedAtMs, cursor.startedAtMs, cursor.requestID]
+        }
+        let pageSize = max(limit, 0)
+        var sql = "SELECT * FROM usage_events"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY started_at DESC, request_id DESC LIMIT \(pageSize + 1)"
+        let query = sql
+        let queryArguments = arguments
+        return try await read { db in
+            var events = try Row.fetchAll(db, sql: query, arguments: queryArguments).map(UsageEvent.init(row:))
+            var next: UsageEventCursor?
+            if events.count > pageSize {
+                events.removeLast()
+                next = events.last.map { UsageEventCursor(startedAtMs: $0.startedAtMs, requestID: $0.requestID) }
+            }
+            return UsageEventPage(events: events, nextCursor: next)
+        }
+    }
+
+    /// The stored event with this request id, if any.
+    package func event(requestID: String) async throws -> UsageEvent? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM usage_events WHERE request_id = ?", arguments: [requestID])
+                .map(UsageEvent.init(row:))
+        }
+    }
+
+    /// Recomputes both rollup tables from `usage_events` in one transaction (`tollgate db
+    /// rebuild-rollups`), a UTC day of events at a time so each GROUP BY stays small. Returns the
+    /// number of events rolled up. Usage writes wait for it; readers keep seeing the old rollups
+    /// until it commits.
+    @discardableResult
+    package func rebuildRollups() async throws -> Int {
+        let day = RollupGranularity.day.milliseconds
+        let hourly = RollupGranularity.hour
+        let rollupColumns = (UsageSQL.rollupKeyColumns + UsageSQL.rollupCounterColumns + ["latency_hist"])
+            .joined(separator: ", ")
+        let hourlyFromEvents = """
+            INSERT INTO rollup_hourly (\(rollupColumns))
+            SELECT \(UsageSQL.bucketStart("started_at", size: hourly.milliseconds)), org, key_id,
+                COALESCE(team, ''), COALESCE("user", ''), provider, model, \(UsageSQL.rawSummaryColumns)
+            FROM usage_events WHERE started_at >= ? AND started_at < ?
+            GROUP BY 1, 2, 3, 4, 5, 6, 7
+            """
+        let dailyFromHourly = """
+            INSERT INTO rollup_daily (\(rollupColumns))
+            SELECT \(UsageSQL.bucketStart("bucket_start", size: day)), org, key_id, team, "user", provider, model,
+                \(UsageSQL.rollupSummaryColumns)
+            FROM rollup_hourly WHERE bucket_start >= ? AND bucket_start < ?
+            GROUP BY 1, 2, 3, 4, 5, 6, 7
+            """
+        return try await write { db in
+            try db.execute(sql: "DELETE FROM rollup_hourly; DELETE FROM rollup_daily")
+            var rolledUp = 0
+            var next = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events")
+            while let start = next {
+                let dayStart = RollupGranularity.day.bucketStart(start)
+                let dayEnd = dayStart + day
+                try db.execute(sql: hourlyFromEvents, arguments: [dayStart, dayEnd])
+                try db.execute(sql: dailyFromHourly, arguments: [dayStart, dayEnd])
+                rolledUp += try Int.fetchOne(
+                    db, sql: "SELECT COALESCE(SUM(requests), 0) FROM rollup_daily WHERE bucket_start = ?",
+                    arguments: [dayStart]) ?? 0
+                next = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [dayEnd])
+            }
+            return rolledUp
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.databaseFailed, "usage query failed", underlying: error)
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.databaseFailed, "usage write failed", underlying: error)
+        }
+    }
+}
+
+/// Where a page of usage events ends; opaque to clients as `encoded`.
+package struct UsageEventCursor: Sendable, Hashable {
+    package var startedAtMs: Int64
+    package var requestID: String
+
+    package init(startedAtMs: Int64, requestID: String) {
+        self.startedAtMs = startedAtMs
+        self.requestID = requestID
+    }
+
+    /// `<started_at>:<request_id>`, for the API's `next_cursor`.
+    package var encoded: String { "\(startedAtMs):\(requestID)" }
+
+    /// Parses `encoded`; nil for anything else.
+    package init?(encoded: String) {
+        guard let colon = encoded.firstIndex(of: ":"), let startedAt = Int64(encoded[..<colon]) else { return nil }
+        self.init(startedAtMs: startedAt, requestID: String(encoded[encoded.index(after: colon)...]))
+    }
+}
+
+/// A page of usage events and the cursor of the next one (nil on the last page).
+package struct UsageEventPage: Sendable, Equatable {
+    package var events: [UsageEvent]
+    package var nextCursor: UsageEventCursor?
+}
+
+/// A group's identity while merging segment results.
+struct StatsGroupKey: Hashable, Comparable {
+    var bucketStart: Int64?
+    var values: [String?]
+
+    static func < (lhs: StatsGroupKey, rhs: StatsGroupKey) -> Bool {
+        if lhs.bucketStart != rhs.bucketStart { return (lhs.bucketStart ?? .min) < (rhs.bucketStart ?? .min) }
+        for (left, right) in zip(lhs.values, rhs.values) where left != right {
+            return (left ?? "") < (right ?? "") || (left == nil && right != nil)
+        }
+        return false
+    }
+}

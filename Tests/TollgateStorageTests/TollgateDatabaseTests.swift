@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import TollgateStorage
+
+@Suite("Opening, migrating and checking the database file")
+struct TollgateDatabaseTests {
+    @Test("a fresh file is created and gets every named migration, in order")
+    func migratesFreshFile() async throws {
+        try await withTemporaryDatabase { database, directory in
+            #expect(FileManager.default.fileExists(atPath: directory.databasePath))
+            #expect(try await database.appliedMigrations() == ["v1-usage", "v1-rollups", "v1-storage-probe"])
+            let tables = try await database.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            }
+            for table in ["usage_events", "rollup_hourly", "rollup_daily", "storage_probe"] {
+                #expect(tables.contains(table))
+            }
+            let columns = try await database.pool.read { db in try db.columns(in: "usage_events").map(\.name) }
+            #expect(columns.contains("request_id") && columns.contains("cost_nanos") && columns.contains("pricing_version"))
+        }
+    }
+
+    @Test("connections run in WAL mode with synchronous NORMAL, foreign keys and a busy timeout")
+    func connectionSettings() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let (journal, synchronous, foreignKeys, busy) = try await database.pool.write { db in
+                (
+                    try String.fetchOne(db, sql: "PRAGMA journal_mode"),
+                    try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+                    try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
+                    try Int.fetchOne(db, sql: "PRAGMA busy_timeout")
+                )
+            }
+            #expect(journal == "wal")
+            #expect(synchronous == 1)
+            #expect(foreignKeys == 1)
+            #expect(busy == 5000)
+        }
+    }
+
+    @Test("reopening a migrated file applies nothing twice and keeps its data")
+    func reopenKeepsData() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let database = try TollgateDatabase.open(at: directory.databasePath)
+            let writer = UsageWriter.manual(database)
+            writer.record(Fixtures.event("r1", costNanos: 7))
+            writer.record(Fixtures.event("r2", costNanos: 11))
+            try await writer.flush()
+        }
+        let reopened = try TollgateDatabase.open(at: directory.databasePath)
+        #expect(try await reopened.appliedMigrations() == ["v1-usage", "v1-rollups", "v1-storage-probe"])
+        let store = UsageStore(database: reopened)
+        #expect(try await store.event(requestID: "r1") == Fixtures.event("r1", costNanos: 7))
+        #expect(try await store.summary(filter: StatsFilter()).costNanos == 18)
+    }
+
+    @Test("additional migrations from other modules run after storage's, once")
+    func additionalMigrations() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let extra = SchemaMigration(name: "v1-keys", sql: "CREATE TABLE api_keys (id TEXT NOT NULL PRIMARY KEY) STRICT")
+        _ = try TollgateDatabase.open(at: directory.databasePath, additionalMigrations: [extra])
+        let database = try TollgateDatabase.open(at: directory.databasePath, additionalMigrations: [extra])
+        #expect(try await database.appliedMigrations().last == "v1-keys")
+    }
+
+    @Test("the readiness check passes on a writable file and fails on a read-only one")
+    func readiness() async throws {
+        try await withTemporaryDatabase { database, directory in
+            try await database.checkWritable()
+            var configuration = Configuration()
+            configuration.readonly = true
+            let readOnly = TollgateDatabase(pool: try DatabasePool(path: directory.databasePath, configuration: configuration), path: directory.databasePath)
+            await #expect(throws: StorageError.self) { try await readOnly.checkWritable() }
+        }
+    }
+
+    @Test("a path whose directory cannot be created fails with openFailed")
+    func openFailure() throws {
+        #expect {
+            _ = try TollgateDatabase.open(at: "/proc/tollgate-cannot-exist/tollgate.db")
+        } throws: { error in
+            (error as? StorageError)?.code == .openFailed
+        }
+    }
+}

@@ -1,0 +1,281 @@
+import Foundation
+import GRDB
+import Testing
+import TollgateCore
+
+@testable import TollgateStorage
+
+@Suite("Usage store: stats from rollups, raw sums, filters, rebuild, paging")
+struct UsageStoreTests {
+    /// Writes `events` through a writer, in batches of `batch`.
+    private func store(_ events: [UsageEvent], in database: TollgateDatabase, batch: Int = 700) async throws {
+        let writer = UsageWriter.manual(database)
+        for (index, event) in events.enumerated() {
+            writer.record(event)
+            if index % batch == batch - 1 { try await writer.flush() }
+        }
+        try await writer.flush()
+    }
+
+    /// The filter's totals summed in Swift, the test's independent oracle for counts and money.
+    private func expected(_ events: [UsageEvent], _ filter: StatsFilter) -> StatsSummary {
+        var summary = StatsSummary()
+        for event in events {
+            if let from = filter.from, event.startedAtMs < from { continue }
+            if let to = filter.to, event.startedAtMs >= to { continue }
+            if let org = filter.org, event.org != org { continue }
+            if let team = filter.team, event.team != team { continue }
+            if let user = filter.user, event.user != user { continue }
+            if let key = filter.key, event.keyID != key { continue }
+            if let provider = filter.provider, event.provider != provider { continue }
+            if let model = filter.model, event.model != model { continue }
+            if filter.tags.contains(where: { event.tags[$0.key] != $0.value }) { continue }
+            summary.requests += 1
+            summary.okRequests += event.outcome == .ok ? 1 : 0
+            summary.errorRequests += event.outcome != .ok && !event.outcome.isBlocked ? 1 : 0
+            summary.blockedRequests += event.outcome.isBlocked ? 1 : 0
+            summary.cachedRequests += event.cached ? 1 : 0
+            summary.unpricedRequests +=
+                !event.priced && event.endpoint != .other && !event.outcome.isBlocked && event.outcome != .invalidRequest ? 1 : 0
+            summary.inputTokens += Int64(event.usage.inputTokens)
+            summary.outputTokens += Int64(event.usage.outputTokens)
+            summary.cachedInputTokens += Int64(event.usage.cachedInputTokens)
+            summary.cacheWriteTokens += Int64(event.usage.cacheWriteTokens)
+            summary.reasoningTokens += Int64(event.usage.reasoningTokens)
+            summary.costNanos += event.costNanos
+            summary.potentialCostNanos += event.potentialCostNanos
+            summary.promptCacheSavingsNanos += event.promptCacheSavingsNanos
+            summary.chargedNanos += event.chargedNanos
+            summary.latencyMicrosSum += Int64((event.latencyMs * 1000).rounded())
+            summary.latencyHistogram.add(event.latencyMs)
+        }
+        return summary
+    }
+
+    private static let day0 = Fixtures.day0
+    private static let hour = Fixtures.hour
+    private static let day = Fixtures.day
+
+    /// Ranges that exercise every plan: unbounded, aligned days, partial hours, within one hour.
+    private static let ranges: [(Int64?, Int64?)] = [
+        (nil, nil),
+        (day0, day0 + 2 * day),
+        (day0 + hour + 123, day0 + 2 * day + 5 * hour + 17 * 60_000),
+        (day0 + 3 * hour, day0 + 20 * hour),
+        (day0 + 5 * hour + 10, day0 + 5 * hour + 1_800_000),
+        (day0 + 30 * hour + 1, nil),
+        (nil, day0 + day + 7),
+        (day0 + 4 * day, day0 + 5 * day),
+    ]
+
+    @Test("rollup totals equal raw sums and the Swift oracle for every range and filter")
+    func rollupsEqualRawSums() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let events = Fixtures.mixedEvents(count: 4_000)
+            try await store(events, in: database)
+            let store = UsageStore(database: database)
+            let filters = [
+                StatsFilter(),
+                StatsFilter(org: "acme"),
+                StatsFilter(org: "globex", team: "ml"),
+                StatsFilter(user: "user3"),
+                StatsFilter(key: "key_initech_1"),
+                StatsFilter(provider: "anthropic"),
+                StatsFilter(org: "acme", model: "gpt-4o-mini"),
+            ]
+            for (from, to) in Self.ranges {
+                for var filter in filters {
+                    filter.from = from
+                    filter.to = to
+                    let fromRollups = try await store.summary(filter: filter)
+                    let fromRaw = try await store.rawSummary(filter: filter)
+                    #expect(fromRollups == fromRaw, "range \(String(describing: from))..<\(String(describing: to)) \(filter)")
+                    let oracle = expected(events, filter)
+                    var withoutLatency = fromRollups
+                    withoutLatency.latencyMicrosSum = oracle.latencyMicrosSum
+                    #expect(withoutLatency == oracle, "range \(String(describing: from))..<\(String(describing: to)) \(filter)")
+                    #expect(abs(fromRollups.latencyMicrosSum - oracle.latencyMicrosSum) <= fromRollups.requests)
+                }
+            }
+            #expect(try await store.summary(filter: StatsFilter()).requests == 4_000)
+        }
+    }
+
+    @Test("each filter is an exact match and the time range is half-open")
+    func filters() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let t = Self.day0 + 10 * Self.hour
+            let events = [
+                Fixtures.event("1", at: t, org: "acme", key: "k1", team: "ml", user: "ann", tags: ["feature": "search"], costNanos: 1),
+                Fixtures.event("2", at: t + 1, org: "acme", key: "k2", team: "web", user: "bob", model: "gpt-4o-mini", costNanos: 10),
+                Fixtures.event("3", at: t + 2, org: "globex", key: "k3", provider: "anthropic", model: "claude", costNanos: 100),
+                Fixtures.event("4", at: t + Self.hour, org: "acme", key: "k1", team: "ml", user: "ann", tags: ["feature": "chat"], costNanos: 1_000),
+            ]
+            try await store(events, in: database)
+            let store = UsageStore(database: database)
+            func cost(_ filter: StatsFilter) async throws -> Int64 { try await store.summary(filter: filter).costNanos }
+
+            #expect(try await cost(StatsFilter()) == 1_111)
+            #expect(try await cost(StatsFilter(org: "acme")) == 1_011)
+            #expect(try await cost(StatsFilter(team: "ml")) == 1_001)
+            #expect(try await cost(StatsFilter(user: "bob")) == 10)
+            #expect(try await cost(StatsFilter(key: "k1")) == 1_001)
+            #expect(try await cost(StatsFilter(provider: "anthropic")) == 100)
+            #expect(try await cost(StatsFilter(model: "gpt-4o")) == 1_001)
+            #expect(try await cost(StatsFilter(org: "acme", team: "web")) == 10)
+            #expect(try await cost(StatsFilter(org: "nobody")) == 0)
+            #expect(try await cost(StatsFilter(tags: ["feature": "search"])) == 1)
+            #expect(try await cost(StatsFilter(org: "acme", tags: ["feature": "chat"])) == 1_000)
+            #expect(try await cost(StatsFilter(from: t, to: t + 2)) == 11)
+            #expect(try await cost(StatsFilter(from: t + 1, to: t + Self.hour)) == 110)
+            #expect(try await cost(StatsFilter(from: t + Self.hour)) == 1_000)
+            #expect(try await cost(StatsFilter(to: t)) == 0)
+            #expect(try await cost(StatsFilter(from: t + 5, to: t)) == 0)
+            #expect(try await store.summary(filter: StatsFilter(org: "nobody")) == StatsSummary())
+        }
+    }
+
+    @Test("a tag name that cannot be a JSON path member is refused")
+    func invalidTagFilter() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let store = UsageStore(database: database)
+            await #expect {
+                _ = try await store.summary(filter: StatsFilter(tags: ["bad\"name": "x"]))
+            } throws: { error in
+                (error as? StorageError)?.code == .invalidFilter
+            }
+        }
+    }
+
+    @Test("rebuilding the rollups from raw events gives exactly the incremental rollups")
+    func rebuildEqualsIncremental() async throws {
+        try await withTemporaryDatabase { database, _ in
+            var events = Fixtures.mixedEvents(count: 3_000, days: 4)
+            events += events.prefix(100)  // duplicates must not count in either
+            try await store(events, in: database, batch: 333)
+            // Rows are not Sendable, so this reads synchronously.
+            func snapshot() throws -> [Row] {
+                try database.pool.read { db in
+                    try ["rollup_hourly", "rollup_daily"].flatMap { table in
+                        try Row.fetchAll(db, sql: "SELECT '\(table)', * FROM \(table) ORDER BY bucket_start, org, key_id, team, \"user\", provider, model")
+                    }
+                }
+            }
+            let incremental = try snapshot()
+            let store = UsageStore(database: database)
+            #expect(try await store.rebuildRollups() == 3_000)
+            let rebuilt = try snapshot()
+            #expect(rebuilt.count == incremental.count)
+            #expect(rebuilt == incremental)
+            let summary = try await store.summary(filter: StatsFilter())
+            let raw = try await store.rawSummary(filter: StatsFilter())
+            #expect(summary == raw)
+        }
+    }
+
+    @Test("p50, p95 and p99 from merged rollups are within 5 % of the exact percentiles")
+    func percentilesFromRollups() async throws {
+        try await withTemporaryDatabase { database, _ in
+            var random = SeededGenerator(seed: 99)
+            let events = (0..<10_000).map { index -> UsageEvent in
+                let u1 = Double.random(in: Double.ulpOfOne...1, using: &random)
+                let u2 = Double.random(in: 0...1, using: &random)
+                let latency = 1_200 * exp(1.1 * (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+                return Fixtures.event(
+                    "l\(index)", at: Self.day0 + Int64.random(in: 0..<(3 * Self.day), using: &random),
+                    key: "k\(index % 7)", model: ["a", "b", "c"][index % 3], latencyMs: latency)
+            }
+            try await store(events, in: database, batch: 1_000)
+            let summary = try await UsageStore(database: database).summary(filter: StatsFilter())
+            let latencies = events.map(\.latencyMs)
+            for (quantile, estimate) in [(0.5, summary.p50LatencyMs), (0.95, summary.p95LatencyMs), (0.99, summary.p99LatencyMs)] {
+                let exact = Fixtures.exactPercentile(latencies, quantile)
+                let value = try #require(estimate)
+                #expect(abs(value - exact) / exact <= 0.05, "p\(Int(quantile * 100)): \(value) vs \(exact)")
+            }
+            let average = try #require(summary.averageLatencyMs)
+            let exactAverage = latencies.reduce(0, +) / Double(latencies.count)
+            #expect(abs(average - exactAverage) / exactAverage < 1e-6)
+        }
+    }
+
+    @Test("grouped stats per hour and model from rollups equal the same grouping over raw events")
+    func groupedSummaries() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let events = Fixtures.mixedEvents(count: 2_000, days: 2)
+            try await store(events, in: database)
+            let store = UsageStore(database: database)
+            let filter = StatsFilter(from: Self.day0 + 90 * 60_000, to: Self.day0 + 2 * Self.day - 1)
+            for granularity in [RollupGranularity.hour, .day, nil] {
+                for groupBy in [[StatsDimension](), [.model], [.org, .team], [.user]] {
+                    if granularity == nil && groupBy.isEmpty { continue }
+                    let fromRollups = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity)
+                    let fromRaw = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity, forceRaw: true)
+                    #expect(fromRollups == fromRaw)
+                    #expect(fromRollups.reduce(0) { $0 + $1.summary.costNanos } == expected(events, filter).costNanos)
+                }
+            }
+            let hours = try await store.summaries(filter: StatsFilter(), granularity: .hour)
+            #expect(hours.count == 48)
+            #expect(hours.allSatisfy { $0.bucketStart! % Self.hour == 0 })
+            let teams = try await store.summaries(filter: StatsFilter(), groupBy: [.team])
+            #expect(teams.map(\.values) == [[nil], ["ml"], ["web"]])
+            let byFeature = try await store.summaries(filter: StatsFilter(), groupBy: [.tag("feature")])
+            #expect(byFeature.map(\.values) == [[nil], ["chat"], ["search"], ["summarize"]])
+            #expect(byFeature.reduce(0) { $0 + $1.summary.requests } == 2_000)
+        }
+    }
+
+    @Test("events page newest first and the cursor continues without gaps or repeats")
+    func eventPaging() async throws {
+        try await withTemporaryDatabase { database, _ in
+            var events = Fixtures.mixedEvents(count: 250)
+            events.append(Fixtures.event("same-ms-a", at: Self.day0 + 1))
+            events.append(Fixtures.event("same-ms-b", at: Self.day0 + 1))
+            try await store(events, in: database)
+            let store = UsageStore(database: database)
+            var seen: [UsageEvent] = []
+            var cursor: UsageEventCursor?
+            repeat {
+                let page = try await store.events(filter: StatsFilter(), limit: 40, after: cursor)
+                seen += page.events
+                cursor = try page.nextCursor.map { try #require(UsageEventCursor(encoded: $0.encoded)) }
+            } while cursor != nil
+            #expect(seen.count == events.count)
+            #expect(Set(seen.map(\.requestID)).count == events.count)
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.startedAtMs >= $1.startedAtMs })
+            let original = Dictionary(uniqueKeysWithValues: events.map { ($0.requestID, $0) })
+            #expect(seen.allSatisfy { original[$0.requestID] == $0 })
+            let acme = try await store.events(filter: StatsFilter(org: "acme", tags: ["agent": "planner"]), limit: 1_000)
+            #expect(acme.events.count == events.filter { $0.org == "acme" && $0.tags["agent"] == "planner" }.count)
+            #expect(acme.nextCursor == nil)
+        }
+    }
+
+    @Test("query plans use daily rollups for whole days, hourly for whole hours, raw events for the edges")
+    func queryPlan() {
+        typealias Segment = StatsQueryPlan.Segment
+        let d = Self.day0
+        let h = Self.hour
+        #expect(StatsQueryPlan(from: nil, to: nil, rawOnly: false, allowDaily: true).segments == [Segment(source: .rollup(.day), from: nil, to: nil)])
+        #expect(
+            StatsQueryPlan(from: d - 2 * h - 5, to: d + h + 5, rawOnly: false, allowDaily: true).segments == [
+                Segment(source: .raw, from: d - 2 * h - 5, to: d - 2 * h),
+                Segment(source: .rollup(.hour), from: d - 2 * h, to: d + h),
+                Segment(source: .raw, from: d + h, to: d + h + 5),
+            ])
+        #expect(
+            StatsQueryPlan(from: d - h, to: d + Self.day + 2 * h, rawOnly: false, allowDaily: true).segments == [
+                Segment(source: .rollup(.hour), from: d - h, to: d),
+                Segment(source: .rollup(.day), from: d, to: d + Self.day),
+                Segment(source: .rollup(.hour), from: d + Self.day, to: d + Self.day + 2 * h),
+            ])
+        #expect(
+            StatsQueryPlan(from: d - h, to: d + Self.day + 2 * h, rawOnly: false, allowDaily: false).segments == [
+                Segment(source: .rollup(.hour), from: d - h, to: d + Self.day + 2 * h)
+            ])
+        #expect(StatsQueryPlan(from: d + 5, to: d + 10, rawOnly: false, allowDaily: true).segments == [Segment(source: .raw, from: d + 5, to: d + 10)])
+        #expect(StatsQueryPlan(from: d, to: d + 10, rawOnly: true, allowDaily: true).segments == [Segment(source: .raw, from: d, to: d + 10)])
+        #expect(StatsQueryPlan(from: d, to: d, rawOnly: false, allowDaily: true).segments.isEmpty)
+    }
+}

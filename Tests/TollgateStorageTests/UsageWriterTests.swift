@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+import TollgateCore
+
+@testable import TollgateStorage
+
+@Suite("Usage writer: batching, idempotency, shutdown")
+struct UsageWriterTests {
+    private func count(_ database: TollgateDatabase, _ sql: String = "SELECT COUNT(*) FROM usage_events") async throws -> Int {
+        try await database.pool.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    }
+
+    @Test("record only queues; flush commits every queued event in one batch")
+    func batches() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let writer = UsageWriter.manual(database)
+            for event in Fixtures.mixedEvents(count: 300) { writer.record(event) }
+            #expect(writer.metrics.pending == 300)
+            #expect(try await count(database) == 0)
+            try await writer.flush()
+            #expect(try await count(database) == 300)
+            let metrics = writer.metrics
+            #expect(metrics.pending == 0)
+            #expect(metrics.written == 300)
+            #expect(metrics.batches == 1)
+            #expect(metrics.lastBatchSize == 300)
+            #expect(metrics.recorded == 300)
+        }
+    }
+
+    @Test("a request id recorded twice is stored once and rolled up once, in one batch or across two")
+    func deduplicates() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let writer = UsageWriter.manual(database)
+            writer.record(Fixtures.event("dup", costNanos: 1_000))
+            writer.record(Fixtures.event("dup", costNanos: 1_000))
+            try await writer.flush()
+            writer.record(Fixtures.event("dup", costNanos: 1_000))
+            writer.record(Fixtures.event("other", costNanos: 5))
+            try await writer.flush()
+
+            #expect(try await count(database) == 2)
+            #expect(writer.metrics.written == 2)
+            #expect(writer.metrics.duplicates == 2)
+            let store = UsageStore(database: database)
+            let summary = try await store.summary(filter: StatsFilter())
+            #expect(summary.requests == 2)
+            #expect(summary.costNanos == 1_005)
+            #expect(try await count(database, "SELECT SUM(requests) FROM rollup_hourly") == 2)
+            #expect(try await count(database, "SELECT SUM(requests) FROM rollup_daily") == 2)
+        }
+    }
+
+    @Test("reaching the batch size commits without waiting for the flush interval")
+    func batchSizeTriggersCommit() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let writer = UsageWriter(
+                database: database, configuration: .init(flushInterval: .seconds(3600), batchSize: 50))
+            let running = Task { try await writer.run() }
+            defer { running.cancel() }
+            for event in Fixtures.mixedEvents(count: 120) { writer.record(event) }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await count(database) < 100, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try await count(database) >= 100)
+        }
+    }
+
+    @Test("the flush interval commits a lone event")
+    func intervalTriggersCommit() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let writer = UsageWriter(database: database, configuration: .init(flushInterval: .milliseconds(20)))
+            let running = Task { try await writer.run() }
+            defer { running.cancel() }
+            writer.record(Fixtures.event("lonely"))
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await count(database) < 1, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(try await count(database) == 1)
+            #expect(writer.metrics.lastFlushLag < .seconds(5))
+        }
+    }
+
+    @Test("graceful shutdown of the service group commits every pending event before run returns")
+    func gracefulShutdownFlushes() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let writer = UsageWriter.manual(database)
+            let group = ServiceGroup(services: [writer], logger: Logger(label: "test"))
+            let running = Task { try await group.run() }
+            let events = Fixtures.mixedEvents(count: 2_000)
+            for event in events { writer.record(event) }
+            #expect(writer.metrics.pending == 2_000)
+            await group.triggerGracefulShutdown()
+            try await running.value
+            #expect(try await count(database) == 2_000)
+            #expect(writer.metrics.pending == 0)
+        }
+    }
+
+    @Test("cancelling the service still commits every pending event")
+    func cancellationFlushes() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let writer = UsageWriter.manual(database)
+            let running = Task { try await writer.run() }
+            for event in Fixtures.mixedEvents(count: 500) { writer.record(event) }
+            try await Task.sleep(for: .milliseconds(50))
+            running.cancel()
+            try await running.value
+            #expect(try await count(database) == 500)
+        }
+    }
+
+    @Test("the batch hook runs in the batch's transaction and sees only newly stored events")
+    func hookSeesInsertedEvents() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let seen = Mutex<[String]>([])
+            let insideTransaction = Mutex(true)
+            let writer = UsageWriter.manual(database) { db, events in
+                // Same transaction: the batch's rows are visible here before the commit.
+                let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM usage_events") ?? 0
+                let ok = db.isInsideTransaction && stored >= events.count
+                insideTransaction.withLock { $0 = $0 && ok }
+                seen.withLock { $0 += events.map(\.requestID) }
+            }
+            writer.record(Fixtures.event("a"))
+            writer.record(Fixtures.event("b"))
+            writer.record(Fixtures.event("a"))
+            try await writer.flush()
+            writer.record(Fixtures.event("b"))
+            try await writer.flush()
+            #expect(seen.withLock { $0 } == ["a", "b"])
+            #expect(insideTransaction.withLock { $0 })
+        }
+    }
+
+    @Test("a batch whose hook throws commits nothing, and its events are kept and retried")
+    func failedBatchIsRetried() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let failuresLeft = Mutex(1)
+            let writer = UsageWriter.manual(database) { _, _ in
+                let fail = failuresLeft.withLock { left in
+                    defer { left -= 1 }
+                    return left > 0
+                }
+                if fail { throw StorageError(.databaseFailed, "injected") }
+            }
+            writer.record(Fixtures.event("x", costNanos: 3))
+            await #expect(throws: StorageError.self) { try await writer.flush() }
+            #expect(try await count(database) == 0)
+            #expect(try await count(database, "SELECT COUNT(*) FROM rollup_hourly") == 0)
+            #expect(writer.metrics.pending == 1)
+            #expect(writer.metrics.failedBatches == 1)
+            try await writer.flush()
+            #expect(try await count(database) == 1)
+            #expect(try await UsageStore(database: database).summary(filter: StatsFilter()).costNanos == 3)
+        }
+    }
+
+    @Test("concurrent producers lose nothing and commit in order")
+    func concurrentProducers() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let writer = UsageWriter(database: database, configuration: .init(flushInterval: .milliseconds(5), batchSize: 64))
+            let running = Task { try await writer.run() }
+            await withTaskGroup(of: Void.self) { group in
+                for producer in 0..<4 {
+                    group.addTask {
+                        for event in Fixtures.mixedEvents(count: 1_000, seed: UInt64(producer), idPrefix: "p\(producer)") {
+                            writer.record(event)
+                        }
+                    }
+                }
+            }
+            try await writer.flush()
+            #expect(try await count(database) == 4_000)
+            running.cancel()
+            try await running.value
+        }
+    }
+
+    @Test("beyond maxPending, record drops and counts instead of growing without bound")
+    func boundedQueue() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let writer = UsageWriter(
+                database: database, configuration: .init(flushInterval: .seconds(3600), batchSize: 1_000, maxPending: 10))
+            for event in Fixtures.mixedEvents(count: 15) { writer.record(event) }
+            #expect(writer.metrics.pending == 10)
+            #expect(writer.metrics.dropped == 5)
+            try await writer.flush()
+            #expect(try await count(database) == 10)
+        }
+    }
+
+    @Test("TOLLGATE_FLUSH_MS sets the flush interval")
+    func configurationFromEnvironment() {
+        #expect(UsageWriter.Configuration(environment: ["TOLLGATE_FLUSH_MS": "250"]).flushInterval == .milliseconds(250))
+        #expect(UsageWriter.Configuration(environment: ["TOLLGATE_FLUSH_MS": "nope"]).flushInterval == .milliseconds(100))
+        #expect(UsageWriter.Configuration(environment: [:]).batchSize == 512)
+    }
+}

@@ -1,0 +1,185 @@
+"""Metering end to end: SDK traffic → Tollgate → SQLite → /admin/stats, exact to the nano-dollar."""
+
+import concurrent.futures
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+import time
+from decimal import ROUND_HALF_UP, Decimal
+
+import anthropic
+import httpx
+import openai
+from conftest import BINARY
+from google import genai
+from google.genai import types as genai_types
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PRICES = json.load(open(os.path.join(ROOT, "pricing.json")))["models"]
+ADMIN = "admin-secret"
+MSG = [{"role": "user", "content": "Say hi"}]
+
+
+def expected_cost(model, inp, out, cached=0, written=0):
+    """An independent implementation of SPEC §6 in Decimal: one rounding per request, half up, to 1e-9 USD."""
+    p = PRICES[model]
+    rate = lambda k, default: Decimal(p.get(k) or default) / Decimal(1_000_000)
+    i, o = rate("input", 0), rate("output", 0)
+    c, w = rate("cached_input", p["input"]), rate("cache_write", p["input"])
+    usd = (inp - cached - written) * i + cached * c + written * w + out * o
+    return usd.quantize(Decimal("0.000000001"), rounding=ROUND_HALF_UP)
+
+
+def stats(tg, **params):
+    r = httpx.get(tg.url + "/admin/stats", params={"from": "1h", **params}, headers={"Authorization": f"Bearer {ADMIN}"})
+    assert r.status_code == 200, r.text
+    return json.loads(r.text, parse_float=Decimal)
+
+
+def rows(tg, sql, *args):
+    with sqlite3.connect(tg.db) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def wait_rows(tg, n, timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if rows(tg, "SELECT COUNT(*) FROM usage_events")[0][0] >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {n} usage events after {timeout}s")
+
+
+def test_stats_totals_equal_the_sum_of_each_request_to_the_nano_dollar(start_tollgate, mock):
+    tg = start_tollgate(TOLLGATE_ADMIN_KEY=ADMIN, TOLLGATE_FLUSH_MS="50")
+    oai = openai.OpenAI(base_url=tg.url + "/openai/v1", api_key="sk-a", max_retries=0)
+    ant = anthropic.Anthropic(base_url=tg.url + "/anthropic", api_key="sk-b", max_retries=0)
+    gem = genai.Client(api_key="AIza-c", http_options=genai_types.HttpOptions(base_url=tg.url + "/gemini"))
+    expected, tokens_in, tokens_out = Decimal(0), 0, 0
+
+    u = {"prompt_tokens": 1234, "completion_tokens": 567, "total_tokens": 1801, "prompt_tokens_details": {"cached_tokens": 1000}}
+    oai.chat.completions.create(model="gpt-4o", messages=MSG, extra_headers={"X-Mock-Usage": json.dumps(u)})
+    expected += expected_cost("gpt-4o", 1234, 567, cached=1000); tokens_in += 1234; tokens_out += 567
+
+    u = {"prompt_tokens": 77, "completion_tokens": 33, "total_tokens": 110}
+    list(oai.chat.completions.create(model="gpt-4o-mini", messages=MSG, stream=True, extra_headers={"X-Mock-Usage": json.dumps(u)}))
+    expected += expected_cost("gpt-4o-mini", 77, 33); tokens_in += 77; tokens_out += 33
+
+    u = {"input_tokens": 11, "cache_read_input_tokens": 3000, "cache_creation_input_tokens": 500, "output_tokens": 222}
+    ant.messages.create(model="claude-sonnet-4-5-20250929", max_tokens=300, messages=MSG, extra_headers={"X-Mock-Usage": json.dumps(u)})
+    expected += expected_cost("claude-sonnet-4-5", 3511, 222, cached=3000, written=500); tokens_in += 3511; tokens_out += 222
+    with ant.messages.stream(model="claude-haiku-4-5", max_tokens=300, messages=MSG, extra_headers={"X-Mock-Usage": json.dumps(u)}) as s:
+        s.get_final_message()
+    expected += expected_cost("claude-haiku-4-5", 3511, 222, cached=3000, written=500); tokens_in += 3511; tokens_out += 222
+
+    u = {"promptTokenCount": 4000, "cachedContentTokenCount": 1000, "candidatesTokenCount": 100, "thoughtsTokenCount": 50, "totalTokenCount": 4150}
+    cfg = genai_types.GenerateContentConfig(http_options=genai_types.HttpOptions(headers={"X-Mock-Usage": json.dumps(u)}))
+    gem.models.generate_content(model="gemini-2.5-pro", contents="hi", config=cfg)
+    list(gem.models.generate_content_stream(model="gemini-2.5-flash", contents="hi", config=cfg))
+    expected += expected_cost("gemini-2.5-pro", 4000, 150, cached=1000) + expected_cost("gemini-2.5-flash", 4000, 150, cached=1000)
+    tokens_in += 8000; tokens_out += 300
+
+    wait_rows(tg, 6)
+    s = stats(tg)
+    assert s["requests"] == 6 and s["ok_requests"] == 6
+    assert s["input_tokens"] == tokens_in and s["output_tokens"] == tokens_out
+    assert s["cost_usd"] == expected, (s["cost_usd"], expected)
+    assert s["unpriced_requests"] == 0
+    # Every stored event agrees with the header the client saw, and the rollups with the events.
+    per_event = sum(Decimal(n) for (n,) in rows(tg, "SELECT cost_nanos FROM usage_events")) / Decimal(10**9)
+    assert per_event == expected
+    assert stats(tg, provider="anthropic")["input_tokens"] == 7022
+    assert stats(tg, model="gpt-4o")["cost_usd"] == expected_cost("gpt-4o", 1234, 567, cached=1000)
+
+
+def test_aborted_stream_is_recorded_as_estimated(start_tollgate, mock):
+    tg = start_tollgate(TOLLGATE_ADMIN_KEY=ADMIN, TOLLGATE_FLUSH_MS="50")
+    with httpx.stream("POST", tg.url + "/openai/v1/chat/completions", json={"model": "mock-long", "messages": MSG, "stream": True},
+                      headers={"Authorization": "Bearer sk-x"}, timeout=10) as r:
+        for i, _ in enumerate(r.iter_raw()):
+            if i >= 3:
+                break
+    deadline = time.monotonic() + 5
+    found = []
+    while time.monotonic() < deadline and not found:
+        found = rows(tg, "SELECT outcome, usage_source, output_tokens FROM usage_events WHERE model = 'mock-long'")
+        time.sleep(0.05)
+    assert found, "the aborted stream left no usage event"
+    outcome, source, output_tokens = found[0]
+    assert outcome == "client_abort" and source == "estimated" and output_tokens >= 1
+
+
+def test_blocked_and_failed_requests_leave_records(start_tollgate, mock):
+    tg = start_tollgate(TOLLGATE_ADMIN_KEY=ADMIN, TOLLGATE_FLUSH_MS="50")
+    httpx.post(tg.url + "/openai/v1/chat/completions", content=b"{bad", headers={"Authorization": "Bearer sk-x"})
+    httpx.post(tg.url + "/openai/v1/chat/completions", json={"model": "gpt-4o", "messages": MSG})  # no key
+    httpx.post(tg.url + "/openai/v1/chat/completions", json={"model": "mock-error-429", "messages": MSG}, headers={"Authorization": "Bearer sk-x"})
+    wait_rows(tg, 3)
+    outcomes = sorted(o for (o,) in rows(tg, "SELECT outcome FROM usage_events"))
+    assert outcomes == ["invalid_request", "unauthorized", "upstream_error"]
+    s = stats(tg)
+    assert s["requests"] == 3 and s["blocked_requests"] == 1 and s["error_requests"] == 2
+
+
+def test_admin_stats_needs_the_admin_key(start_tollgate):
+    tg = start_tollgate()
+    r = httpx.get(tg.url + "/admin/stats")
+    assert r.status_code == 403 and "TOLLGATE_ADMIN_KEY" in r.json()["error"]["message"]
+    tg2 = start_tollgate(TOLLGATE_ADMIN_KEY=ADMIN)
+    assert httpx.get(tg2.url + "/admin/stats", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.get(tg2.url + "/admin/stats", params={"from": "yesterday-ish"}, headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 400
+
+
+def test_rebuild_rollups_gives_the_same_totals(start_tollgate, mock):
+    tg = start_tollgate(TOLLGATE_ADMIN_KEY=ADMIN, TOLLGATE_FLUSH_MS="50")
+    client = openai.OpenAI(base_url=tg.url + "/openai/v1", api_key="sk-r", max_retries=0)
+    for model in ["gpt-4o", "gpt-4o-mini", "o3", "unknown-x"]:
+        client.chat.completions.create(model=model, messages=MSG)
+    wait_rows(tg, 4)
+    before = stats(tg)
+    assert before["unpriced_requests"] == 1
+    out = subprocess.run([BINARY, "db", "rebuild-rollups", "--db", tg.db], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    after = stats(tg)
+    for field in ["requests", "input_tokens", "output_tokens", "cost_usd", "unpriced_requests"]:
+        assert after[field] == before[field], field
+
+
+def test_sigterm_under_load_loses_no_event(start_tollgate, mock):
+    tg = start_tollgate(TOLLGATE_FLUSH_MS="1000")
+    answered = []
+    lock = threading.Lock()
+
+    def one(i):
+        try:
+            r = httpx.post(tg.url + "/openai/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": MSG},
+                           headers={"Authorization": "Bearer sk-load"}, timeout=10)
+            with lock:
+                answered.append(r.headers.get("x-tollgate-request-id"))
+        except httpx.HTTPError:
+            pass
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(one, i) for i in range(300)]
+        time.sleep(0.3)
+        assert tg.stop() == 0
+        concurrent.futures.wait(futures, timeout=30)
+    stored = {r for (r,) in rows(tg, "SELECT request_id FROM usage_events")}
+    assert answered, "no request was answered before SIGTERM"
+    missing = [r for r in answered if r not in stored]
+    assert not missing, f"{len(missing)} answered requests were not recorded"
+
+
+def test_sigkill_loses_at_most_one_flush_window(start_tollgate, mock):
+    tg = start_tollgate(TOLLGATE_FLUSH_MS="100")
+    ids = []
+    for _ in range(40):
+        r = httpx.post(tg.url + "/openai/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": MSG},
+                       headers={"Authorization": "Bearer sk-kill"})
+        ids.append(r.headers["x-tollgate-request-id"])
+    time.sleep(0.35)  # more than the 100 ms flush window
+    tg.kill()
+    stored = {r for (r,) in rows(tg, "SELECT request_id FROM usage_events")}
+    assert set(ids) <= stored
