@@ -43,7 +43,9 @@ package func buildTollgate(
 
     let router = Router(context: BasicRequestContext.self)
     HealthRoutes(database: database, pricing: pricing).register(on: router)
-    StatsRoutes(auth: AdminAuth(adminKey: config.adminKey), store: UsageStore(database: database)).register(on: router)
+    let auth = AdminAuth(adminKey: config.adminKey)
+    StatsRoutes(auth: auth, store: UsageStore(database: database)).register(on: router)
+    PricingRoutes(auth: auth, pricing: pricing).register(on: router)
 
     let app = Application(
         responder: TollgateResponder(proxy: proxy, local: router.buildResponder()),
@@ -65,5 +67,6 @@ package func buildTollgate(
         },
         logger: logger)
     // Started in this order, stopped in reverse: the server drains, then the writer flushes.
-    return TollgateService(services: [upstream, writer, app], config: config, logger: logger)
+    let reload = PricingReloadService(pricing: pricing, logger: logger)
+    return TollgateService(services: [upstream, writer, reload, app], config: config, logger: logger)
 }

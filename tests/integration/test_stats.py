@@ -183,3 +183,33 @@ def test_sigkill_loses_at_most_one_flush_window(start_tollgate, mock):
     tg.kill()
     stored = {r for (r,) in rows(tg, "SELECT request_id FROM usage_events")}
     assert set(ids) <= stored
+
+
+def test_pricing_reloads_on_sighup_and_admin_post(start_tollgate, mock, tmp_path):
+    import signal
+    pricing = tmp_path / "pricing.json"
+    doc = {"version": "t-1", "models": {"gpt-4o": {"input": "2.50", "output": "10"}}, "aliases": {}}
+    pricing.write_text(json.dumps(doc))
+    tg = start_tollgate(TOLLGATE_ADMIN_KEY=ADMIN, TOLLGATE_PRICING=str(pricing))
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    assert httpx.get(tg.url + "/admin/pricing", headers=auth).json()["version"] == "t-1"
+    body = {"model": "gpt-4o", "messages": MSG}
+    assert httpx.post(tg.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"}).headers["x-tollgate-cost-usd"] == "0.00012"
+
+    doc["version"], doc["models"]["gpt-4o"]["input"] = "t-2", "5"
+    pricing.write_text(json.dumps(doc))
+    os.kill(tg.proc.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while httpx.get(tg.url + "/admin/pricing", headers=auth).json()["version"] != "t-2":
+        assert time.monotonic() < deadline, "SIGHUP did not reload pricing"
+        time.sleep(0.05)
+    # 12 × $5 + 9 × $10 per 1M = 150 µ$
+    assert httpx.post(tg.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"}).headers["x-tollgate-cost-usd"] == "0.00015"
+
+    doc["version"] = "t-3"
+    pricing.write_text(json.dumps(doc))
+    r = httpx.post(tg.url + "/admin/pricing/reload", headers=auth)
+    assert r.status_code == 200 and r.json()["version"] == "t-3" and r.json()["previous_version"] == "t-2"
+    pricing.write_text("{broken")
+    assert httpx.post(tg.url + "/admin/pricing/reload", headers=auth).status_code == 422
+    assert httpx.get(tg.url + "/admin/pricing", headers=auth).json()["version"] == "t-3"

@@ -18,6 +18,24 @@ package final class PricingStore: Sendable {
 
     package func replace(with newTable: PricingTable) { table.withLock { $0 = newTable } }
 
+    /// Re-reads the file it was loaded from (the built-in copy stays as it is); in-flight requests
+    /// keep the table they started with. Throws, keeping the current table, if the file is invalid.
+    @discardableResult
+    package func reload() throws -> PricingTable {
+        guard source != "built-in" else { return current }
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw ConfigError("Cannot read pricing file '\(source)'.")
+        }
+        let table: PricingTable
+        do {
+            table = try PricingTable(json: data)
+        } catch {
+            throw ConfigError("Pricing file '\(source)' is invalid, keeping version \(current.version): \(error)")
+        }
+        replace(with: table)
+        return table
+    }
+
     /// Loads `path`, else `./pricing.json` if present, else the built-in copy (SPEC §1).
     package static func load(path: String?) throws -> PricingStore {
         let candidate = path ?? (FileManager.default.fileExists(atPath: "pricing.json") ? "pricing.json" : nil)
