@@ -68,7 +68,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),
+        .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], exclude: ["Fixtures"]),
         .testTarget(name: "TollgateStorageTests", dependencies: ["TollgateStorage"]),
         .testTarget(
             name: "TollgateUpstreamTests",

@@ -1,36 +1,55 @@
 /// An exact amount of US dollars in integer nano-dollars (1e-9 USD).
 ///
 /// Money never passes through binary floating point: sums are integer sums, and JSON gets the
-/// decimal digits as a raw number (`0.000123456`).
-package struct Money: Sendable, Equatable, Comparable, Hashable {
+/// decimal digits as a raw number (`0.000123456`), so every total equals the sum of its parts
+/// to the last digit (SPEC §5).
+package struct Money: Sendable, Equatable, Comparable, Hashable, CustomStringConvertible {
     package var nanos: Int64
 
     package init(nanos: Int64) { self.nanos = nanos }
 
     package static let zero = Money(nanos: 0)
+    /// Nano-dollars in one dollar.
+    package static let nanosPerDollar: Int64 = 1_000_000_000
 
     package static func + (a: Money, b: Money) -> Money { Money(nanos: a.nanos + b.nanos) }
+    package static func - (a: Money, b: Money) -> Money { Money(nanos: a.nanos - b.nanos) }
+    package static func += (a: inout Money, b: Money) { a.nanos += b.nanos }
+    package static func -= (a: inout Money, b: Money) { a.nanos -= b.nanos }
     package static func < (a: Money, b: Money) -> Bool { a.nanos < b.nanos }
 
-    /// Exact decimal USD, shortest form: `0`, `12.5`, `-0.000000001`.
+    /// Exact decimal USD in its shortest form: `0`, `12.5`, `0.000123456`, `-0.000000001`.
+    ///
+    /// Valid as a raw JSON number: the server writes it into JSON without quotes.
     package var decimalString: String { Self.decimalString(nanos) }
 
+    package var description: String { decimalString }
+
+    /// `decimalString` for a bare nano-dollar count.
     package static func decimalString(_ nanos: Int64) -> String {
-        let negative = nanos < 0
+        // `magnitude` is a UInt64, so Int64.min renders too.
         let magnitude = nanos.magnitude
-        let whole = magnitude / 1_000_000_000
-        var fraction = magnitude % 1_000_000_000
-        var text = (negative ? "-" : "") + String(whole)
-        if fraction != 0 {
-            var digits = 9
-            while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-            let f = String(fraction)
-            text += "." + String(repeating: "0", count: digits - f.count) + f
+        let whole = magnitude / UInt64(nanosPerDollar)
+        var fraction = magnitude % UInt64(nanosPerDollar)
+        var text = nanos < 0 ? "-" : ""
+        text += String(whole)
+        guard fraction != 0 else { return text }
+        var digits = 9
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
         }
+        let significant = String(fraction)
+        text += "."
+        text += String(repeating: "0", count: digits - significant.count)
+        text += significant
         return text
     }
 
-    /// Parses a decimal USD string with at most 9 fractional digits (`"10"`, `"0.25"`).
+    /// Parses a decimal USD string with at most 9 fractional digits (`"10"`, `"0.25"`, `"-1.5"`).
+    ///
+    /// Returns nil for anything else (exponents, more digits than a nano-dollar holds, overflow),
+    /// so a limit or a price is never silently rounded on the way in.
     package init?(decimal text: String) {
         guard let value = DecimalParser.scaled(text, decimals: 9) else { return nil }
         self.nanos = value
@@ -39,31 +58,45 @@ package struct Money: Sendable, Equatable, Comparable, Hashable {
 
 /// Parses decimal strings into scaled integers without floating point.
 package enum DecimalParser {
-    /// `text` × 10^decimals as an integer; nil if malformed or with more fractional digits.
-    package static func scaled(_ text: String, decimals: Int) -> Int64? {
-        var s = Substring(text)
+    /// `text` × 10^decimals as an integer; nil if malformed, if it has more fractional digits than
+    /// `decimals` (trailing zeros included: `"1.50"` has two), or if it overflows `Int64`.
+    package static func scaled(_ text: some StringProtocol, decimals: Int) -> Int64? {
+        precondition((0...18).contains(decimals), "at most 18 decimals fit an Int64 scale")
+        var utf8 = Substring(text).utf8[...]
         var negative = false
-        if s.first == "-" { negative = true; s = s.dropFirst() }
-        let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let wholePart = parts.first, !wholePart.isEmpty || parts.count == 2,
-            wholePart.allSatisfy(\.isASCIIDigit)
-        else { return nil }
-        let fractionPart = parts.count == 2 ? parts[1] : ""
-        guard fractionPart.allSatisfy(\.isASCIIDigit), fractionPart.count <= decimals,
-            parts.count == 1 || !fractionPart.isEmpty
-        else { return nil }
-        var scale: Int64 = 1
-        for _ in 0..<decimals { scale *= 10 }
-        guard let whole = wholePart.isEmpty ? 0 : Int64(wholePart) else { return nil }
-        let paddedFraction = fractionPart + String(repeating: "0", count: decimals - fractionPart.count)
-        let fraction = paddedFraction.isEmpty ? 0 : Int64(paddedFraction)!
-        let (product, overflow) = whole.multipliedReportingOverflow(by: scale)
-        guard !overflow else { return nil }
-        let value = product + fraction
+        if utf8.first == UInt8(ascii: "-") {
+            negative = true
+            utf8 = utf8.dropFirst()
+        }
+        var value: Int64 = 0
+        var wholeDigits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        for byte in utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint else { return nil }
+                seenPoint = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            if seenPoint {
+                fractionDigits += 1
+                guard fractionDigits <= decimals else { return nil }
+            } else {
+                wholeDigits += 1
+            }
+            let (shifted, o1) = value.multipliedReportingOverflow(by: 10)
+            let (added, o2) = shifted.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !o1, !o2 else { return nil }
+            value = added
+        }
+        // "1." and "." are malformed; ".5" is accepted as 0.5.
+        guard wholeDigits + fractionDigits > 0, !seenPoint || fractionDigits > 0 else { return nil }
+        for _ in fractionDigits..<decimals {
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            value = shifted
+        }
         return negative ? -value : value
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

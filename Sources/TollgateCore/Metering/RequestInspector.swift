@@ -1,14 +1,17 @@
 import Foundation
 
-/// What the proxy needs from a metered request's body, read once (SPEC §2, §5).
+/// What the proxy needs from a metered request's body, read once (SPEC §2, §5, §7).
 package struct RequestInspection: Sendable, Equatable {
+    /// From the body's `model`, or for Gemini from the path (`models/M:generateContent`).
     package var model: String?
+    /// OpenAI and Anthropic `"stream": true`; Gemini `:streamGenerateContent`.
     package var stream = false
     /// The body's OpenAI `user` field.
     package var user: String?
-    /// `max_tokens`, `max_completion_tokens`, `max_output_tokens` or `generationConfig.maxOutputTokens`.
+    /// The request's output cap: `max_completion_tokens`, `max_tokens`, `max_output_tokens` or
+    /// `generationConfig.maxOutputTokens`, whichever it sets.
     package var maxOutputTokens: Int?
-    /// Rough input size for estimates: body bytes / 4.
+    /// Rough input size: UTF-8 bytes of the text in the body / 4, rounded up (see `RequestInspector`).
     package var estimatedInputTokens = 0
     /// The body to send upstream instead of the client's, when Tollgate asked for stream usage.
     package var upstreamBody: [UInt8]?
@@ -18,67 +21,141 @@ package struct RequestInspection: Sendable, Equatable {
     package init() {}
 }
 
+/// Reads a metered request's JSON body once (SPEC §2, §5).
+///
+/// A body that is not a JSON object is refused (400 `invalid_request`) with the parser's own
+/// account of what is wrong. For OpenAI chat and completions streams that do not ask for usage,
+/// the body sent upstream gains `"stream_options":{"include_usage":true}` by splicing bytes —
+/// every other byte stays as the client sent it — and the answer's usage chunk is then stripped.
 package enum RequestInspector {
     /// Parses `body`; throws `RequestError.invalidRequest` naming what is wrong.
     package static func inspect(
         _ body: some Collection<UInt8>, format: ProviderFormat, endpoint: Endpoint, path: Substring
     ) throws(RequestError) -> RequestInspection {
         var inspection = RequestInspection()
-        inspection.estimatedInputTokens = body.count / 4
         if format == .gemini {
             inspection.stream = path.hasSuffix(":streamGenerateContent")
-            if let models = path.range(of: "/models/"), let colon = path.lastIndex(of: ":"), models.upperBound < colon {
-                inspection.model = String(path[models.upperBound..<colon])
-            }
+            inspection.model = geminiModel(path: path)
         }
-        guard !body.isEmpty else {
+        let bytes = Array(body)
+        guard bytes.contains(where: { !JSONScanner.isSpace($0) }) else {
             throw .invalidRequest("The request body is empty; this endpoint expects a JSON object.")
         }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(body))
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)
         } catch {
-            throw .invalidRequest("The request body is not valid JSON (\(Self.describe(error))). Send a JSON object.")
+            throw .invalidRequest(
+                "The request body is not valid JSON (\(JSONErrorText.describe(error))). Send a JSON object.")
         }
         guard let json = object as? [String: Any] else {
-            throw .invalidRequest("The request body must be a JSON object, not an array or a scalar.")
+            throw .invalidRequest("The request body must be a JSON object, not an array or a single value.")
         }
         if let model = json["model"] as? String { inspection.model = model }
-        if format != .gemini { inspection.stream = (json["stream"] as? Bool) ?? false }
+        if format != .gemini { inspection.stream = json["stream"] as? Bool ?? false }
         inspection.user = json["user"] as? String
         inspection.maxOutputTokens =
-            (json["max_completion_tokens"] as? Int) ?? (json["max_tokens"] as? Int) ?? (json["max_output_tokens"] as? Int)
-            ?? ((json["generationConfig"] as? [String: Any])?["maxOutputTokens"] as? Int)
+            positiveInt(json["max_completion_tokens"]) ?? positiveInt(json["max_tokens"])
+            ?? positiveInt(json["max_output_tokens"])
+            ?? positiveInt((json["generationConfig"] as? [String: Any])?["maxOutputTokens"])
+        inspection.estimatedInputTokens = (InputEstimate.textBytes(json) + 3) / 4
 
         if format == .openai, inspection.stream, endpoint == .chat || endpoint == .completion {
             let options = json["stream_options"] as? [String: Any]
-            if (options?["include_usage"] as? Bool) != true {
-                inspection.upstreamBody = withIncludeUsage(Array(body), json: json, hasOptions: json["stream_options"] != nil)
-                inspection.stripUsageChunk = inspection.upstreamBody != nil
+            if options?["include_usage"] as? Bool != true, let rewritten = withIncludeUsage(bytes) {
+                inspection.upstreamBody = rewritten
+                inspection.stripUsageChunk = true
             }
         }
         return inspection
     }
 
-    /// The body with `stream_options.include_usage: true`. Without a `stream_options` key the
-    /// member is appended before the closing brace, leaving every other byte as the client sent it.
-    static func withIncludeUsage(_ body: [UInt8], json: [String: Any], hasOptions: Bool) -> [UInt8]? {
-        if !hasOptions, let close = body.lastIndex(of: UInt8(ascii: "}")) {
-            let isEmpty = body[..<close].last { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) } == UInt8(ascii: "{")
-            let member = Array(((isEmpty ? "" : ",") + #""stream_options":{"include_usage":true}"#).utf8)
+    /// `body` with `stream_options.include_usage` set to true, changing as few bytes as possible:
+    /// without `stream_options` the member is added before the closing brace; inside an existing
+    /// `stream_options` object `"include_usage":true` is added first (or its `false`/`null`
+    /// value replaced); a `null` `stream_options` becomes the object. Nil if `body` is not an object.
+    static func withIncludeUsage(_ body: [UInt8]) -> [UInt8]? {
+        body.withUnsafeBufferPointer { p -> [UInt8]? in
+            guard let options = JSONScanner.topLevelValue(of: "stream_options", in: p) else {
+                guard let close = body.lastIndex(of: UInt8(ascii: "}")) else { return nil }
+                let previous = body[..<close].last { !JSONScanner.isSpace($0) }
+                let member = (previous == UInt8(ascii: "{") ? "" : ",") + #""stream_options":{"include_usage":true}"#
+                var out = body
+                out.insert(contentsOf: Array(member.utf8), at: close)
+                return out
+            }
             var out = body
-            out.insert(contentsOf: member, at: close)
+            guard p[options.lowerBound] == UInt8(ascii: "{") else {
+                out.replaceSubrange(options, with: Array(#"{"include_usage":true}"#.utf8))
+                return out
+            }
+            let inner = UnsafeBufferPointer(rebasing: p[options])
+            if let value = JSONScanner.topLevelValue(of: "include_usage", in: inner) {
+                let absolute = (options.lowerBound + value.lowerBound)..<(options.lowerBound + value.upperBound)
+                out.replaceSubrange(absolute, with: Array("true".utf8))
+                return out
+            }
+            let afterBrace = options.lowerBound + 1
+            let empty = p[afterBrace..<options.upperBound].first { !JSONScanner.isSpace($0) } == UInt8(ascii: "}")
+            out.insert(contentsOf: Array((#""include_usage":true"# + (empty ? "" : ",")).utf8), at: afterBrace)
             return out
         }
-        var copy = json
-        var options = json["stream_options"] as? [String: Any] ?? [:]
-        options["include_usage"] = true
-        copy["stream_options"] = options
-        return (try? JSONSerialization.data(withJSONObject: copy)).map { Array($0) }
     }
 
-    private static func describe(_ error: Error) -> String {
-        let nsError = error as NSError
-        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? "it does not parse"
+    /// `M` from `…/models/M:generateContent` (also `tunedModels/M`).
+    static func geminiModel(path: Substring) -> String? {
+        guard let colon = path.lastIndex(of: ":") else { return nil }
+        let head = path[..<colon]
+        for marker in ["/models/", "/tunedModels/"] {
+            if let range = head.range(of: marker, options: .backwards) {
+                let name = head[range.upperBound...]
+                return name.isEmpty ? nil : String(name)
+            }
+        }
+        return nil
+    }
+
+    private static func positiveInt(_ value: Any?) -> Int? {
+        guard let number = value as? NSNumber, let int = Int(exactly: number.doubleValue), int > 0 else { return nil }
+        return int
+    }
+}
+
+/// How much text a request sends, for the input estimate used when the provider reports none
+/// (and for budget worst cases before the request is sent).
+///
+/// Counts the UTF-8 bytes of every string in the body except those that hold binary data or
+/// references (base64 images, audio and files, URLs) and plain settings; numbers inside lists
+/// (pre-tokenized `prompt`/`input`) count as one token (4 bytes) each. Bytes / 4 is OpenAI's
+/// rule of thumb for English text; it is an estimate and is always flagged as one.
+enum InputEstimate {
+    /// Keys whose string values are not text the model reads as tokens.
+    static let skippedKeys: Set<String> = [
+        "model", "user", "image_url", "input_audio", "inline_data", "inlineData", "file_data", "fileData", "data",
+        "source", "url", "file_id", "mime_type", "mimeType", "media_type", "type", "role", "id", "tool_call_id",
+        "stream_options", "metadata", "response_format_type", "service_tier", "reasoning_effort",
+    ]
+
+    static func textBytes(_ value: Any) -> Int {
+        switch value {
+        case let string as String:
+            return string.utf8.count
+        case let object as [String: Any]:
+            var total = 0
+            for (key, member) in object where !skippedKeys.contains(key) { total += textBytes(member) }
+            return total
+        case let list as [Any]:
+            var total = 0
+            for element in list {
+                if element is String || element is [String: Any] || element is [Any] {
+                    total += textBytes(element)
+                } else if element is NSNumber {
+                    total += 4
+                }
+            }
+            return total
+        default:
+            return 0
+        }
     }
 }

@@ -1,64 +1,77 @@
 import Foundation
 
-/// Reads the provider's usage object into normalized `Usage` (SPEC §5).
+/// The model and token counts of one answer, and where the counts came from.
+package struct MeteredUsage: Sendable, Equatable {
+    /// The model as the provider reported it, if it did.
+    package var model: String?
+    package var usage: Usage
+    package var source: UsageSource
+
+    package init(model: String?, usage: Usage, source: UsageSource) {
+        self.model = model
+        self.usage = usage
+        self.source = source
+    }
+}
+
+/// Reads the provider's model and usage from a whole (non-streamed) answer (SPEC §5).
+///
+/// One `JSONScanner` pass finds the `model` and the usage object without materializing the
+/// answer's content; only the small usage object is decoded (`Codable`). That is several times
+/// cheaper than parsing the whole body for large answers (embeddings, long completions).
 package enum UsageParser {
-    /// From a whole (non-streamed) answer body: the reported model and usage, if any.
-    package static func parse(body: some Collection<UInt8>, format: ProviderFormat, endpoint: Endpoint) -> (model: String?, usage: Usage?) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return (nil, nil) }
-        return parse(object: object, format: format, endpoint: endpoint)
-    }
-
-    package static func parse(object: [String: Any], format: ProviderFormat, endpoint: Endpoint) -> (model: String?, usage: Usage?) {
-        switch format {
-        case .openai:
-            let model = object["model"] as? String
-            if endpoint == .responses {
-                let response = object["response"] as? [String: Any] ?? object
-                return (response["model"] as? String ?? model, (response["usage"] as? [String: Any]).map(openAIResponses))
-            }
-            return (model, (object["usage"] as? [String: Any]).map(openAI))
-        case .anthropic:
-            let message = object["message"] as? [String: Any] ?? object
-            return (message["model"] as? String, (message["usage"] as? [String: Any]).map(anthropic))
-        case .gemini:
-            return (object["modelVersion"] as? String, (object["usageMetadata"] as? [String: Any]).map(gemini))
+    /// The reported model and normalized usage, if any (nil usage: none in the body, e.g. not JSON).
+    ///
+    /// Accepts OpenAI chat completions, completions, embeddings and responses; Anthropic
+    /// messages; Gemini generateContent, and a Gemini stream answered as one JSON array
+    /// (`streamGenerateContent` without `alt=sse`), where the last `usageMetadata` wins.
+    package static func parse(body: some Collection<UInt8>, format: ProviderFormat, endpoint: Endpoint) -> (
+        model: String?, usage: Usage?
+    ) {
+        let keys = JSONScanKeys.forFormat(format, endpoint: endpoint)
+        let read = { (p: UnsafeBufferPointer<UInt8>) -> (model: String?, usage: Usage?) in
+            let scan = JSONScanner.scan(p, keys: keys)
+            let model = scan.model.flatMap { JSONString.decode(UnsafeBufferPointer(rebasing: p[$0])) }
+            let usage = scan.usage.flatMap { ProviderUsage(json: UnsafeBufferPointer(rebasing: p[$0])) }
+            return (model, usage?.normalized(format))
         }
+        if let result = body.withContiguousStorageIfAvailable(read) { return result }
+        return Array(body).withUnsafeBufferPointer(read)
     }
 
-    /// OpenAI chat/completions/embeddings: prompt_tokens includes cached_tokens; completion_tokens includes reasoning.
-    package static func openAI(_ u: [String: Any]) -> Usage {
-        let prompt = int(u["prompt_tokens"])
-        let details = u["prompt_tokens_details"] as? [String: Any]
-        let completion = u["completion_tokens"] as? Int ?? max(0, int(u["total_tokens"]) - prompt)
-        return Usage(
-            inputTokens: prompt, outputTokens: completion, cachedInputTokens: int(details?["cached_tokens"]),
-            reasoningTokens: int((u["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"]))
+    /// `parse(body:)` with the request's input estimate standing in when the answer carried no
+    /// usage: the figures to record, flagged `.estimated` in that case.
+    package static func metered(
+        body: some Collection<UInt8>, format: ProviderFormat, endpoint: Endpoint, estimatedInputTokens: Int
+    ) -> MeteredUsage {
+        let parsed = parse(body: body, format: format, endpoint: endpoint)
+        guard let usage = parsed.usage else {
+            return MeteredUsage(model: parsed.model, usage: Usage(inputTokens: estimatedInputTokens), source: .estimated)
+        }
+        return MeteredUsage(model: parsed.model, usage: usage, source: .provider)
     }
 
-    /// OpenAI Responses API: input_tokens includes cached; output_tokens includes reasoning.
-    package static func openAIResponses(_ u: [String: Any]) -> Usage {
-        Usage(
-            inputTokens: int(u["input_tokens"]), outputTokens: int(u["output_tokens"]),
-            cachedInputTokens: int((u["input_tokens_details"] as? [String: Any])?["cached_tokens"]),
-            reasoningTokens: int((u["output_tokens_details"] as? [String: Any])?["reasoning_tokens"]))
-    }
+    /// OpenAI chat/completions/embeddings usage from a parsed object.
+    package static func openAI(_ u: [String: Any]) -> Usage { ProviderUsage(dictionary: u).normalized(.openai) }
 
-    /// Anthropic: input_tokens excludes cache reads and writes, which are added to normalize.
-    package static func anthropic(_ u: [String: Any]) -> Usage {
-        let read = int(u["cache_read_input_tokens"])
-        let write = int(u["cache_creation_input_tokens"])
-        return Usage(
-            inputTokens: int(u["input_tokens"]) + read + write, outputTokens: int(u["output_tokens"]),
-            cachedInputTokens: read, cacheWriteTokens: write)
-    }
+    /// OpenAI Responses API usage from a parsed object.
+    package static func openAIResponses(_ u: [String: Any]) -> Usage { ProviderUsage(dictionary: u).normalized(.openai) }
 
-    /// Gemini: promptTokenCount includes cached; output = candidates + thoughts.
-    package static func gemini(_ u: [String: Any]) -> Usage {
-        let thoughts = int(u["thoughtsTokenCount"])
-        return Usage(
-            inputTokens: int(u["promptTokenCount"]), outputTokens: int(u["candidatesTokenCount"]) + thoughts,
-            cachedInputTokens: int(u["cachedContentTokenCount"]), reasoningTokens: thoughts)
-    }
+    /// Anthropic usage from a parsed object: cache reads and writes added into input.
+    package static func anthropic(_ u: [String: Any]) -> Usage { ProviderUsage(dictionary: u).normalized(.anthropic) }
 
-    static func int(_ value: Any?) -> Int { (value as? Int) ?? (value as? NSNumber)?.intValue ?? 0 }
+    /// Gemini `usageMetadata` from a parsed object: output is candidates + thoughts.
+    package static func gemini(_ u: [String: Any]) -> Usage { ProviderUsage(dictionary: u).normalized(.gemini) }
+}
+
+/// Turns the inside of a JSON string (between its quotes) into a `String`.
+enum JSONString {
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.contains(UInt8(ascii: "\\")) else { return String(decoding: bytes, as: UTF8.self) }
+        // Rare (a model name with an escape): let Foundation undo the escapes.
+        var quoted: [UInt8] = [UInt8(ascii: "\"")]
+        quoted.append(contentsOf: bytes)
+        quoted.append(UInt8(ascii: "\""))
+        return try? JSONDecoder().decode(String.self, from: Data(quoted))
+    }
 }
