@@ -78,12 +78,6 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(
-            name: "TollgateServerTests",
-            dependencies: [
-                "TollgateServer",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
-        ),
+        .testTarget(name: "TollgateServerTests", dependencies: ["TollgateServer"]),
     ]
 )

@@ -607,8 +607,12 @@ class Handler(BaseHTTPRequestHandler):
         if not stream:
             return self._json_or_cut(answer(TEXT, True), plan, model)
         n, interval, cut = plan
-        payloads = [sse(answer(WORDS[i % len(WORDS)], i == n - 1, partial_usage=i < n - 1), eol=b"\r\n")
-                    for i in range(n)]
+        chunks = [answer(WORDS[i % len(WORDS)], i == n - 1, partial_usage=i < n - 1) for i in range(n)]
+        if "alt=sse" not in self.path:
+            # Without alt=sse Gemini streams one JSON array, element by element.
+            parts = [(b"[" if i == 0 else b",\r\n") + json.dumps(c).encode() for i, c in enumerate(chunks)] + [b"]"]
+            return self._stream(parts, interval, cut, content_type="application/json")
+        payloads = [sse(c, eol=b"\r\n") for c in chunks]
         self._stream(payloads, interval, cut)
 
 

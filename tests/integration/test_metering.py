@@ -65,3 +65,21 @@ def test_openai_stream_that_asked_for_usage_keeps_it(tollgate, mock):
     chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=MSG, stream=True,
                                                  stream_options={"include_usage": True}))
     assert chunks[-1].usage.prompt_tokens == 12
+
+
+def test_gemini_stream_without_alt_sse_is_metered_from_its_json_array(start_tollgate, mock):
+    import sqlite3, time
+    tg = start_tollgate(TOLLGATE_FLUSH_MS="50")
+    usage = {"promptTokenCount": 1000, "candidatesTokenCount": 50, "thoughtsTokenCount": 150, "totalTokenCount": 1200}
+    r = httpx.post(tg.url + "/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent", json={"contents": []},
+                   headers={"x-goog-api-key": "AIza", "X-Mock-Usage": json.dumps(usage)})
+    assert r.status_code == 200 and r.content == mock.last().sent
+    assert json.loads(r.content)[-1]["usageMetadata"]["thoughtsTokenCount"] == 150
+    deadline = time.monotonic() + 5
+    row = None
+    while row is None and time.monotonic() < deadline:
+        with sqlite3.connect(tg.db) as db:
+            row = db.execute("SELECT input_tokens, output_tokens, usage_source, cost_nanos FROM usage_events").fetchone()
+        time.sleep(0.05)
+    # 1000 × $1.25 + 200 × $10 per 1M = 3250 µ$ = 3 250 000 n$
+    assert row == (1000, 200, "provider", 3_250_000)

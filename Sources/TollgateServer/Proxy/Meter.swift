@@ -5,9 +5,9 @@ struct Meter: Sendable {
     let pricing: PricingStore
 
     /// Prices `usage` for `model`; an unknown model is recorded unpriced, never silently free.
-    func price(_ usage: Usage, model: String) -> (cost: Cost, version: String) {
+    func price(_ usage: Usage, model: String, provider: String) -> (cost: Cost, version: String) {
         let table = pricing.current
-        guard let (_, price) = table.lookup(model) else { return (.unpriced, table.version) }
+        guard let (_, price) = table.lookup(model, provider: provider) else { return (.unpriced, table.version) }
         return (CostCalculator.cost(usage, price: price), table.version)
     }
 }

@@ -139,7 +139,7 @@ struct ProxyHandler: Sendable {
 
     /// Fills the event's money fields from its usage and model.
     private func price(_ event: inout UsageEvent) {
-        let (cost, version) = meter.price(event.usage, model: event.model)
+        let (cost, version) = meter.price(event.usage, model: event.model, provider: event.provider)
         event.costNanos = cost.costNanos
         event.potentialCostNanos = cost.costNanos
         event.promptCacheSavingsNanos = cost.promptCacheSavingsNanos
@@ -155,15 +155,22 @@ struct ProxyHandler: Sendable {
         let status = answer.head.status
         let headers = responseHeaders(answer.head, requestID: exchange.requestID, decoded: request.decodeContent)
         let metered = exchange.endpoint.isMetered && status < 400
+        // Gemini's streamGenerateContent without alt=sse answers one JSON array: read usage from a copy at the end.
+        let isSSE = answer.head.headers.contains { $0.name == "content-type" && $0.value.hasPrefix("text/event-stream") }
         let handler = self
         let body = ResponseBody { writer in
             var exchange = exchange
-            var meter = metered ? StreamMeter(format: exchange.format, endpoint: exchange.endpoint, stripUsageChunk: inspection.stripUsageChunk) : nil
+            var meter = metered && isSSE ? StreamMeter(format: exchange.format, endpoint: exchange.endpoint, stripUsageChunk: inspection.stripUsageChunk) : nil
+            var copy: ByteBuffer? = metered && !isSSE ? ByteBuffer() : nil
             var outcome: Outcome = status < 400 ? .ok : .upstreamError
             var failure: String?
             defer {
                 exchange.timing = answer.timing
-                handler.finishStream(exchange, meter: meter, inspection: inspection, status: status, outcome: outcome, failure: failure)
+                if let copy {
+                    handler.finishJSONStream(exchange, body: copy, inspection: inspection, status: status, outcome: outcome, failure: failure)
+                } else {
+                    handler.finishStream(exchange, meter: meter, inspection: inspection, status: status, outcome: outcome, failure: failure)
+                }
             }
             let iterator = answer.body.makeAsyncIterator()
             while true {
@@ -177,11 +184,16 @@ struct ProxyHandler: Sendable {
                     throw error
                 }
                 let out: ByteBuffer
-                switch (chunk, meter != nil) {
-                case (let chunk?, true): out = ByteBuffer(bytes: meter!.feed(chunk.readableBytesView))
-                case (let chunk?, false): out = chunk
-                case (nil, true): out = ByteBuffer(bytes: meter!.finish())
-                case (nil, false): out = ByteBuffer()
+                switch chunk {
+                case let chunk? where inspection.stripUsageChunk && meter != nil:
+                    out = ByteBuffer(bytes: meter!.feed(chunk.readableBytesView))
+                case let chunk?:
+                    // Forwarded as it came; the meter only reads it.
+                    meter?.observe(chunk.readableBytesView)
+                    if copy != nil, copy!.readableBytes < Self.maxMeteredCopy { copy!.writeImmutableBuffer(chunk) }
+                    out = chunk
+                case nil:
+                    out = inspection.stripUsageChunk && meter != nil ? ByteBuffer(bytes: meter!.finish()) : ByteBuffer()
                 }
                 if out.readableBytes > 0 {
                     do {
@@ -199,6 +211,22 @@ struct ProxyHandler: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .init(code: status), headers: headers, body: body)
+    }
+
+    /// Largest non-SSE streamed answer copied for metering.
+    static let maxMeteredCopy = 16 << 20
+
+    /// Records a streamed answer that was one JSON document (Gemini without `alt=sse`).
+    private func finishJSONStream(
+        _ exchange: Exchange, body: ByteBuffer, inspection: RequestInspection, status: Int, outcome: Outcome, failure: String?
+    ) {
+        var exchange = exchange
+        let parsed = UsageParser.parse(body: body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint)
+        exchange.model = parsed.model ?? exchange.model
+        let usage = parsed.usage ?? Usage(inputTokens: inspection.estimatedInputTokens)
+        var event = exchange.event(status: status, outcome: outcome, usage: usage, source: parsed.usage == nil ? .estimated : .provider, error: failure)
+        price(&event)
+        recorder.record(event)
     }
 
     /// Records a finished (or cut) stream with the usage it showed.
