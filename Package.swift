@@ -44,6 +44,7 @@ let package = Package(
             dependencies: [
                 "TollgateCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -69,7 +70,21 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "TollgateStorageTests", dependencies: ["TollgateStorage"]),
+        .testTarget(
+            name: "TollgateStorageTests",
+            dependencies: [
+                "TollgateCore", "TollgateStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Writer-only benchmark: `swift run -c release WriterBench` (see docs/benchmarks.md).
+        .executableTarget(
+            name: "WriterBench",
+            dependencies: ["TollgateCore", "TollgateStorage", .product(name: "Logging", package: "swift-log")],
+            path: "bench/writer_bench"
+        ),
         .testTarget(
             name: "TollgateUpstreamTests",
             dependencies: [

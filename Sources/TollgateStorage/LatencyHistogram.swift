@@ -148,7 +148,8 @@ package struct LatencyHistogram: Sendable, Equatable {
 
 extension LatencyHistogram {
     /// The stored form: a version byte, then for each non-empty bucket in ascending order the gap
-    /// from the previous bucket and the count, both LEB128 varints. One latency takes 3 bytes.
+    /// from the previous bucket and the count, both LEB128 varints: 2 to 4 bytes for one latency,
+    /// at most about 1 KB for a full histogram.
     package var encoded: Data {
         var bytes: [UInt8] = [Self.formatVersion]
         bytes.reserveCapacity(1 + buckets.count * 3)

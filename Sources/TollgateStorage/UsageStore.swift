@@ -36,7 +36,6 @@ package struct UsageStore: Sendable {
         let groupColumnCount = groupBy.count + (granularity == nil ? 0 : 1)
         let hasBucket = granularity != nil
         return try await read { db in
-            var order: [StatsGroupKey] = []
             var totals: [StatsGroupKey: StatsSummary] = [:]
             for query in queries {
                 let rows = try Row.fetchCursor(db, sql: query.sql, arguments: query.arguments)
@@ -46,14 +45,15 @@ package struct UsageStore: Sendable {
                     let bucketStart: Int64? = hasBucket ? row[0] : nil
                     let values = (hasBucket ? 1 : 0)..<groupColumnCount
                     let key = StatsGroupKey(bucketStart: bucketStart, values: values.map { String.fromDatabaseValue(row[$0]) })
-                    if totals[key] == nil { order.append(key) }
                     totals[key, default: StatsSummary()].merge(summary)
                 }
             }
             if groupColumnCount == 0 {
                 return [StatsGroup(bucketStart: nil, values: [], summary: totals.values.first ?? StatsSummary())]
             }
-            return order.sorted().map { StatsGroup(bucketStart: $0.bucketStart, values: $0.values, summary: totals[$0]!) }
+            return totals.sorted { $0.key < $1.key }.map {
+                StatsGroup(bucketStart: $0.key.bucketStart, values: $0.key.values, summary: $0.value)
+            }
         }
     }
 
@@ -112,42 +112,50 @@ package struct UsageStore: Sendable {
     }
 
     /// Recomputes both rollup tables from `usage_events` in one transaction (`tollgate db
-    /// rebuild-rollups`), a UTC day of events at a time so each GROUP BY stays small. Returns the
-    /// number of events rolled up. Usage writes wait for it; readers keep seeing the old rollups
-    /// until it commits.
+    /// rebuild-rollups`; after a reprice, for the repriced period), a UTC day of events at a time so
+    /// each GROUP BY stays small. With `from`/`to` (Unix ms) only the whole UTC days overlapping
+    /// `[from, to)` are rebuilt. Returns the number of events rolled up. Usage writes wait for it;
+    /// readers keep seeing the old rollups until it commits.
     @discardableResult
-    package func rebuildRollups() async throws -> Int {
-        let day = RollupGranularity.day.milliseconds
-        let hourly = RollupGranularity.hour
+    package func rebuildRollups(from: Int64? = nil, to: Int64? = nil) async throws -> Int {
+        let day = RollupGranularity.day
+        let hour = RollupGranularity.hour
+        let firstDay = from.map { day.bucketStart($0) }
+        let endDay = to.map { day.bucketStart($0 - 1) + day.milliseconds }
         let rollupColumns = (UsageSQL.rollupKeyColumns + UsageSQL.rollupCounterColumns + ["latency_hist"])
             .joined(separator: ", ")
         let hourlyFromEvents = """
             INSERT INTO rollup_hourly (\(rollupColumns))
-            SELECT \(UsageSQL.bucketStart("started_at", size: hourly.milliseconds)), org, key_id,
+            SELECT \(UsageSQL.bucketStart("started_at", size: hour.milliseconds)), org, key_id,
                 COALESCE(team, ''), COALESCE("user", ''), provider, model, \(UsageSQL.rawSummaryColumns)
             FROM usage_events WHERE started_at >= ? AND started_at < ?
             GROUP BY 1, 2, 3, 4, 5, 6, 7
             """
         let dailyFromHourly = """
             INSERT INTO rollup_daily (\(rollupColumns))
-            SELECT \(UsageSQL.bucketStart("bucket_start", size: day)), org, key_id, team, "user", provider, model,
-                \(UsageSQL.rollupSummaryColumns)
+            SELECT \(UsageSQL.bucketStart("bucket_start", size: day.milliseconds)), org, key_id, team, "user",
+                provider, model, \(UsageSQL.rollupSummaryColumns)
             FROM rollup_hourly WHERE bucket_start >= ? AND bucket_start < ?
             GROUP BY 1, 2, 3, 4, 5, 6, 7
             """
         return try await write { db in
-            try db.execute(sql: "DELETE FROM rollup_hourly; DELETE FROM rollup_daily")
+            let lower = firstDay ?? .min
+            let upper = endDay ?? .max
+            for table in [hour.table, day.table] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?", arguments: [lower, upper])
+            }
             var rolledUp = 0
-            var next = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events")
-            while let start = next {
-                let dayStart = RollupGranularity.day.bucketStart(start)
-                let dayEnd = dayStart + day
+            var next = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [lower])
+            while let start = next, start < upper {
+                let dayStart = day.bucketStart(start)
+                let dayEnd = dayStart + day.milliseconds
                 try db.execute(sql: hourlyFromEvents, arguments: [dayStart, dayEnd])
                 try db.execute(sql: dailyFromHourly, arguments: [dayStart, dayEnd])
                 rolledUp += try Int.fetchOne(
                     db, sql: "SELECT COALESCE(SUM(requests), 0) FROM rollup_daily WHERE bucket_start = ?",
                     arguments: [dayStart]) ?? 0
-                next = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [dayEnd])
+                next = try Int64.fetchOne(
+                    db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [dayEnd])
             }
             return rolledUp
         }
@@ -172,32 +180,6 @@ package struct UsageStore: Sendable {
             throw StorageError(.databaseFailed, "usage write failed", underlying: error)
         }
     }
-}
-
-/// Where a page of usage events ends; opaque to clients as `encoded`.
-package struct UsageEventCursor: Sendable, Hashable {
-    package var startedAtMs: Int64
-    package var requestID: String
-
-    package init(startedAtMs: Int64, requestID: String) {
-        self.startedAtMs = startedAtMs
-        self.requestID = requestID
-    }
-
-    /// `<started_at>:<request_id>`, for the API's `next_cursor`.
-    package var encoded: String { "\(startedAtMs):\(requestID)" }
-
-    /// Parses `encoded`; nil for anything else.
-    package init?(encoded: String) {
-        guard let colon = encoded.firstIndex(of: ":"), let startedAt = Int64(encoded[..<colon]) else { return nil }
-        self.init(startedAtMs: startedAt, requestID: String(encoded[encoded.index(after: colon)...]))
-    }
-}
-
-/// A page of usage events and the cursor of the next one (nil on the last page).
-package struct UsageEventPage: Sendable, Equatable {
-    package var events: [UsageEvent]
-    package var nextCursor: UsageEventCursor?
 }
 
 /// A group's identity while merging segment results.

@@ -190,76 +190,78 @@ package final class UsageWriter: Service, UsageRecorder {
             return !state.draining
         }
         guard started else { return }
-        while let batch = takeBatch() {
-            let commitStarted = ContinuousClock.now
-            let result: Result<UsageBatchResult, any Error>
-            do {
-                result = .success(try await commit(batch.events))
-            } catch {
-                result = .failure(error)
-            }
-            let finished = ContinuousClock.now
-            switch result {
-            case .success(let counts):
-                let (ready, recovered) = state.withLock { state in
-                    state.processed += UInt64(batch.events.count)
-                    state.metrics.written += UInt64(counts.inserted)
-                    state.metrics.duplicates += UInt64(counts.duplicates)
-                    state.metrics.batches += 1
-                    state.metrics.lastBatchSize = batch.events.count
-                    state.metrics.lastFlushLag = finished - batch.pendingSince
-                    state.metrics.lastCommitDuration = finished - commitStarted
-                    defer { state.consecutiveFailures = 0 }
-                    return (state.takeSatisfiedWaiters(), state.consecutiveFailures)
+        while let taken = takePending() {
+            // Everything pending is taken at once (an O(1) swap, whatever the backlog) and committed
+            // in transactions of at most `maxTransactionSize`, in order.
+            var offset = 0
+            while offset < taken.events.count {
+                let end = min(offset + configuration.maxTransactionSize, taken.events.count)
+                let batch = taken.events[offset..<end]
+                let commitStarted = ContinuousClock.now
+                do {
+                    let counts = try await commit(batch)
+                    let finished = ContinuousClock.now
+                    let (ready, recovered) = state.withLock { state in
+                        state.processed += UInt64(batch.count)
+                        state.metrics.written += UInt64(counts.inserted)
+                        state.metrics.duplicates += UInt64(counts.duplicates)
+                        state.metrics.batches += 1
+                        state.metrics.lastBatchSize = batch.count
+                        state.metrics.lastFlushLag = finished - taken.pendingSince
+                        state.metrics.lastCommitDuration = finished - commitStarted
+                        defer { state.consecutiveFailures = 0 }
+                        return (state.takeSatisfiedWaiters(), state.consecutiveFailures)
+                    }
+                    if recovered > 0 { logger.notice("usage writer recovered", metadata: ["failed_attempts": "\(recovered)"]) }
+                    for waiter in ready { waiter.continuation.resume() }
+                } catch {
+                    fail(keeping: taken.events[offset...], pendingSince: taken.pendingSince, error: error)
+                    return
                 }
-                if recovered > 0 { logger.notice("usage writer recovered", metadata: ["failed_attempts": "\(recovered)"]) }
-                for waiter in ready { waiter.continuation.resume() }
-            case .failure(let error):
-                let (waiters, failures) = state.withLock { state in
-                    state.pending.insert(contentsOf: batch.events, at: 0)
-                    state.pendingSince = batch.pendingSince
-                    state.draining = false
-                    state.consecutiveFailures += 1
-                    state.metrics.failedBatches += 1
-                    defer { state.waiters = [] }
-                    return (state.waiters, state.consecutiveFailures)
-                }
-                if failures.nonzeroBitCount == 1 {  // 1st, 2nd, 4th, 8th… attempt: no log flood
-                    logger.error(
-                        "usage batch commit failed; it is kept and retried",
-                        metadata: ["events": "\(batch.events.count)", "attempt": "\(failures)", "error": "\(error)"])
-                }
-                let failure = StorageError(.databaseFailed, "usage batch commit failed", underlying: error)
-                for waiter in waiters { waiter.continuation.resume(throwing: failure) }
-                return
+                offset = end
             }
         }
     }
 
-    /// Takes the next batch off the queue, or ends the drain when the queue is empty.
-    private func takeBatch() -> Batch? {
+    /// Puts the events of a failed commit back at the head of the queue, ends the drain and fails
+    /// the `flush()` calls waiting; the next tick retries.
+    private func fail(keeping events: ArraySlice<UsageEvent>, pendingSince: ContinuousClock.Instant, error: any Error) {
+        let (waiters, failures) = state.withLock { state in
+            state.pending.insert(contentsOf: events, at: 0)
+            state.pendingSince = pendingSince
+            state.draining = false
+            state.consecutiveFailures += 1
+            state.metrics.failedBatches += 1
+            defer { state.waiters = [] }
+            return (state.waiters, state.consecutiveFailures)
+        }
+        if failures.nonzeroBitCount == 1 {  // 1st, 2nd, 4th, 8th… attempt: no log flood
+            logger.error(
+                "usage batch commit failed; its events are kept and retried",
+                metadata: ["events": "\(events.count)", "attempt": "\(failures)", "error": "\(error)"])
+        }
+        let failure = StorageError(.databaseFailed, "usage batch commit failed", underlying: error)
+        for waiter in waiters { waiter.continuation.resume(throwing: failure) }
+    }
+
+    /// Takes every pending event, or ends the drain when there is none.
+    private func takePending() -> Batch? {
         state.withLock { state -> Batch? in
             guard !state.pending.isEmpty else {
                 state.draining = false
                 return nil
             }
-            let since = state.pendingSince ?? .now
-            let events: [UsageEvent]
-            if state.pending.count <= configuration.maxTransactionSize {
-                events = state.pending
-                state.pending = []
-                state.pendingSince = nil
-            } else {
-                events = Array(state.pending.prefix(configuration.maxTransactionSize))
-                state.pending.removeFirst(configuration.maxTransactionSize)
-            }
+            let batch = Batch(events: state.pending, pendingSince: state.pendingSince ?? .now)
+            state.pending = []
+            state.pending.reserveCapacity(configuration.batchSize)
+            state.pendingSince = nil
             state.wakeRequested = false
-            return Batch(events: events, pendingSince: since)
+            return batch
         }
     }
 
     /// Commits one batch in one transaction on GRDB's writer queue.
-    private func commit(_ events: [UsageEvent]) async throws -> UsageBatchResult {
+    private func commit(_ events: ArraySlice<UsageEvent>) async throws -> UsageBatchResult {
         let hook = self.hook
         return try await withCheckedThrowingContinuation { continuation in
             pool.asyncWrite(
@@ -267,28 +269,4 @@ package final class UsageWriter: Service, UsageRecorder {
                 completion: { _, result in continuation.resume(with: result) })
         }
     }
-}
-
-/// The usage writer's counters, for `/metrics` and logs.
-package struct UsageWriterMetrics: Sendable, Equatable {
-    /// Events waiting in memory.
-    package var pending = 0
-    /// Events accepted by `record`.
-    package var recorded: UInt64 = 0
-    /// Rows inserted into `usage_events`.
-    package var written: UInt64 = 0
-    /// Events ignored because their request id was already stored.
-    package var duplicates: UInt64 = 0
-    /// Events dropped because `maxPending` were already waiting.
-    package var dropped: UInt64 = 0
-    /// Batches committed.
-    package var batches: UInt64 = 0
-    /// Batch commits that failed (their events were kept and retried).
-    package var failedBatches: UInt64 = 0
-    /// Events in the last committed batch.
-    package var lastBatchSize = 0
-    /// How long the oldest event of the last batch waited, from `record` to its commit.
-    package var lastFlushLag: Duration = .zero
-    /// How long the last batch's transaction took.
-    package var lastCommitDuration: Duration = .zero
 }

@@ -162,7 +162,7 @@ struct UsageWriterTests {
         }
     }
 
-    @Test("concurrent producers lose nothing and commit in order")
+    @Test("concurrent producers lose no event")
     func concurrentProducers() async throws {
         try await withTemporaryDatabase { database, _ in
             let writer = UsageWriter(database: database, configuration: .init(flushInterval: .milliseconds(5), batchSize: 64))
