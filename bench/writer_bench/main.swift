@@ -13,7 +13,7 @@ import TollgateStorage
 /// `--batch` events or per flush interval). Paced mode reports whether the writer kept up: the
 /// largest queue and flush lag seen.
 ///
-/// Usage: WriterBench [--events N] [--producers P] [--rate R] [--flush-ms MS] [--batch N] [--keep PATH]
+/// Usage: WriterBench [--events N] [--producers P] [--rate R] [--flush-ms MS] [--batch N] [--days D] [--keep PATH]
 
 struct Options {
     var events = 500_000
@@ -22,6 +22,8 @@ struct Options {
     var batchSize = 512
     var rate: Int?
     var path: String?
+    /// Days of traffic the events are spread over, ending 2026-11-20 (stats benchmarks use 30).
+    var days = 1
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -34,6 +36,7 @@ struct Options {
             case "--batch": batchSize = value.flatMap(Int.init) ?? batchSize
             case "--keep": path = value
             case "--rate": rate = value.flatMap(Int.init)
+            case "--days": days = max(1, value.flatMap(Int.init) ?? days)
             default:
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(2)
@@ -57,9 +60,10 @@ struct Generator: RandomNumberGenerator {
 /// A day of traffic in arrival order: 6 orgs with 4 keys each (a key belongs to one org and team,
 /// as Tollgate keys do), 8 users per key, 8 models on 3 providers, log-normal latencies, a few tags,
 /// mostly ok with some errors, blocks and cache hits. About 1 500 rollup rows per hour.
-func makeEvents(count: Int, producer: Int) -> [UsageEvent] {
+func makeEvents(count: Int, producer: Int, days: Int) -> [UsageEvent] {
     var random = Generator(state: UInt64(producer) &* 7919 &+ 1)
-    let dayStart: Int64 = 1_795_132_800_000
+    let span = Int64(days) * 86_400_000
+    let dayStart: Int64 = 1_795_132_800_000 + 86_400_000 - span
     let models = [
         ("openai", "gpt-4o"), ("openai", "gpt-4o-mini"), ("openai", "o3"), ("openai", "text-embedding-3-small"),
         ("anthropic", "claude-sonnet-4-5"), ("anthropic", "claude-haiku-4-5"), ("gemini", "gemini-2.5-pro"),
@@ -80,7 +84,7 @@ func makeEvents(count: Int, producer: Int) -> [UsageEvent] {
         if Bool.random(using: &random) { tags["feature"] = ["search", "chat", "agent"].randomElement(using: &random)! }
         return UsageEvent(
             requestID: "req_\(producer)_\(index)_\(random.next() & 0xFFFF_FFFF)",
-            startedAtMs: dayStart + Int64(index) * 86_400_000 / Int64(count),
+            startedAtMs: dayStart + Int64(index) * span / Int64(count),
             org: "org\(org)", keyID: "key_\(org)_\(key)", team: ["ml", "web", "data", nil][key],
             user: "user\(org)_\(key)_\(Int.random(in: 0..<8, using: &random))", session: nil, tags: tags,
             provider: provider, endpoint: .chat, model: model, status: 200, outcome: outcomes.randomElement(using: &random)!,
@@ -100,7 +104,7 @@ var logger = Logger(label: "writer-bench")
 logger.logLevel = .warning
 
 let perProducer = options.events / options.producers
-let batches = (0..<options.producers).map { makeEvents(count: perProducer, producer: $0) }
+let batches = (0..<options.producers).map { makeEvents(count: perProducer, producer: $0, days: options.days) }
 let total = perProducer * options.producers
 
 let database = try TollgateDatabase.open(at: path, logger: logger)
