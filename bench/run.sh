@@ -20,6 +20,8 @@
 #                                  e.g. "tollgate-cache TOLLGATE_CACHE=on; tollgate-slowflush TOLLGATE_FLUSH_MS=1000"
 #   BENCH_FAKE_TOLLGATE=1          put a second nginx proxy in the "tollgate" slot (tests this script
 #                                  without a Tollgate binary; the report is marked FAKE)
+#   BENCH_UNMETERED_BIN            a forwarding-only Tollgate binary (e.g. built from commit a13fa56) run
+#                                  as target tollgate-unmetered, for the metering-cost ratio
 #   BENCH_STRICT=1                 exit 1 when a Tollgate target misses a floor or any request failed
 #   BENCH_OUT_DIR (bench/out)      where latest.md, a dated copy and raw wrk output go
 #   BENCH_KEEP_TMP=1               keep the run's temp dir (configs, logs, SQLite database)
@@ -216,7 +218,7 @@ start_tollgate() {
       TOLLGATE_DB="$WORK/$name.db" \
       TOLLGATE_OPENAI_BASE_URL="http://127.0.0.1:$MOCK_PORT" \
       TOLLGATE_LOG_LEVEL="${TOLLGATE_LOG_LEVEL:-warning}" \
-      "$@" "$BIN" serve > "$WORK/$name.log" 2>&1 8>&- 9>&- &
+      "$@" "${START_BIN:-$BIN}" serve > "$WORK/$name.log" 2>&1 8>&- 9>&- &
   pid=$!
   STARTED_PIDS+=("$pid")
   wait_http "Tollgate $name" "http://127.0.0.1:$port/healthz" 200 "$pid" "$WORK/$name.log"
@@ -380,6 +382,11 @@ report() {
     echo "- ${TARGET_LABEL[$t]} RPS / nginx-proxy RPS at c32: **${ratio}×** (floor ≥ ${FLOOR_RPS_RATIO}×) — $VERDICT"
   done
   for name in "${SKIPPED[@]}"; do echo "- $name: skipped (${SKIP_REASON[$name]}), no ratios"; done
+  if [[ -n ${R_RPS[tollgate-unmetered c32]:-} ]]; then
+    ratio=$(calc "\"%.3f\", ${R_RPS[tollgate c32]} / ${R_RPS[tollgate-unmetered c32]}")
+    verdict "$(calc "\"%d\", (${R_RPS[tollgate c32]} / ${R_RPS[tollgate-unmetered c32]} >= 0.9)")"
+    echo "- tollgate (metering on) RPS / tollgate-unmetered RPS at c32: **${ratio}×** (floor ≥ 0.9×) — $VERDICT"
+  fi
   for t in "${TARGETS[@]}"; do
     [[ $t == direct ]] && continue
     added=$(calc "\"%.3f\", ${R_P50[$t c1]} - ${R_P50[direct c1]}")
@@ -462,6 +469,8 @@ elif [[ ! -x $BIN ]]; then
   SKIP_REASON[tollgate]="no binary at $BIN"
 else
   start_tollgate tollgate
+  # The forwarding-only baseline (a binary built from before metering) for the metering-cost ratio.
+  if [[ -n ${BENCH_UNMETERED_BIN:-} ]]; then START_BIN=$BENCH_UNMETERED_BIN start_tollgate tollgate-unmetered; fi
   # More Tollgate targets, e.g. metering variants, from BENCH_TOLLGATE_VARIANTS (one per ';').
   IFS=';' read -r -a variants <<< "${BENCH_TOLLGATE_VARIANTS:-}"
   for variant in "${variants[@]}"; do

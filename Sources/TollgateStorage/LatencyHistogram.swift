@@ -186,6 +186,37 @@ extension LatencyHistogram {
         }
     }
 
+    /// Adds a stored histogram's counts into `dense` (indexed by bucket) without building one.
+    static func add(encoded data: Data, into dense: inout [UInt64]) throws {
+        guard !data.isEmpty else { return }
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            guard raw[0] == Self.formatVersion else {
+                throw StorageError(.databaseFailed, "unknown latency histogram format \(raw[0])")
+            }
+            var offset = 1
+            var previous = -1
+            while offset < raw.count {
+                let gap = try Self.readVarint(raw, &offset)
+                let count = try Self.readVarint(raw, &offset)
+                let bucket = previous + 1 + Int(clamping: gap)
+                guard bucket < dense.count else {
+                    throw StorageError(.databaseFailed, "latency histogram bucket \(bucket) out of range")
+                }
+                dense[bucket] &+= count
+                previous = bucket
+            }
+        }
+    }
+
+    /// A histogram from dense counts indexed by bucket.
+    init(dense: [UInt64]) {
+        self.init()
+        for (bucket, count) in dense.enumerated() where count > 0 {
+            buckets.append(UInt16(bucket))
+            counts.append(count)
+        }
+    }
+
     private static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
         var value = value
         while value >= 0x80 {
