@@ -24,11 +24,11 @@ struct ProxyHandler: Sendable {
         var exchange = Exchange()
         do {
             let route = try self.route(request, &exchange)
-            let token = try identify(request, route: route, &exchange)
+            try identify(request, &exchange)
             let body = try await readBody(request, &exchange)
             let inspection = try inspect(body, route: route, &exchange)
             let upstreamBody = inspection.upstreamBody.map { ByteBuffer(bytes: $0) } ?? body
-            let upstreamRequest = buildUpstreamRequest(request, route: route, token: token, body: upstreamBody)
+            let upstreamRequest = buildUpstreamRequest(request, route: route, body: upstreamBody)
             if inspection.stream || !route.endpoint.isMetered {
                 return try await relayStreaming(upstreamRequest, inspection: inspection, exchange: exchange)
             }
@@ -58,7 +58,8 @@ struct ProxyHandler: Sendable {
         return route
     }
 
-    private func identify(_ request: Request, route: ProviderRouter.Route, _ exchange: inout Exchange) throws -> ClientToken {
+    /// Passthrough identity (SPEC §3): the client's own token goes upstream unchanged.
+    private func identify(_ request: Request, _ exchange: inout Exchange) throws {
         let headers = request.headers
         let refinements = try AttributionHeaders(headers: headers.lazy.map { ($0.name.canonicalName, $0.value) })
         let token = ClientToken { name in HTTPField.Name(name).flatMap { headers[$0] } }
@@ -75,7 +76,6 @@ struct ProxyHandler: Sendable {
         exchange.attribution = Attribution(
             org: refinements.org ?? "default", keyID: token.passthroughKeyID, user: refinements.user,
             session: refinements.session, tags: refinements.tags)
-        return token
     }
 
     private func readBody(_ request: Request, _ exchange: inout Exchange) async throws -> ByteBuffer {
@@ -98,7 +98,7 @@ struct ProxyHandler: Sendable {
         return inspection
     }
 
-    private func buildUpstreamRequest(_ request: Request, route: ProviderRouter.Route, token: ClientToken, body: ByteBuffer) -> UpstreamRequest {
+    private func buildUpstreamRequest(_ request: Request, route: ProviderRouter.Route, body: ByteBuffer) -> UpstreamRequest {
         let connectionTokens = HeaderPolicy.connectionTokens(request.headers[.connection])
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(request.headers.count)
