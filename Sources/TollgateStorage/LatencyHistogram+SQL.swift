@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// SQL functions over stored latency histograms, registered on every connection Tollgate opens.
 ///
@@ -22,8 +23,16 @@ extension LatencyHistogram {
             histogram.merge(try LatencyHistogram(databaseValue: values[1]))
             return histogram.encoded
         })
-        db.add(function: DatabaseFunction(aggregateFunctionName, argumentCount: 1, pure: true, aggregate: Aggregate.self))
+        // The aggregate goes straight through SQLite's C API: GRDB's DatabaseAggregate boxes every
+        // row's argument in a [DatabaseValue] and copies each blob into a Data, which was most of
+        // the time of a month-long stats query (tens of thousands of rollup rows to merge).
+        sqlite3_create_function_v2(
+            db.sqliteConnection, aggregateFunctionName, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, nil,
+            histogramStep, histogramFinal, nil)
     }
+
+    /// Dense counts per bucket, kept in SQLite's zero-filled aggregate context.
+    static let denseByteCount = CInt((overflowBucket + 1) * MemoryLayout<UInt64>.stride)
 
     /// Reads a stored histogram column; NULL reads as empty.
     init(databaseValue: DatabaseValue) throws {
@@ -34,27 +43,42 @@ extension LatencyHistogram {
         }
     }
 
-    /// The state of one `tollgate_hist` aggregation: dense counts, so merging a stored histogram
-    /// decodes its varints straight into them without allocating (the merge of tens of thousands of
-    /// rollup rows is what a month-long stats query spends its time on).
-    struct Aggregate: DatabaseAggregate {
-        var dense = [UInt64](repeating: 0, count: LatencyHistogram.overflowBucket + 1)
-        var latencies = LatencyHistogram()
+}
 
-        mutating func step(_ values: [DatabaseValue]) throws {
-            switch values[0].storage {
-            case .null: break
-            case .blob(let data): try LatencyHistogram.add(encoded: data, into: &dense)
-            case .double(let latency): latencies.add(latency)
-            case .int64(let latency): latencies.add(Double(latency))
-            case .string: throw StorageError(.databaseFailed, "tollgate_hist takes a histogram or a latency")
-            }
+/// `tollgate_hist` step: a blob is a stored histogram (merged), a number a latency in ms (added).
+private let histogramStep: @convention(c) (OpaquePointer?, CInt, UnsafeMutablePointer<OpaquePointer?>?) -> Void = {
+    context, _, arguments in
+    guard let value = arguments?[0],
+        let raw = sqlite3_aggregate_context(context, LatencyHistogram.denseByteCount)
+    else { return }
+    let dense = UnsafeMutableBufferPointer(
+        start: raw.assumingMemoryBound(to: UInt64.self), count: LatencyHistogram.overflowBucket + 1)
+    switch sqlite3_value_type(value) {
+    case SQLITE_BLOB:
+        let count = Int(sqlite3_value_bytes(value))
+        guard count > 0, let bytes = sqlite3_value_blob(value) else { return }
+        if !LatencyHistogram.add(encoded: UnsafeRawBufferPointer(start: bytes, count: count), into: dense) {
+            sqlite3_result_error(context, "tollgate_hist: not a stored latency histogram", -1)
         }
+    case SQLITE_INTEGER, SQLITE_FLOAT:
+        dense[LatencyHistogram.bucket(forMs: sqlite3_value_double(value))] &+= 1
+    case SQLITE_NULL:
+        break
+    default:
+        sqlite3_result_error(context, "tollgate_hist takes a histogram or a latency", -1)
+    }
+}
 
-        func finalize() throws -> (any DatabaseValueConvertible)? {
-            var histogram = LatencyHistogram(dense: dense)
-            histogram.merge(latencies)
-            return histogram.encoded
-        }
+/// `tollgate_hist` final: the merged histogram in its stored form.
+private let histogramFinal: @convention(c) (OpaquePointer?) -> Void = { context in
+    var histogram = LatencyHistogram()
+    if let raw = sqlite3_aggregate_context(context, 0) {
+        let dense = UnsafeBufferPointer(
+            start: raw.assumingMemoryBound(to: UInt64.self), count: LatencyHistogram.overflowBucket + 1)
+        histogram = LatencyHistogram(dense: Array(dense))
+    }
+    let encoded = histogram.encoded
+    encoded.withUnsafeBytes { bytes in
+        sqlite3_result_blob(context, bytes.baseAddress, CInt(bytes.count), unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self))
     }
 }

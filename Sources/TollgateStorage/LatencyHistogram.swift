@@ -186,26 +186,23 @@ extension LatencyHistogram {
         }
     }
 
-    /// Adds a stored histogram's counts into `dense` (indexed by bucket) without building one.
-    static func add(encoded data: Data, into dense: inout [UInt64]) throws {
-        guard !data.isEmpty else { return }
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            guard raw[0] == Self.formatVersion else {
-                throw StorageError(.databaseFailed, "unknown latency histogram format \(raw[0])")
+    /// Adds a stored histogram's counts into `dense` (indexed by bucket) without building one;
+    /// false if the bytes are not a stored histogram.
+    static func add(encoded raw: UnsafeRawBufferPointer, into dense: UnsafeMutableBufferPointer<UInt64>) -> Bool {
+        guard !raw.isEmpty else { return true }
+        guard raw[0] == Self.formatVersion else { return false }
+        var offset = 1
+        var previous = -1
+        while offset < raw.count {
+            guard let gap = try? Self.readVarint(raw, &offset), let count = try? Self.readVarint(raw, &offset) else {
+                return false
             }
-            var offset = 1
-            var previous = -1
-            while offset < raw.count {
-                let gap = try Self.readVarint(raw, &offset)
-                let count = try Self.readVarint(raw, &offset)
-                let bucket = previous + 1 + Int(clamping: gap)
-                guard bucket < dense.count else {
-                    throw StorageError(.databaseFailed, "latency histogram bucket \(bucket) out of range")
-                }
-                dense[bucket] &+= count
-                previous = bucket
-            }
+            let bucket = previous + 1 + Int(clamping: gap)
+            guard bucket < dense.count else { return false }
+            dense[bucket] &+= count
+            previous = bucket
         }
+        return true
     }
 
     /// A histogram from dense counts indexed by bucket.
