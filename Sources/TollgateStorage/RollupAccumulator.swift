@@ -6,22 +6,22 @@ import TollgateCore
 /// Events go into hourly totals; daily totals are folded from those at write time, so an event
 /// is hashed once.
 struct RollupAccumulator {
-    private(set) var hourly: [RollupKey: RollupTotals] = [:]
+    private(set) var hourly: [RollupKey: StatsSummary] = [:]
 
     var isEmpty: Bool { hourly.isEmpty }
 
     mutating func add(_ event: UsageEvent) {
         let key = RollupKey(bucketStart: RollupGranularity.hour.bucketStart(event.startedAtMs), event: event)
-        hourly[key, default: RollupTotals()].add(event)
+        hourly[key, default: StatsSummary()].add(event)
     }
 
     /// The daily totals of everything added.
-    func daily() -> [RollupKey: RollupTotals] {
-        var daily: [RollupKey: RollupTotals] = [:]
+    func daily() -> [RollupKey: StatsSummary] {
+        var daily: [RollupKey: StatsSummary] = [:]
         for (hourKey, totals) in hourly {
             var key = hourKey
             key.bucketStart = RollupGranularity.day.bucketStart(hourKey.bucketStart)
-            daily[key, default: RollupTotals()].merge(totals)
+            daily[key, default: StatsSummary()].merge(totals)
         }
         return daily
     }
@@ -33,7 +33,7 @@ struct RollupAccumulator {
         try Self.upsert(daily(), into: .day, db)
     }
 
-    private static func upsert(_ rows: [RollupKey: RollupTotals], into granularity: RollupGranularity, _ db: Database) throws {
+    private static func upsert(_ rows: [RollupKey: StatsSummary], into granularity: RollupGranularity, _ db: Database) throws {
         var statement = RawStatement(try db.cachedStatement(sql: granularity.upsertSQL))
         for (key, totals) in rows {
             try totals.bindUpsert(key: key, to: &statement)

@@ -36,29 +36,12 @@ extension UsageEvent {
         var json = "{"
         for (index, name) in tags.keys.sorted().enumerated() {
             if index > 0 { json += "," }
-            Self.appendJSONString(name, to: &json)
+            JSONText.append(name, to: &json)
             json += ":"
-            Self.appendJSONString(tags[name] ?? "", to: &json)
+            JSONText.append(tags[name] ?? "", to: &json)
         }
         json += "}"
         return json
-    }
-
-    private static func appendJSONString(_ string: String, to json: inout String) {
-        json += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": json += "\\\""
-            case "\\": json += "\\\\"
-            case "\n": json += "\\n"
-            case "\r": json += "\\r"
-            case "\t": json += "\\t"
-            case _ where scalar.value < 0x20:
-                json += "\\u00" + String(scalar.value, radix: 16).leftPadded(to: 2)
-            default: json.unicodeScalars.append(scalar)
-            }
-        }
-        json += "\""
     }
 
     /// Binds the values of `UsageSQL.insertEvent`, in column order.
@@ -133,11 +116,5 @@ extension UsageEvent {
             bytesIn: row["bytes_in"], bytesOut: row["bytes_out"],
             usageSource: try decode(UsageSource.self, "usage_source"), priced: row["priced"],
             pricingVersion: row["pricing_version"], error: row["error"])
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

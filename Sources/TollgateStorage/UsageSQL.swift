@@ -57,7 +57,7 @@ enum UsageSQL {
         \(LatencyHistogram.aggregateFunctionName)(latency_ms)
         """
 
-    /// The rollup counters, in `RollupTotals.bindUpsert` order (after the key columns).
+    /// The rollup counters, in `StatsSummary.bindUpsert` order (after the key columns).
     static let rollupCounterColumns = [
         "requests", "ok_requests", "error_requests", "blocked_requests", "cached_requests", "unpriced_requests",
         "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens",

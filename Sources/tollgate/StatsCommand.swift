@@ -26,40 +26,20 @@ struct StatsCommand: AsyncParsableCommand {
             if let value { query.append((Substring(name), Substring(value))) }
         }
         let db = try database.open()
-        let json: String
+        let summary: JSONObject
         do {
-            json = try await AdminStats.summaryJSON(store: UsageStore(database: db), query: query)
+            summary = try await AdminStats.summary(store: UsageStore(database: db), query: query)
         } catch let error as AdminStats.InvalidQuery {
             throw ValidationError(error.message)
         }
         if format == "json" {
-            print(json)
+            print(summary.string)
             return
         }
-        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return }
-        let order = [
-            "from", "to", "requests", "ok_requests", "error_requests", "blocked_requests", "cached_requests",
-            "cache_hit_rate", "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens",
-            "reasoning_tokens", "cost_usd", "potential_cost_usd", "savings_usd", "savings_pct",
-            "prompt_cache_savings_usd", "charged_usd", "profit_usd", "avg_latency_ms", "p50_latency_ms",
-            "p95_latency_ms", "p99_latency_ms", "unpriced_requests",
-        ]
-        // Money is printed from the JSON text's own digits, never re-formatted through Double.
-        let raw = Self.rawValues(json)
-        for name in order where object[name] != nil {
-            print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + (raw[name] ?? "\(object[name]!)"))
+        // The same members as the JSON, money as its exact decimal digits.
+        for (name, json) in summary.members {
+            let value = json.hasPrefix("\"") ? String(json.dropFirst().dropLast()) : json
+            print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + value)
         }
-    }
-
-    /// The literal value text of each top-level member of a flat JSON object.
-    static func rawValues(_ json: String) -> [String: String] {
-        var out: [String: String] = [:]
-        let body = json.dropFirst().dropLast()
-        for member in body.split(separator: ",") {
-            guard let colon = member.firstIndex(of: ":") else { continue }
-            let key = member[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            out[key] = member[member.index(after: colon)...].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        }
-        return out
     }
 }

@@ -213,3 +213,31 @@ def test_pricing_reloads_on_sighup_and_admin_post(start_tollgate, mock, tmp_path
     pricing.write_text("{broken")
     assert httpx.post(tg.url + "/admin/pricing/reload", headers=auth).status_code == 422
     assert httpx.get(tg.url + "/admin/pricing", headers=auth).json()["version"] == "t-3"
+
+
+def test_cli_stats_and_pricing_show_what_the_api_shows(start_tollgate, mock):
+    tg = start_tollgate(TOLLGATE_ADMIN_KEY=ADMIN, TOLLGATE_FLUSH_MS="50")
+    client = openai.OpenAI(base_url=tg.url + "/openai/v1", api_key="sk-cli", max_retries=0)
+    for model in ["gpt-4o", "gpt-4o-mini"]:
+        client.chat.completions.create(model=model, messages=MSG)
+    wait_rows(tg, 2)
+    api = stats(tg, **{"from": "2026-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"})
+
+    run = lambda *args: subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=30)
+    window = ["--from", "2026-01-01T00:00:00Z", "--to", "2030-01-01T00:00:00Z", "--db", tg.db]
+    out = run("stats", "--format", "json", *window)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout, parse_float=Decimal) == api
+    table = run("stats", *window)
+    assert table.returncode == 0, table.stderr
+    lines = dict(line.split(None, 1) for line in table.stdout.splitlines())
+    assert lines["requests"] == "2" and Decimal(lines["cost_usd"]) == api["cost_usd"]
+
+    lookup = run("pricing", "lookup", "gpt-4o-2024-08-06", "--pricing", os.path.join(ROOT, "pricing.json"))
+    assert lookup.returncode == 0 and "$2.5 / 1M tokens" in lookup.stdout
+    assert run("pricing", "lookup", "no-such-model").returncode != 0
+    assert run("pricing", "check").returncode == 0
+
+    bad = run("stats", "--format", "xml", "--db", tg.db)
+    assert bad.returncode != 0 and "--format" in bad.stderr
+    assert run("--help").returncode == 0 and "serve" in run("--help").stdout

@@ -3,15 +3,15 @@
 package enum ErrorRenderer {
     /// The JSON body for `error` on a route of `format`.
     package static func body(_ error: RequestError, format: ProviderFormat) -> String {
-        let message = jsonString(error.message)
-        let code = jsonString(error.code.rawValue)
+        let message = JSONText.quoted(error.message)
+        let code = JSONText.quoted(error.code.rawValue)
         switch format {
         case .openai:
-            return #"{"error":{"message":\#(message),"type":\#(jsonString(openAIType(error))),"param":null,"code":\#(code)}}"#
+            return #"{"error":{"message":\#(message),"type":\#(JSONText.quoted(openAIType(error))),"param":null,"code":\#(code)}}"#
         case .anthropic:
-            return #"{"type":"error","error":{"type":\#(jsonString(anthropicType(error))),"message":\#(message),"code":\#(code)}}"#
+            return #"{"type":"error","error":{"type":\#(JSONText.quoted(anthropicType(error))),"message":\#(message),"code":\#(code)}}"#
         case .gemini:
-            return #"{"error":{"code":\#(error.status),"message":\#(message),"status":\#(jsonString(googleStatus(error))),"reason":\#(code)}}"#
+            return #"{"error":{"code":\#(error.status),"message":\#(message),"status":\#(JSONText.quoted(googleStatus(error))),"reason":\#(code)}}"#
         }
     }
 
@@ -63,25 +63,5 @@ package enum ErrorRenderer {
         case .upstreamUnavailable: "UNAVAILABLE"
         case .upstreamTimeout: "DEADLINE_EXCEEDED"
         }
-    }
-
-    /// A JSON string literal for `value`, escaped per RFC 8259.
-    package static func jsonString(_ value: String) -> String {
-        var out = "\""
-        out.reserveCapacity(value.utf8.count + 2)
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -9,36 +9,31 @@ enum AdminResponse {
     }
 
     static func error(_ status: HTTPResponse.Status, code: String, _ message: String) -> Response {
-        json(#"{"error":{"message":\#(ErrorRenderer.jsonString(message)),"code":\#(ErrorRenderer.jsonString(code))}}"#, status: status)
+        json(#"{"error":{"message":\#(JSONText.quoted(message)),"code":\#(JSONText.quoted(code))}}"#, status: status)
     }
 }
 
-/// Builds a JSON object by appending members; money goes in as exact decimal numbers, never through Double.
-struct JSONObject {
-    private var text = "{"
-    private var first = true
+/// Builds a JSON object by appending members in order; money goes in as exact decimal numbers,
+/// never through Double. The members stay readable, so a terminal table can show the same figures.
+package struct JSONObject {
+    /// Each member's name and its value as JSON text.
+    package private(set) var members: [(name: String, json: String)] = []
 
-    private mutating func key(_ name: String) {
-        text += first ? "" : ","
-        first = false
-        text += ErrorRenderer.jsonString(name) + ":"
-    }
-
-    mutating func add(_ name: String, _ value: Int64) { key(name); text += String(value) }
-    mutating func add(_ name: String, _ value: Int) { key(name); text += String(value) }
-    mutating func add(_ name: String, _ value: Bool) { key(name); text += value ? "true" : "false" }
-    mutating func add(_ name: String, _ value: String?) { key(name); text += value.map(ErrorRenderer.jsonString) ?? "null" }
-    mutating func add(_ name: String, usd nanos: Int64) { key(name); text += Money.decimalString(nanos) }
+    mutating func add(_ name: String, _ value: Int64) { members.append((name, String(value))) }
+    mutating func add(_ name: String, _ value: Int) { members.append((name, String(value))) }
+    mutating func add(_ name: String, _ value: Bool) { members.append((name, value ? "true" : "false")) }
+    mutating func add(_ name: String, _ value: String?) { members.append((name, value.map(JSONText.quoted) ?? "null")) }
+    mutating func add(_ name: String, usd nanos: Int64) { members.append((name, Money.decimalString(nanos))) }
     /// A ratio or a latency, rounded to `digits` decimals.
     mutating func add(_ name: String, _ value: Double, digits: Int = 3) {
-        key(name)
-        guard value.isFinite else { text += "0"; return }
+        guard value.isFinite else { members.append((name, "0")); return }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let rounded = (value * scale).rounded() / scale
-        text += rounded == rounded.rounded() ? String(Int64(rounded)) : String(rounded)
+        members.append((name, rounded == rounded.rounded() ? String(Int64(rounded)) : String(rounded)))
     }
-    mutating func addRaw(_ name: String, json: String) { key(name); text += json }
 
-    var string: String { text + "}" }
+    package var string: String {
+        "{" + members.map { JSONText.quoted($0.name) + ":" + $0.json }.joined(separator: ",") + "}"
+    }
 }

@@ -11,7 +11,7 @@ struct StatsRoutes: Sendable {
         router.get("/admin/stats") { request, _ in
             if let refusal = auth.check(request) { return refusal }
             do {
-                return AdminResponse.json(try await AdminStats.summaryJSON(store: store, query: request.uri.queryParameters))
+                return AdminResponse.json(try await AdminStats.summary(store: store, query: request.uri.queryParameters).string)
             } catch let invalid as AdminStats.InvalidQuery {
                 return AdminResponse.error(.badRequest, code: "invalid_request", invalid.message)
             }
@@ -23,8 +23,8 @@ struct StatsRoutes: Sendable {
 package enum AdminStats {
     package struct InvalidQuery: Error { package var message: String }
 
-    /// The `/admin/stats` JSON for `query` (the endpoint's query parameters).
-    package static func summaryJSON(store: UsageStore, query: some Sequence<(key: Substring, value: Substring)>) async throws -> String {
+    /// The `/admin/stats` answer for `query` (the endpoint's query parameters).
+    package static func summary(store: UsageStore, query: some Sequence<(key: Substring, value: Substring)>) async throws -> JSONObject {
         let filter: StatsFilter
         let range: (fromMs: Int64, toMs: Int64)
         do {
@@ -33,7 +33,7 @@ package enum AdminStats {
             throw InvalidQuery(message: invalid.message)
         }
         let summary = try await store.summary(filter: filter)
-        return render(summary, fromMs: range.fromMs, toMs: range.toMs).string
+        return render(summary, fromMs: range.fromMs, toMs: range.toMs)
     }
 
     /// SPEC §9 filters: from, to, org, team, user, key, provider, model, tag.<name>.

@@ -1,0 +1,30 @@
+/// Writes JSON string literals by hand, for the few places that build JSON text directly
+/// (error bodies, admin answers, stored tags) where an encoder would add a Foundation round trip.
+package enum JSONText {
+    /// `value` as a JSON string literal, escaped per RFC 8259.
+    package static func quoted(_ value: String) -> String {
+        var out = ""
+        out.reserveCapacity(value.utf8.count + 2)
+        append(value, to: &out)
+        return out
+    }
+
+    /// Appends `value` as a JSON string literal.
+    package static func append(_ value: String, to out: inout String) {
+        out += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}
