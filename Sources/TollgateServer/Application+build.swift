@@ -27,24 +27,30 @@ package struct TollgateService: Sendable {
 /// - Parameter onListening: called with the bound port once the server accepts connections.
 package func buildTollgate(
     _ config: TollgateConfig, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> TollgateService {
+) async throws -> TollgateService {
     let pricing = try PricingStore.load(path: config.pricingPath)
     let database = try TollgateDatabase.open(at: config.databasePath, logger: logger)
     let writer = UsageWriter(
         database: database, configuration: .init(flushInterval: .milliseconds(config.flushMs)), logger: logger)
     let upstream = CurlUpstreamClient(drivers: config.upstreamThreads, logger: logger)
-    let recorder = writer
+    let accessStore = AccessStore(database: database)
+    let alerts = AlertDispatcher(
+        store: accessStore, upstream: upstream, webhook: config.alertWebhook, secret: config.alertSecret, logger: logger)
+    let access = AccessControl(store: accessStore, alerts: alerts, logger: logger)
+    try await access.reload(force: true)
     let proxy = ProxyHandler(
-        router: ProviderRouter(providers: config.providers), upstream: upstream, recorder: recorder,
-        meter: Meter(pricing: pricing),
+        router: ProviderRouter(providers: config.providers), upstream: upstream, recorder: writer,
+        meter: Meter(pricing: pricing), access: access,
         settings: ProxySettings(
-            allowPassthrough: config.allowPassthrough, maxBodyBytes: config.maxBodyBytes, timeouts: config.timeouts),
+            allowPassthrough: config.allowPassthrough, maxBodyBytes: config.maxBodyBytes, timeouts: config.timeouts,
+            blockUnpricedModels: config.unknownModelPolicy == "block"),
         logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
     HealthRoutes(database: database, pricing: pricing).register(on: router)
-    let auth = AdminAuth(adminKey: config.adminKey)
+    let auth = AdminAuth(adminKey: config.adminKey, access: access)
     StatsRoutes(auth: auth, store: UsageStore(database: database)).register(on: router)
+    AccessRoutes(auth: auth, admin: AccessAdmin(store: accessStore, access: access)).register(on: router)
     PricingRoutes(auth: auth, pricing: pricing).register(on: router)
 
     let app = Application(
@@ -66,7 +72,9 @@ package func buildTollgate(
             await onListening(port)
         },
         logger: logger)
-    // Started in this order, stopped in reverse: the server drains, then the writer flushes.
+    // Started in this order, stopped in reverse: the server drains, then access control saves
+    // last-use times, the writer flushes, and alert deliveries stop (undelivered ones resume at the
+    // next start) before the curl drivers go.
     let reload = PricingReloadService(pricing: pricing, logger: logger)
-    return TollgateService(services: [upstream, writer, reload, app], config: config, logger: logger)
+    return TollgateService(services: [upstream, alerts, writer, access, reload, app], config: config, logger: logger)
 }

@@ -13,6 +13,8 @@ package struct StorageError: Error, Sendable, CustomStringConvertible {
         case notWritable = "not_writable"
         /// A query or a write failed.
         case databaseFailed = "database_failed"
+        /// A record with the same id (or the same unique fields) already exists.
+        case conflict = "conflict"
         /// A filter cannot be expressed (e.g. a tag name with a double quote).
         case invalidFilter = "invalid_filter"
     }

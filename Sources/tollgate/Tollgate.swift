@@ -17,7 +17,10 @@ struct Tollgate: AsyncParsableCommand {
             Settings come from flags, then TOLLGATE_* environment variables, then a YAML config
             file (--config or TOLLGATE_CONFIG), then defaults. See README.md and docs/.
             """,
-        subcommands: [Serve.self, StatsCommand.self, DatabaseCommand.self, PricingCommand.self],
+        subcommands: [
+            Serve.self, KeysCommand.self, OrgsCommand.self, BudgetsCommand.self, StatsCommand.self, DatabaseCommand.self,
+            PricingCommand.self,
+        ],
         defaultSubcommand: nil
     )
 }
@@ -63,7 +66,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "tollgate")
-        let service = try buildTollgate(settings, logger: logger)
+        let service = try await buildTollgate(settings, logger: logger)
         try await service.run()
         logger.info("Tollgate stopped")
     }

@@ -10,7 +10,7 @@ struct TollgateDatabaseTests {
     func migratesFreshFile() async throws {
         try await withTemporaryDatabase { database, directory in
             #expect(FileManager.default.fileExists(atPath: directory.databasePath))
-            #expect(try await database.appliedMigrations() == ["v1-usage", "v1-rollups", "v1-storage-probe"])
+            #expect(try await database.appliedMigrations() == ["v1-usage", "v1-rollups", "v1-storage-probe", "v2-access"])
             let tables = try await database.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             }
@@ -52,7 +52,7 @@ struct TollgateDatabaseTests {
             try await writer.flush()
         }
         let reopened = try TollgateDatabase.open(at: directory.databasePath)
-        #expect(try await reopened.appliedMigrations() == ["v1-usage", "v1-rollups", "v1-storage-probe"])
+        #expect(try await reopened.appliedMigrations() == ["v1-usage", "v1-rollups", "v1-storage-probe", "v2-access"])
         let store = UsageStore(database: reopened)
         #expect(try await store.event(requestID: "r1") == Fixtures.event("r1", costNanos: 7))
         #expect(try await store.summary(filter: StatsFilter()).costNanos == 18)
@@ -62,10 +62,10 @@ struct TollgateDatabaseTests {
     func additionalMigrations() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let extra = SchemaMigration(name: "v1-keys", sql: "CREATE TABLE api_keys (id TEXT NOT NULL PRIMARY KEY) STRICT")
+        let extra = SchemaMigration(name: "v1-extra", sql: "CREATE TABLE extra_things (id TEXT NOT NULL PRIMARY KEY) STRICT")
         _ = try TollgateDatabase.open(at: directory.databasePath, additionalMigrations: [extra])
         let database = try TollgateDatabase.open(at: directory.databasePath, additionalMigrations: [extra])
-        #expect(try await database.appliedMigrations().last == "v1-keys")
+        #expect(try await database.appliedMigrations().last == "v1-extra")
     }
 
     @Test("the readiness check passes on a writable file and fails on a read-only one")

@@ -2,26 +2,46 @@ import HTTPTypes
 import Hummingbird
 import TollgateCore
 
-/// Bearer auth for the admin API (SPEC §9): `TOLLGATE_ADMIN_KEY` sees everything.
+/// Bearer auth for the admin API (SPEC §9): `TOLLGATE_ADMIN_KEY` sees everything; a Tollgate key
+/// with role `admin` sees its own org.
 ///
-/// Unset, every admin endpoint answers 403 saying how to enable it; a wrong or missing token is 401.
+/// With neither presented and no admin key configured, every admin endpoint answers 403 saying how
+/// to enable it; a wrong or missing token is 401; a client-role Tollgate key is 403.
 struct AdminAuth: Sendable {
     let adminKey: String?
+    /// Resolves Tollgate keys (nil in tests that run without access control).
+    let access: AccessControl?
 
-    /// Returns nil when the request may proceed, else the error response.
-    func check(_ request: Request) -> Response? {
+    /// The caller, or the refusal to answer with.
+    func principal(_ request: Request) throws(AdminError) -> AdminPrincipal {
+        let token = ClientToken(header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } })
+        if let token, token.isTollgateKey, let key = access?.key(secret: token.value) {
+            if let refusal = key.refusal(atMs: access?.clock() ?? 0) {
+                throw AdminError(.unauthorized, code: "invalid_api_key", refusal)
+            }
+            guard key.role == .admin else {
+                throw AdminError(.forbidden, code: "forbidden", "This Tollgate key has role 'client'; the admin API needs an admin key (role 'admin', or TOLLGATE_ADMIN_KEY).")
+            }
+            return .orgAdmin(key.org)
+        }
         guard let adminKey else {
-            return AdminResponse.error(
+            throw AdminError(
                 .forbidden, code: "admin_disabled",
                 "The admin API is disabled. Start Tollgate with TOLLGATE_ADMIN_KEY=<secret> (or admin_key in the config file) and send it as Authorization: Bearer <secret>.")
         }
-        guard let token = ClientToken(header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } }),
-            Self.constantTimeEquals(token.value, adminKey)
-        else {
-            return AdminResponse.error(
-                .unauthorized, code: "invalid_api_key", "Send the admin key as Authorization: Bearer <TOLLGATE_ADMIN_KEY>.")
+        guard let token, Self.constantTimeEquals(token.value, adminKey) else {
+            throw AdminError(.unauthorized, code: "invalid_api_key", "Send the admin key as Authorization: Bearer <TOLLGATE_ADMIN_KEY>, or an admin-role Tollgate key.")
         }
-        return nil
+        return .master
+    }
+
+    /// Runs `body` for an authenticated caller, answering admin errors in the admin API's shape.
+    func guarded(_ request: Request, _ body: (AdminPrincipal) async throws -> Response) async throws -> Response {
+        do {
+            return try await body(try principal(request))
+        } catch let error as AdminError {
+            return AdminResponse.error(error)
+        }
     }
 
     /// Compares without an early exit, so timing does not reveal how much of the key matched.

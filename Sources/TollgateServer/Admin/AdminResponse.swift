@@ -8,6 +8,10 @@ enum AdminResponse {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    static func error(_ error: AdminError) -> Response {
+        self.error(HTTPResponse.Status(code: error.status.rawValue), code: error.code, error.message)
+    }
+
     static func error(_ status: HTTPResponse.Status, code: String, _ message: String) -> Response {
         json(#"{"error":{"message":\#(JSONText.quoted(message)),"code":\#(JSONText.quoted(code))}}"#, status: status)
     }
@@ -19,11 +23,33 @@ package struct JSONObject {
     /// Each member's name and its value as JSON text.
     package private(set) var members: [(name: String, json: String)] = []
 
+    package init() {}
+
     mutating func add(_ name: String, _ value: Int64) { members.append((name, String(value))) }
     mutating func add(_ name: String, _ value: Int) { members.append((name, String(value))) }
     mutating func add(_ name: String, _ value: Bool) { members.append((name, value ? "true" : "false")) }
     mutating func add(_ name: String, _ value: String?) { members.append((name, value.map(JSONText.quoted) ?? "null")) }
+    mutating func add(_ name: String, _ value: Int?) { members.append((name, value.map { String($0) } ?? "null")) }
+    mutating func add(_ name: String, _ values: [String]) {
+        members.append((name, "[" + values.map(JSONText.quoted).joined(separator: ",") + "]"))
+    }
+    mutating func add(_ name: String, _ object: JSONObject) { members.append((name, object.string)) }
+    mutating func addNull(_ name: String) { members.append((name, "null")) }
+    /// A value already rendered as JSON.
+    package mutating func addRaw(_ name: String, _ json: String) { members.append((name, json)) }
     mutating func add(_ name: String, usd nanos: Int64) { members.append((name, Money.decimalString(nanos))) }
+    /// Basis points as an exact decimal fraction: 5000 → 0.5, 12500 → 1.25.
+    mutating func add(_ name: String, fraction basisPoints: Int64) {
+        members.append((name, Money.decimalString(basisPoints * 100_000)))
+    }
+    /// Parts per million as an exact decimal percentage: 200 000 → 20.
+    mutating func add(_ name: String, percent partsPerMillion: Int64) {
+        members.append((name, Money.decimalString(partsPerMillion * 100_000)))
+    }
+    /// A list of already-rendered objects.
+    mutating func add(_ name: String, objects: [JSONObject]) {
+        members.append((name, "[" + objects.map(\.string).joined(separator: ",") + "]"))
+    }
     /// A ratio or a latency, rounded to `digits` decimals.
     mutating func add(_ name: String, _ value: Double, digits: Int = 3) {
         guard value.isFinite else { members.append((name, "0")); return }

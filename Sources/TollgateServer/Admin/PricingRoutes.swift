@@ -7,21 +7,27 @@ struct PricingRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/admin/pricing") { request, _ in
-            if let refusal = auth.check(request) { return refusal }
-            return AdminResponse.json(Self.describe(pricing).string)
+            try await auth.guarded(request) { _ in AdminResponse.json(Self.describe(pricing).string) }
         }
         router.post("/admin/pricing/reload") { request, _ in
-            if let refusal = auth.check(request) { return refusal }
-            let before = pricing.current.version
-            do {
-                try pricing.reload()
-            } catch {
-                return AdminResponse.error(.unprocessableContent, code: "invalid_pricing", "\(error)")
-            }
-            var o = Self.describe(pricing)
-            o.add("previous_version", before)
-            return AdminResponse.json(o.string)
+            try await auth.guarded(request) { principal in try reload(by: principal) }
         }
+    }
+
+    /// Pricing is shared by every org, so only the master key reloads it.
+    private func reload(by principal: AdminPrincipal) throws -> Response {
+        guard principal == .master else {
+            throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can reload pricing.")
+        }
+        let before = pricing.current.version
+        do {
+            try pricing.reload()
+        } catch {
+            return AdminResponse.error(.unprocessableContent, code: "invalid_pricing", "\(error)")
+        }
+        var o = Self.describe(pricing)
+        o.add("previous_version", before)
+        return AdminResponse.json(o.string)
     }
 
     static func describe(_ pricing: PricingStore) -> JSONObject {

@@ -9,11 +9,13 @@ struct StatsRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/admin/stats") { request, _ in
-            if let refusal = auth.check(request) { return refusal }
-            do {
-                return AdminResponse.json(try await AdminStats.summary(store: store, query: request.uri.queryParameters).string)
-            } catch let invalid as AdminStats.InvalidQuery {
-                return AdminResponse.error(.badRequest, code: "invalid_request", invalid.message)
+            try await auth.guarded(request) { principal in
+                do {
+                    let summary = try await AdminStats.summary(store: store, query: request.uri.queryParameters, by: principal)
+                    return AdminResponse.json(summary.string)
+                } catch let invalid as AdminStats.InvalidQuery {
+                    return AdminResponse.error(.badRequest, code: "invalid_request", invalid.message)
+                }
             }
         }
     }
@@ -24,11 +26,13 @@ package enum AdminStats {
     package struct InvalidQuery: Error { package var message: String }
 
     /// The `/admin/stats` answer for `query` (the endpoint's query parameters).
-    package static func summary(store: UsageStore, query: some Sequence<(key: Substring, value: Substring)>) async throws -> JSONObject {
+    package static func summary(
+        store: UsageStore, query: some Sequence<(key: Substring, value: Substring)>, by principal: AdminPrincipal = .master
+    ) async throws -> JSONObject {
         let filter: StatsFilter
         let range: (fromMs: Int64, toMs: Int64)
         do {
-            (filter, range) = try self.filter(query)
+            (filter, range) = try self.filter(query, by: principal)
         } catch let invalid as TimeRange.Invalid {
             throw InvalidQuery(message: invalid.message)
         }
@@ -37,7 +41,10 @@ package enum AdminStats {
     }
 
     /// SPEC §9 filters: from, to, org, team, user, key, provider, model, tag.<name>.
-    static func filter(_ query: some Sequence<(key: Substring, value: Substring)>) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
+    /// An org admin's filter is held to its org (another org is 403).
+    static func filter(
+        _ query: some Sequence<(key: Substring, value: Substring)>, by principal: AdminPrincipal
+    ) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
         var values: [String: String] = [:]
         var tags: [String: String] = [:]
         for (name, value) in query {
@@ -49,7 +56,7 @@ package enum AdminStats {
         }
         let range = try TimeRange.parse(from: values["from"], to: values["to"])
         let filter = StatsFilter(
-            from: range.fromMs, to: range.toMs, org: values["org"], team: values["team"], user: values["user"],
+            from: range.fromMs, to: range.toMs, org: try principal.scope(values["org"]), team: values["team"], user: values["user"],
             key: values["key"], provider: values["provider"], model: values["model"], tags: tags)
         return (filter, range)
     }

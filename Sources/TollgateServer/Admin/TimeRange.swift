@@ -1,4 +1,5 @@
 import Foundation
+import TollgateCore
 
 /// Parses SPEC §9's `from` / `to`: ISO-8601 (`2026-11-21T10:00:00Z`, or a date) or relative to now
 /// (`24h`, `7d`, `30m`, `90s`, `2w`). Default: the last 30 days.
@@ -13,8 +14,8 @@ enum TimeRange {
         return (fromMs, toMs)
     }
 
-    static func instant(_ text: String, nowMs: Int64, field: String) throws -> Int64 {
-        if let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 {
+    static func instant(_ text: String, nowMs: Int64, field: String, relative: Bool = true) throws -> Int64 {
+        if relative, let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 {
             let unitMs: Int64? = switch unit {
             case "s": 1000
             case "m": 60_000
@@ -38,9 +39,5 @@ enum TimeRange {
     }
 
     /// ISO-8601 UTC text for Unix milliseconds.
-    static func iso(_ ms: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    static func iso(_ ms: Int64) -> String { UTCTime.iso(ms) }
 }

@@ -18,6 +18,12 @@ struct Exchange: Sendable {
     var bytesIn: Int64 = 0
     var bytesOut: Int64 = 0
     var timing: UpstreamTiming?
+    /// The Tollgate key the client presented (nil: passthrough).
+    var key: TollgateKey?
+    /// The budget reservation to settle when the request ends.
+    var reservation: BudgetLedger.Reservation?
+    /// Tokens the key's TPM bucket was charged on admission, to settle against the actual usage.
+    var admittedTokens: Int?
 
     init() {
         requestID = RequestIDGenerator.make()

@@ -4,6 +4,11 @@ import TollgateCore
 struct Meter: Sendable {
     let pricing: PricingStore
 
+    /// The model's price in the current table, nil when unknown.
+    func lookup(_ model: String, provider: String) -> ModelPrice? {
+        pricing.current.lookup(model, provider: provider)?.1
+    }
+
     /// Prices `usage` for `model`; an unknown model is recorded unpriced, never silently free.
     func price(_ usage: Usage, model: String, provider: String) -> (cost: Cost, version: String) {
         let table = pricing.current

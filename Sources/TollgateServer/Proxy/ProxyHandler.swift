@@ -8,15 +8,17 @@ import TollgateUpstream
 
 /// The proxy pipeline, drawn once here (docs/architecture.md has the picture):
 ///
-///     route → identify → read body → inspect → forward → relay (observe the stream) → record
+///     route → identify → read body → inspect → admit → forward → relay (observe the stream) → record
 ///
+/// `admit` runs SPEC §9's checks in order: model allow-list → rate limit → budget reservation.
 /// Every stage may end the request early with a `RequestError`; whatever happens, the last
-/// stage records one usage event.
+/// stage settles the reservation and records one usage event.
 struct ProxyHandler: Sendable {
     let router: ProviderRouter
     let upstream: any UpstreamClient
     let recorder: any UsageRecorder
     let meter: Meter
+    let access: AccessControl
     let settings: ProxySettings
     let logger: Logger
 
@@ -24,11 +26,12 @@ struct ProxyHandler: Sendable {
         var exchange = Exchange()
         do {
             let route = try self.route(request, &exchange)
-            try identify(request, &exchange)
+            try identify(request, route: route, &exchange)
             let body = try await readBody(request, &exchange)
             let inspection = try inspect(body, route: route, &exchange)
+            try admit(inspection, route: route, &exchange)
             let upstreamBody = inspection.upstreamBody.map { ByteBuffer(bytes: $0) } ?? body
-            let upstreamRequest = buildUpstreamRequest(request, route: route, body: upstreamBody)
+            let upstreamRequest = buildUpstreamRequest(request, route: route, body: upstreamBody, swapCredential: exchange.key != nil)
             if inspection.stream || !route.endpoint.isMetered {
                 return try await relayStreaming(upstreamRequest, inspection: inspection, exchange: exchange)
             }
@@ -58,8 +61,9 @@ struct ProxyHandler: Sendable {
         return route
     }
 
-    /// Passthrough identity (SPEC §3): the client's own token goes upstream unchanged.
-    private func identify(_ request: Request, _ exchange: inout Exchange) throws {
+    /// Who is calling (SPEC §3): a Tollgate key (looked up in memory by its hash; the provider
+    /// credential replaces it upstream) or the client's own provider key, passed through.
+    private func identify(_ request: Request, route: ProviderRouter.Route, _ exchange: inout Exchange) throws {
         let headers = request.headers
         let refinements = try AttributionHeaders(headers: headers.lazy.map { ($0.name.canonicalName, $0.value) })
         let token = ClientToken { name in HTTPField.Name(name).flatMap { headers[$0] } }
@@ -67,14 +71,28 @@ struct ProxyHandler: Sendable {
             throw RequestError(.invalidAPIKey, "No API key was sent. Send your provider key or a Tollgate key (tg_…) as your SDK does: Authorization: Bearer, x-api-key or x-goog-api-key.")
         }
         if token.isTollgateKey {
-            // Tollgate keys are issued by the admin API; with none issued, every tg_ key is unknown.
-            throw RequestError(.invalidAPIKey, "Unknown Tollgate key. Check the key, or create one with `tollgate keys create`.")
+            guard let key = access.key(secret: token.value) else {
+                throw RequestError(.invalidAPIKey, "Unknown Tollgate key. Check the key, or ask your admin for one (`tollgate keys create`).")
+            }
+            if let refusal = key.refusal(atMs: access.clock()) { throw RequestError(.invalidAPIKey, refusal) }
+            exchange.key = key
+            exchange.attribution = Attribution(
+                org: key.org, keyID: key.id, team: key.team, user: refinements.user, department: key.department,
+                session: refinements.session, tags: refinements.tags)
+            access.noteUse(of: key)
+            guard route.provider.apiKey != nil else {
+                let setting = "TOLLGATE_\(route.provider.name.uppercased())_API_KEY"
+                throw RequestError(.providerNotConfigured, "Tollgate has no credential for provider '\(route.provider.name)'. Set \(setting) (or providers.\(route.provider.name).api_key in the config file) on the server.")
+            }
+            return
         }
         guard settings.allowPassthrough else {
             throw RequestError(.invalidAPIKey, "Provider keys are not accepted here (passthrough is disabled). Use a Tollgate key (tg_…) from your admin.")
         }
+        let org = refinements.org ?? "default"
+        access.noteOrg(org)
         exchange.attribution = Attribution(
-            org: refinements.org ?? "default", keyID: token.passthroughKeyID, user: refinements.user,
+            org: org, keyID: token.passthroughKeyID, user: refinements.user,
             session: refinements.session, tags: refinements.tags)
     }
 
@@ -98,14 +116,61 @@ struct ProxyHandler: Sendable {
         return inspection
     }
 
-    private func buildUpstreamRequest(_ request: Request, route: ProviderRouter.Route, body: ByteBuffer) -> UpstreamRequest {
+    /// SPEC §9's checks before anything is forwarded, in order: model allow-list → rate limit →
+    /// budget. A budget reserves the request's worst case (input estimated from the body, output
+    /// from its cap or the model's output limit); `record` settles it.
+    private func admit(_ inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange) throws {
+        if exchange.attribution.user == nil { exchange.attribution.user = exchange.key?.user }
+        guard route.endpoint.isMetered else { return }
+        let model = exchange.model
+        if let key = exchange.key {
+            guard Glob.allows(key.allowedModels, model) else {
+                throw RequestError(.modelNotAllowed, "This Tollgate key may not use model '\(model)' (allowed: \(key.allowedModels.joined(separator: ", "))). Use an allowed model or ask your admin.")
+            }
+            if key.rpmLimit != nil || key.tpmLimit != nil {
+                let tokens = inspection.estimatedInputTokens
+                if let wait = access.limiter.admit(keyID: key.id, rpm: key.rpmLimit, tpm: key.tpmLimit, estimatedTokens: tokens) {
+                    let limits = [key.rpmLimit.map { "\($0) requests" }, key.tpmLimit.map { "\($0) tokens" }].compactMap { $0 }
+                    throw RequestError(.rateLimitExceeded, "Rate limit reached for this key (\(limits.joined(separator: ", ")) per minute). Retry after \(wait) s.", retryAfter: wait)
+                }
+                exchange.admittedTokens = tokens
+            }
+        }
+        let price = meter.lookup(model, provider: exchange.provider)
+        if price == nil, settings.blockUnpricedModels {
+            throw RequestError(.modelNotPriced, "Model '\(model)' is not in the pricing file and pricing.unknown_model is 'block'. Add it to pricing.json, or use a priced model.")
+        }
+        guard !access.ledger.isEmpty else { return }
+        let worstCase = price.map {
+            CostCalculator.worstCaseNanos(inputTokens: inspection.estimatedInputTokens, outputCap: inspection.maxOutputTokens, price: $0)
+        } ?? 0
+        let a = exchange.attribution
+        do {
+            exchange.reservation = try access.ledger.reserve(
+                BudgetSubject.covering(org: a.org, team: a.team, keyID: a.keyID), worstCaseNanos: worstCase)
+        } catch {
+            throw RequestError(.budgetExceeded, error.message)
+        }
+    }
+
+    private func buildUpstreamRequest(_ request: Request, route: ProviderRouter.Route, body: ByteBuffer, swapCredential: Bool) -> UpstreamRequest {
         let connectionTokens = HeaderPolicy.connectionTokens(request.headers[.connection])
         var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(request.headers.count)
+        headers.reserveCapacity(request.headers.count + 1)
         for field in request.headers {
             let name = field.name.canonicalName
-            if HeaderPolicy.forwardsRequestHeader(name, connectionTokens: connectionTokens) {
+            if HeaderPolicy.forwardsRequestHeader(name, connectionTokens: connectionTokens),
+                !(swapCredential && ClientToken.Source(rawValue: name) != nil)
+            {
                 headers.append((name, field.value))
+            }
+        }
+        // The credential swap (SPEC §3): the provider's documented header carries Tollgate's own key.
+        if swapCredential, let apiKey = route.provider.apiKey {
+            switch route.provider.format {
+            case .openai: headers.append(("authorization", "Bearer " + apiKey))
+            case .anthropic: headers.append(("x-api-key", apiKey))
+            case .gemini: headers.append(("x-goog-api-key", apiKey))
             }
         }
         return UpstreamRequest(
@@ -133,7 +198,7 @@ struct ProxyHandler: Sendable {
         } else {
             event = exchange.event(status: status, outcome: .upstreamError)
         }
-        recorder.record(event)
+        record(event, exchange)
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: answer.body))
     }
 
@@ -143,7 +208,7 @@ struct ProxyHandler: Sendable {
         event.costNanos = cost.costNanos
         event.potentialCostNanos = cost.costNanos
         event.promptCacheSavingsNanos = cost.promptCacheSavingsNanos
-        event.chargedNanos = cost.costNanos
+        event.chargedNanos = CostCalculator.charged(cost.costNanos, markup: access.markup(org: event.org))
         event.priced = cost.priced
         event.pricingVersion = version
     }
@@ -226,7 +291,7 @@ struct ProxyHandler: Sendable {
         let usage = parsed.usage ?? Usage(inputTokens: inspection.estimatedInputTokens)
         var event = exchange.event(status: status, outcome: outcome, usage: usage, source: parsed.usage == nil ? .estimated : .provider, error: failure)
         price(&event)
-        recorder.record(event)
+        record(event, exchange)
     }
 
     /// Records a finished (or cut) stream with the usage it showed.
@@ -234,7 +299,7 @@ struct ProxyHandler: Sendable {
         _ exchange: Exchange, meter: StreamMeter?, inspection: RequestInspection, status: Int, outcome: Outcome, failure: String?
     ) {
         guard let meter else {
-            recorder.record(exchange.event(status: status, outcome: outcome, error: failure))
+            record(exchange.event(status: status, outcome: outcome, error: failure), exchange)
             return
         }
         var exchange = exchange
@@ -242,6 +307,23 @@ struct ProxyHandler: Sendable {
         let (usage, source) = meter.result(estimatedInputTokens: inspection.estimatedInputTokens)
         var event = exchange.event(status: status, outcome: outcome, usage: usage, source: source, error: failure)
         price(&event)
+        record(event, exchange)
+    }
+
+    /// The last stage, on every path: settles the budget reservation and the key's token bucket
+    /// with what the request actually used, then hands its usage event to the writer.
+    private func record(_ event: UsageEvent, _ exchange: Exchange) {
+        if let reservation = exchange.reservation {
+            access.alerts.fire(access.ledger.settle(reservation, costNanos: event.costNanos))
+        }
+        if let key = exchange.key, let tokens = exchange.admittedTokens {
+            access.limiter.settle(
+                keyID: key.id, tpm: key.tpmLimit, estimatedTokens: tokens,
+                actualTokens: event.usage.inputTokens + event.usage.outputTokens)
+        }
+        if !event.priced, event.outcome == .ok, event.endpoint.isMetered {
+            access.noteUnpriced(model: event.model, provider: event.provider)
+        }
         recorder.record(event)
     }
 
@@ -259,7 +341,7 @@ struct ProxyHandler: Sendable {
 
     /// Answers with Tollgate's own error, in the route's provider format, and records it.
     private func refuse(_ error: RequestError, exchange: Exchange) -> Response {
-        recorder.record(exchange.event(status: error.status, outcome: error.outcome, error: error.message))
+        record(exchange.event(status: error.status, outcome: error.outcome, error: error.message), exchange)
         if error.status >= 500 {
             logger.warning("\(error.message)", metadata: ["request_id": "\(exchange.requestID)", "provider": "\(exchange.provider)"])
         }

@@ -5,4 +5,6 @@ struct ProxySettings: Sendable {
     var allowPassthrough: Bool
     var maxBodyBytes: Int
     var timeouts: UpstreamTimeouts
+    /// `pricing.unknown_model: block`: refuse models the pricing file does not know (403 `model_not_priced`).
+    var blockUnpricedModels = false
 }

@@ -1,0 +1,64 @@
+/// A spending limit on a key, a team or an org (SPEC §7). Money in nano-dollars; budgets count
+/// `cost_usd`, what the providers bill, not the marked-up `charged_usd`.
+package struct Budget: Sendable, Equatable {
+    package enum Scope: String, Sendable, CaseIterable { case key, team, org }
+    package enum Action: String, Sendable, CaseIterable { case block, alert }
+    package enum Enforcement: String, Sendable, CaseIterable { case strict, soft }
+
+    /// `bud_…`
+    package var id: String
+    package var scope: Scope
+    /// The key id, team name or org id the budget covers.
+    package var scopeID: String
+    /// The org it belongs to (for an org budget, `scopeID`).
+    package var org: String
+    package var limitNanos: Int64
+    package var period: BudgetPeriod
+    /// Alert thresholds as fractions of the limit in basis points (50 % is 5000), ascending.
+    package var thresholds: [Int64]
+    package var action: Action
+    package var enforcement: Enforcement
+    package var createdAtMs: Int64
+
+    package static let defaultThresholds: [Int64] = [5000, 8000, 10000]
+
+    package init(
+        id: String, scope: Scope, scopeID: String, org: String, limitNanos: Int64, period: BudgetPeriod,
+        thresholds: [Int64] = Budget.defaultThresholds, action: Action = .block, enforcement: Enforcement = .strict,
+        createdAtMs: Int64 = 0
+    ) {
+        self.id = id
+        self.scope = scope
+        self.scopeID = scopeID
+        self.org = org
+        self.limitNanos = limitNanos
+        self.period = period
+        self.thresholds = thresholds.sorted()
+        self.action = action
+        self.enforcement = enforcement
+        self.createdAtMs = createdAtMs
+    }
+
+    /// The index entry a request must carry for this budget to cover it.
+    package var subject: BudgetSubject {
+        switch scope {
+        case .key: .key(scopeID)
+        case .team: .team(org: org, team: scopeID)
+        case .org: .org(scopeID)
+        }
+    }
+}
+
+/// What a budget can be attached to; a request is covered by its key's, its team's and its org's.
+package enum BudgetSubject: Hashable, Sendable {
+    case key(String)
+    case team(org: String, team: String)
+    case org(String)
+
+    /// The subjects covering a request attributed to `org`, `team` and `keyID`.
+    package static func covering(org: String, team: String?, keyID: String) -> [BudgetSubject] {
+        var subjects: [BudgetSubject] = [.key(keyID), .org(org)]
+        if let team, !team.isEmpty { subjects.append(.team(org: org, team: team)) }
+        return subjects
+    }
+}

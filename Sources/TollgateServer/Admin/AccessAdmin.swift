@@ -1,0 +1,341 @@
+import TollgateCore
+import TollgateStorage
+
+/// The admin operations on orgs, keys, budgets and alerts (SPEC §9), shared by the HTTP admin API
+/// and the `tollgate keys|orgs|budgets` commands, so both validate and answer the same way.
+///
+/// Every answer is the JSON object the API returns. With a running server's `AccessControl`,
+/// changes apply to the proxy at once and budgets show live spend and reservations; without one
+/// (the CLI) a running server picks changes up within a second, and spend is read from the rollups.
+package struct AccessAdmin: Sendable {
+    let store: AccessStore
+    let access: AccessControl?
+    let clock: @Sendable () -> Int64
+
+    init(store: AccessStore, access: AccessControl?, clock: @escaping @Sendable () -> Int64 = AccessControl.systemClock) {
+        self.store = store
+        self.access = access
+        self.clock = clock
+    }
+
+    /// For the CLI: the database alone.
+    package init(database: TollgateDatabase) {
+        self.init(store: AccessStore(database: database), access: nil)
+    }
+
+    // MARK: Orgs
+
+    package func createOrg(_ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+        guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can create orgs.") }
+        try input.allowOnly(["id", "name", "markup_pct"])
+        guard let id = try input.slug("id") else { throw AdminError.invalid("id", "is required.") }
+        let org = Organization(
+            id: id, name: try input.string("name") ?? id, markup: Markup(partsPerMillion: try input.percentPPM("markup_pct") ?? 0),
+            createdAtMs: clock())
+        try await saving("org '\(id)' already exists.") { try await store.insert(org) }
+        return Self.render(org)
+    }
+
+    package func listOrgs(by principal: AdminPrincipal) async throws -> JSONObject {
+        let orgs = try await store.orgs().filter { principal.org == nil || $0.id == principal.org }
+        return Self.list(orgs.map(Self.render), next: nil)
+    }
+
+    package func org(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+        try principal.check(org: id)
+        guard let org = try await store.org(id) else { throw AdminError.notFound("org", id) }
+        return Self.render(org)
+    }
+
+    package func updateOrg(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+        guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can change orgs.") }
+        try input.allowOnly(["name", "markup_pct"])
+        guard var org = try await store.org(id) else { throw AdminError.notFound("org", id) }
+        if let name = try input.string("name") { org.name = name }
+        if let ppm = try input.percentPPM("markup_pct") { org.markup = Markup(partsPerMillion: ppm) }
+        try await saving("") { try await store.update(org) }
+        return Self.render(org)
+    }
+
+    package func deleteOrg(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+        guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can delete orgs.") }
+        guard id != "default" else { throw AdminError(.conflict, code: "conflict", "The 'default' org cannot be deleted.") }
+        guard let org = try await store.org(id) else { throw AdminError.notFound("org", id) }
+        try await saving("org '\(id)' still has keys or budgets; delete its budgets first (revoked keys stay on record, so an org that ever had keys is kept).") {
+            try await store.deleteOrg(id)
+        }
+        return Self.render(org)
+    }
+
+    // MARK: Keys
+
+    static let keyFields: Set<String> = [
+        "name", "team", "user", "department", "role", "allowed_models", "rpm_limit", "tpm_limit", "cache", "expires_at",
+    ]
+
+    /// Issues a key; the answer is the only place its secret ever appears.
+    package func createKey(_ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+        try input.allowOnly(Self.keyFields.union(["org"]))
+        guard let org = try input.slug("org") ?? principal.org else { throw AdminError.invalid("org", "is required.") }
+        try principal.check(org: org)
+        guard try await store.org(org) != nil else {
+            throw AdminError.invalid("org", "names no org ('\(org)'); create it first with POST /admin/orgs or `tollgate orgs create`.")
+        }
+        let secret = KeySecret.generate()
+        var key = TollgateKey(
+            id: KeySecret.id("key"), hash: KeySecret.hash(secret), prefix: KeySecret.prefix(secret), org: org,
+            createdAtMs: clock())
+        try apply(input, to: &key)
+        let stored = key
+        try await saving("") { try await store.insert(stored) }
+        var answer = Self.render(key)
+        answer.add("key", secret)
+        return answer
+    }
+
+    package func listKeys(org: String?, cursor: String?, limit: Int, by principal: AdminPrincipal) async throws -> JSONObject {
+        let scope = try principal.scope(org)
+        let keys = try await store.keys(org: scope, after: cursor, limit: limit)
+        return Self.list(keys.map(Self.render), next: keys.count == limit ? keys.last?.id : nil)
+    }
+
+    package func key(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+        Self.render(try await visibleKey(id, by: principal))
+    }
+
+    package func updateKey(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+        try input.allowOnly(Self.keyFields)
+        var key = try await visibleKey(id, by: principal)
+        try apply(input, to: &key)
+        let stored = key
+        try await saving("") { try await store.update(stored) }
+        return Self.render(key)
+    }
+
+    /// Revokes: the record stays, with `revoked_at` set; the proxy refuses the key at once.
+    package func revokeKey(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+        var key = try await visibleKey(id, by: principal)
+        if key.revokedAtMs == nil {
+            key.revokedAtMs = clock()
+            let stored = key
+            try await saving("") { try await store.update(stored) }
+        }
+        return Self.render(key)
+    }
+
+    private func visibleKey(_ id: String, by principal: AdminPrincipal) async throws -> TollgateKey {
+        guard let key = try await store.key(id), principal.org == nil || principal.org == key.org else {
+            throw AdminError.notFound("key", id)
+        }
+        return key
+    }
+
+    private func apply(_ input: AdminInput, to key: inout TollgateKey) throws(AdminError) {
+        if input.has("name") { key.name = try input.string("name") ?? "" }
+        if input.has("team") { key.team = try input.string("team") }
+        if input.has("user") { key.user = try input.string("user") }
+        if input.has("department") { key.department = try input.string("department") }
+        if let role = try input.choice("role", TollgateKey.Role.self) { key.role = role }
+        if input.has("allowed_models") { key.allowedModels = try input.strings("allowed_models") ?? [] }
+        if input.has("rpm_limit") { key.rpmLimit = try input.positiveInt("rpm_limit") }
+        if input.has("tpm_limit") { key.tpmLimit = try input.positiveInt("tpm_limit") }
+        if let cache = try input.choice("cache", TollgateKey.CachePolicy.self) { key.cache = cache }
+        if input.has("expires_at") { key.expiresAtMs = try input.time("expires_at") }
+    }
+
+    // MARK: Budgets
+
+    static let budgetFields: Set<String> = ["scope", "scope_id", "limit_usd", "period", "thresholds", "action", "enforcement"]
+
+    package func createBudget(_ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+        try input.allowOnly(Self.budgetFields.union(["org"]))
+        guard let scope = try input.choice("scope", Budget.Scope.self) else { throw AdminError.invalid("scope", "is required (key, team or org).") }
+        let scopeID = try input.required("scope_id")
+        guard let limit = try input.usd("limit_usd") else { throw AdminError.invalid("limit_usd", "is required.") }
+        let org: String
+        switch scope {
+        case .org:
+            guard AttributionHeaders.isSlug(scopeID) else { throw AdminError.invalid("scope_id", "must be an org id.") }
+            if let given = try input.slug("org"), given != scopeID { throw AdminError.invalid("org", "must equal scope_id for an org budget.") }
+            org = scopeID
+        case .key:
+            guard let key = try await store.key(scopeID), principal.org == nil || principal.org == key.org else {
+                throw AdminError.invalid("scope_id", "names no key ('\(scopeID)').")
+            }
+            if let given = try input.slug("org"), given != key.org { throw AdminError.invalid("org", "must be the key's org ('\(key.org)').") }
+            org = key.org
+        case .team:
+            guard let given = try input.slug("org") ?? principal.org else { throw AdminError.invalid("org", "is required for a team budget.") }
+            org = given
+        }
+        try principal.check(org: org)
+        guard try await store.org(org) != nil else { throw AdminError.invalid("org", "names no org ('\(org)').") }
+        var budget = Budget(id: KeySecret.id("bud"), scope: scope, scopeID: scopeID, org: org, limitNanos: limit, period: .month, createdAtMs: clock())
+        try apply(input, to: &budget)
+        let stored = budget
+        try await saving("a \(budget.period.rawValue) budget for \(scope.rawValue) '\(scopeID)' in org '\(org)' already exists; change it with PATCH /admin/budgets/{id}.") {
+            try await store.insert(stored)
+        }
+        return try await render(budget)
+    }
+
+    /// Creates the budget, or updates the one with the same org, scope, scope id and period (`tollgate budgets set`).
+    package func setBudget(_ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+        do {
+            return try await createBudget(input, by: principal)
+        } catch let error as AdminError where error.status == .conflict {
+            guard let scope = try input.choice("scope", Budget.Scope.self) else { throw error }
+            let probe = Budget(
+                id: "", scope: scope, scopeID: try input.required("scope_id"),
+                org: try input.slug("org") ?? (scope == .org ? try input.required("scope_id") : ""), limitNanos: 0,
+                period: try input.choice("period", BudgetPeriod.self) ?? .month)
+            guard let existing = try await store.budget(matching: probe) else { throw error }
+            var update = input.values
+            for field in ["org", "scope", "scope_id"] { update[field] = nil }
+            return try await updateBudget(existing.id, AdminInput(update), by: principal)
+        }
+    }
+
+    package func listBudgets(org: String?, by principal: AdminPrincipal) async throws -> JSONObject {
+        let budgets = try await store.budgets(org: try principal.scope(org))
+        var rendered: [JSONObject] = []
+        for budget in budgets { rendered.append(try await render(budget)) }
+        return Self.list(rendered, next: nil)
+    }
+
+    package func budget(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+        try await render(try await visibleBudget(id, by: principal))
+    }
+
+    package func updateBudget(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+        try input.allowOnly(Self.budgetFields.subtracting(["scope", "scope_id"]))
+        var budget = try await visibleBudget(id, by: principal)
+        try apply(input, to: &budget)
+        let stored = budget
+        try await saving("another budget has the same scope and period.") { try await store.update(stored) }
+        return try await render(budget)
+    }
+
+    package func deleteBudget(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+        let budget = try await visibleBudget(id, by: principal)
+        let answer = try await render(budget)
+        try await saving("") { try await store.deleteBudget(id) }
+        return answer
+    }
+
+    private func visibleBudget(_ id: String, by principal: AdminPrincipal) async throws -> Budget {
+        guard let budget = try await store.budget(id), principal.org == nil || principal.org == budget.org else {
+            throw AdminError.notFound("budget", id)
+        }
+        return budget
+    }
+
+    private func apply(_ input: AdminInput, to budget: inout Budget) throws(AdminError) {
+        if let limit = try input.usd("limit_usd") { budget.limitNanos = limit }
+        if let period = try input.choice("period", BudgetPeriod.self) { budget.period = period }
+        if let thresholds = try input.fractions("thresholds") { budget.thresholds = thresholds.sorted() }
+        if let action = try input.choice("action", Budget.Action.self) { budget.action = action }
+        if let enforcement = try input.choice("enforcement", Budget.Enforcement.self) { budget.enforcement = enforcement }
+    }
+
+    // MARK: Alerts
+
+    package func listAlerts(org: String?, budgetID: String?, limit: Int, by principal: AdminPrincipal) async throws -> JSONObject {
+        let alerts = try await store.alerts(org: try principal.scope(org), budgetID: budgetID, limit: limit)
+        return Self.list(alerts.map(Self.render), next: nil)
+    }
+
+    // MARK: Answers
+
+    /// Runs a write; a unique or foreign-key clash is 409 with `conflict`. Applies it to the proxy.
+    private func saving(_ conflict: String, _ write: () async throws -> Void) async throws {
+        do {
+            try await write()
+        } catch let error as StorageError where error.code == .conflict {
+            throw AdminError(.conflict, code: "conflict", conflict.isEmpty ? error.message : conflict)
+        }
+        try await access?.reload()
+    }
+
+    static func list(_ items: [JSONObject], next: String?) -> JSONObject {
+        var o = JSONObject()
+        o.add("data", objects: items)
+        o.add("next_cursor", next)
+        return o
+    }
+
+    static func render(_ org: Organization) -> JSONObject {
+        var o = JSONObject()
+        o.add("id", org.id)
+        o.add("name", org.name)
+        o.add("markup_pct", percent: org.markup.partsPerMillion)
+        o.add("created_at", UTCTime.iso(org.createdAtMs))
+        return o
+    }
+
+    static func render(_ key: TollgateKey) -> JSONObject {
+        var o = JSONObject()
+        o.add("id", key.id)
+        o.add("prefix", key.prefix)
+        o.add("org", key.org)
+        o.add("name", key.name)
+        o.add("team", key.team)
+        o.add("user", key.user)
+        o.add("department", key.department)
+        o.add("role", key.role.rawValue)
+        o.add("allowed_models", key.allowedModels)
+        o.add("rpm_limit", key.rpmLimit)
+        o.add("tpm_limit", key.tpmLimit)
+        o.add("cache", key.cache.rawValue)
+        o.add("expires_at", key.expiresAtMs.map(UTCTime.iso))
+        o.add("created_at", UTCTime.iso(key.createdAtMs))
+        o.add("revoked_at", key.revokedAtMs.map(UTCTime.iso))
+        o.add("last_used_at", key.lastUsedAtMs.map(UTCTime.iso))
+        return o
+    }
+
+    /// A budget with its current period's figures: live from the proxy when running, else from the rollups.
+    func render(_ budget: Budget) async throws -> JSONObject {
+        let account: BudgetLedger.Account
+        if let live = access?.ledger.account(budget.id), live.budget == budget {
+            account = live
+        } else {
+            let start = budget.period.start(containing: clock())
+            let spent = try await store.spentNanos(budget, sinceMs: start)
+            account = BudgetLedger.Account(budget: budget, periodStartMs: start, spentNanos: spent, reservedNanos: 0, fired: [])
+        }
+        var o = JSONObject()
+        o.add("id", budget.id)
+        o.add("scope", budget.scope.rawValue)
+        o.add("scope_id", budget.scopeID)
+        o.add("org", budget.org)
+        o.add("limit_usd", usd: budget.limitNanos)
+        o.add("period", budget.period.rawValue)
+        o.addRaw("thresholds", "[" + budget.thresholds.map { Money.decimalString($0 * 100_000) }.joined(separator: ",") + "]")
+        o.add("action", budget.action.rawValue)
+        o.add("enforcement", budget.enforcement.rawValue)
+        o.add("created_at", UTCTime.iso(budget.createdAtMs))
+        o.add("spent_usd", usd: account.spentNanos)
+        o.add("reserved_usd", usd: account.reservedNanos)
+        o.add("remaining_usd", usd: account.remainingNanos)
+        o.add("period_start", budget.period == .total ? nil : UTCTime.iso(account.periodStartMs))
+        o.add("period_end", account.periodEndMs.map(UTCTime.iso))
+        return o
+    }
+
+    static func render(_ alert: AlertRecord) -> JSONObject {
+        var o = JSONObject()
+        o.add("id", alert.id)
+        o.add("budget_id", alert.budgetID)
+        o.add("org", alert.org)
+        o.add("kind", alert.kind)
+        if let bp = alert.thresholdBP { o.add("threshold", fraction: bp) } else { o.addNull("threshold") }
+        o.add("period_start", alert.kind == BudgetAlert.Kind.unpricedModel.rawValue ? nil : UTCTime.iso(alert.periodStartMs))
+        o.add("fired_at", UTCTime.iso(alert.firedAtMs))
+        o.add("message", alert.message)
+        o.add("delivered", alert.delivered)
+        o.add("attempts", alert.attempts)
+        o.add("last_error", alert.lastError)
+        return o
+    }
+}

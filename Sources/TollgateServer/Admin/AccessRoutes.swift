@@ -1,0 +1,80 @@
+import Hummingbird
+import NIOCore
+
+/// `/admin/orgs`, `/admin/keys`, `/admin/budgets` and `/admin/alerts` (SPEC §9): create 201,
+/// read/list/update 200, revoke/delete 200 with the record.
+struct AccessRoutes: Sendable {
+    let auth: AdminAuth
+    let admin: AccessAdmin
+
+    func register(on router: Router<BasicRequestContext>) {
+        resource(router, "orgs", create: admin.createOrg, list: { _, p in try await admin.listOrgs(by: p) },
+                 read: admin.org, update: admin.updateOrg, delete: admin.deleteOrg)
+        resource(router, "keys", create: admin.createKey,
+                 list: { q, p in try await admin.listKeys(org: q["org"], cursor: q["cursor"], limit: try Self.limit(q), by: p) },
+                 read: admin.key, update: admin.updateKey, delete: admin.revokeKey)
+        resource(router, "budgets", create: admin.createBudget, list: { q, p in try await admin.listBudgets(org: q["org"], by: p) },
+                 read: admin.budget, update: admin.updateBudget, delete: admin.deleteBudget)
+        router.get("/admin/alerts") { request, _ in
+            try await auth.guarded(request) { principal in
+                let q = Self.query(request)
+                let answer = try await admin.listAlerts(org: q["org"], budgetID: q["budget_id"], limit: try Self.limit(q), by: principal)
+                return AdminResponse.json(answer.string)
+            }
+        }
+    }
+
+    private func resource(
+        _ router: Router<BasicRequestContext>, _ name: String,
+        create: @escaping @Sendable (AdminInput, AdminPrincipal) async throws -> JSONObject,
+        list: @escaping @Sendable ([String: String], AdminPrincipal) async throws -> JSONObject,
+        read: @escaping @Sendable (String, AdminPrincipal) async throws -> JSONObject,
+        update: @escaping @Sendable (String, AdminInput, AdminPrincipal) async throws -> JSONObject,
+        delete: @escaping @Sendable (String, AdminPrincipal) async throws -> JSONObject
+    ) {
+        let auth = self.auth
+        router.post("/admin/\(name)") { request, _ in
+            try await auth.guarded(request) { principal in
+                let input = try await Self.input(request)
+                return AdminResponse.json(try await create(input, principal).string, status: .created)
+            }
+        }
+        router.get("/admin/\(name)") { request, _ in
+            try await auth.guarded(request) { principal in AdminResponse.json(try await list(Self.query(request), principal).string) }
+        }
+        router.get("/admin/\(name)/:id") { request, context in
+            try await auth.guarded(request) { principal in
+                AdminResponse.json(try await read(try context.parameters.require("id"), principal).string)
+            }
+        }
+        router.patch("/admin/\(name)/:id") { request, context in
+            try await auth.guarded(request) { principal in
+                let input = try await Self.input(request)
+                return AdminResponse.json(try await update(try context.parameters.require("id"), input, principal).string)
+            }
+        }
+        router.delete("/admin/\(name)/:id") { request, context in
+            try await auth.guarded(request) { principal in
+                AdminResponse.json(try await delete(try context.parameters.require("id"), principal).string)
+            }
+        }
+    }
+
+    static func input(_ request: Request) async throws -> AdminInput {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        return try AdminInput(json: body.readableBytesView)
+    }
+
+    static func query(_ request: Request) -> [String: String] {
+        var values: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { values[String(name)] = String(value) }
+        return values
+    }
+
+    /// `limit`: 1…1000, default 100.
+    static func limit(_ query: [String: String]) throws(AdminError) -> Int {
+        guard let text = query["limit"] else { return 100 }
+        guard let limit = Int(text), (1...1000).contains(limit) else { throw AdminError.invalid("limit", "must be 1 to 1000.") }
+        return limit
+    }
+}
