@@ -6,7 +6,8 @@ wrk.method = "POST"
 wrk.body = os.getenv("BENCH_REQUEST_BODY")
   or '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hi"}]}'
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer sk-bench"
+-- A passthrough provider key by default; run.sh sets BENCH_AUTH to a tg_ key for the keyed target.
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_AUTH") or "sk-bench")
 
 -- Called once, in wrk's main thread, with the latency histogram merged over all threads.
 function done(summary, latency, requests)

@@ -22,6 +22,8 @@
 #                                  without a Tollgate binary; the report is marked FAKE)
 #   BENCH_UNMETERED_BIN            a forwarding-only Tollgate binary (e.g. built from commit a13fa56) run
 #                                  as target tollgate-unmetered, for the metering-cost ratio
+#   BENCH_KEYED (1)                also run target tollgate-keyed: clients use a tg_ key with a budget and
+#                                  rate limits (never refusing), for the key + budget cost ratio; 0 = skip
 #   BENCH_STRICT=1                 exit 1 when a Tollgate target misses a floor or any request failed
 #   BENCH_OUT_DIR (bench/out)      where latest.md, a dated copy and raw wrk output go
 #   BENCH_KEEP_TMP=1               keep the run's temp dir (configs, logs, SQLite database)
@@ -173,12 +175,13 @@ $(tail -n 20 "$@" 2> /dev/null)"
 # ---------------------------------------------------------------------------------------------------
 TARGETS=()
 TOLLGATE_NAMES=()   # the real Tollgate processes (for the database-size note)
-declare -A TARGET_URL TARGET_PIDS TARGET_LABEL
-add_target() {  # name url "pid ..." [label]
+declare -A TARGET_URL TARGET_PIDS TARGET_LABEL TARGET_AUTH
+add_target() {  # name url "pid ..." [label] [bearer token, default the passthrough key sk-bench]
   TARGETS+=("$1")
   TARGET_URL[$1]=$2
   TARGET_PIDS[$1]=$3
   TARGET_LABEL[$1]=${4:-$1}
+  TARGET_AUTH[$1]=${5:-sk-bench}
 }
 
 render() {  # template output name port [upstream_port]
@@ -224,7 +227,24 @@ start_tollgate() {
   wait_http "Tollgate $name" "http://127.0.0.1:$port/healthz" 200 "$pid" "$WORK/$name.log"
   TOLLGATE_NAMES+=("$name")
   add_target "$name" "http://127.0.0.1:$port/openai/v1/chat/completions" "$pid" \
-    "$name${*:+ ($*)}"
+    "${START_LABEL:-$name${*:+ ($*)}}" "${START_AUTH:-sk-bench}"
+}
+
+# start_keyed_tollgate NAME: a Tollgate whose clients use a Tollgate key (tg_…) with a budget and
+# rate limits set high enough never to refuse, so every request pays for key lookup, credential
+# swap, rate limiting and budget reservation and settlement. Created with the CLI on its database.
+start_keyed_tollgate() {
+  local name=$1 db="$WORK/$1.db" created key_id secret
+  "$BIN" orgs create bench --db "$db" > /dev/null 2>&1 || die "tollgate orgs create failed"
+  created=$("$BIN" keys create --org bench --name bench --rpm 1000000000 --tpm 1000000000 --format json --db "$db" 2> /dev/null) \
+    || die "tollgate keys create failed"
+  key_id=$(grep -o '"id":"key_[A-Za-z0-9]*"' <<< "$created" | cut -d'"' -f4)
+  secret=$(grep -o '"key":"tg_[A-Za-z0-9]*"' <<< "$created" | cut -d'"' -f4)
+  [[ -n $key_id && -n $secret ]] || die "could not read the key created for $name: $created"
+  "$BIN" budgets set --scope key --scope-id "$key_id" --limit-usd 1000000 --period month --db "$db" > /dev/null 2>&1 \
+    || die "tollgate budgets set failed"
+  START_LABEL="$name (tg_ key + budget + rate limits)" START_AUTH=$secret \
+    start_tollgate "$name" TOLLGATE_OPENAI_API_KEY=sk-bench
 }
 
 # One POST before any load: the target must return the mock's completion unchanged. Catches a wrong
@@ -232,7 +252,7 @@ start_tollgate() {
 check_target() {
   local name=$1 body="$WORK/$1.check" code
   code=$(curl -sS -m 5 -o "$body" -w '%{http_code}' -X POST \
-    -H 'Content-Type: application/json' -H 'Authorization: Bearer sk-bench' \
+    -H 'Content-Type: application/json' -H "Authorization: Bearer ${TARGET_AUTH[$name]}" \
     --data "$BENCH_REQUEST_BODY" "${TARGET_URL[$name]}" 2>&1) || true
   if [[ $code != 200 ]] || ! grep -q '"completion_tokens":9' "$body"; then
     die "$name: sanity POST to ${TARGET_URL[$name]} gave '$code': $(head -c 400 "$body" 2> /dev/null)"
@@ -272,7 +292,7 @@ mem_kb() {
 }
 
 # wrk, bounded: its own -d plus a hard kill if it ever hangs.
-run_wrk() {  # threads conns seconds url
+run_wrk() {  # threads conns seconds url (BENCH_AUTH: the bearer token post.lua sends)
   timeout --kill-after=5 $(($3 + 30)) \
     wrk -t"$1" -c"$2" -d"$3s" --timeout 5s --latency -s "$BENCH_DIR/post.lua" "$4"
 }
@@ -304,12 +324,12 @@ measure() {  # name label threads conns seconds
   local -a pids
   read -r -a pids <<< "${TARGET_PIDS[$name]}"
   if ((WARMUP_SECONDS > 0)); then
-    run_wrk "$threads" "$conns" "$WARMUP_SECONDS" "$url" > "$WORK/warmup.txt" 2>&1 \
+    BENCH_AUTH=${TARGET_AUTH[$name]} run_wrk "$threads" "$conns" "$WARMUP_SECONDS" "$url" > "$WORK/warmup.txt" 2>&1 \
       || die "warm-up of $name $label failed: $(tail -n 5 "$WORK/warmup.txt")"
   fi
   log "$name $label: wrk -t$threads -c$conns -d${secs}s"
   cpu0=$(cpu_ticks "${pids[@]}")
-  run_wrk "$threads" "$conns" "$secs" "$url" > "$raw" 2>&1 || die "wrk failed for $name $label: $(tail -n 5 "$raw")"
+  BENCH_AUTH=${TARGET_AUTH[$name]} run_wrk "$threads" "$conns" "$secs" "$url" > "$raw" 2>&1 || die "wrk failed for $name $label: $(tail -n 5 "$raw")"
   cpu1=$(cpu_ticks "${pids[@]}")
 
   line=$(grep '^BENCH_RESULT ' "$raw" || true)
@@ -386,6 +406,11 @@ report() {
     ratio=$(calc "\"%.3f\", ${R_RPS[tollgate c32]} / ${R_RPS[tollgate-unmetered c32]}")
     verdict "$(calc "\"%d\", (${R_RPS[tollgate c32]} / ${R_RPS[tollgate-unmetered c32]} >= 0.9)")"
     echo "- tollgate (metering on) RPS / tollgate-unmetered RPS at c32: **${ratio}×** (floor ≥ 0.9×) — $VERDICT"
+  fi
+  if [[ -n ${R_RPS[tollgate-keyed c32]:-} ]]; then
+    ratio=$(calc "\"%.3f\", ${R_RPS[tollgate-keyed c32]} / ${R_RPS[tollgate c32]}")
+    verdict "$(calc "\"%d\", (${R_RPS[tollgate-keyed c32]} / ${R_RPS[tollgate c32]} >= 0.9)")"
+    echo "- tollgate-keyed (tg_ key + budget) RPS / tollgate (passthrough) RPS at c32: **${ratio}×** (floor ≥ 0.9×) — $VERDICT"
   fi
   for t in "${TARGETS[@]}"; do
     [[ $t == direct ]] && continue
@@ -469,6 +494,8 @@ elif [[ ! -x $BIN ]]; then
   SKIP_REASON[tollgate]="no binary at $BIN"
 else
   start_tollgate tollgate
+  # Tollgate keys with a budget: must stay within 0.9× of passthrough (issue 4).
+  [[ ${BENCH_KEYED:-1} == 1 ]] && start_keyed_tollgate tollgate-keyed
   # The forwarding-only baseline (a binary built from before metering) for the metering-cost ratio.
   if [[ -n ${BENCH_UNMETERED_BIN:-} ]]; then START_BIN=$BENCH_UNMETERED_BIN start_tollgate tollgate-unmetered; fi
   # More Tollgate targets, e.g. metering variants, from BENCH_TOLLGATE_VARIANTS (one per ';').
