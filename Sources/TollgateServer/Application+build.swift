@@ -38,12 +38,15 @@ package func buildTollgate(
         store: accessStore, upstream: upstream, webhook: config.alertWebhook, secret: config.alertSecret, logger: logger)
     let access = AccessControl(store: accessStore, alerts: alerts, logger: logger)
     try await access.reload(force: true)
+    let cache = ResponseCache(store: CacheStore(database: database), maxBytes: config.cacheMaxBytes, logger: logger)
+    await cache.purgeExpired()
     let proxy = ProxyHandler(
         router: ProviderRouter(providers: config.providers), upstream: upstream, recorder: writer,
-        meter: Meter(pricing: pricing), access: access,
+        meter: Meter(pricing: pricing), access: access, cache: cache,
         settings: ProxySettings(
             allowPassthrough: config.allowPassthrough, maxBodyBytes: config.maxBodyBytes, timeouts: config.timeouts,
-            blockUnpricedModels: config.unknownModelPolicy == "block"),
+            blockUnpricedModels: config.unknownModelPolicy == "block", cacheByDefault: config.cacheEnabled,
+            cacheTTLSeconds: config.cacheTTLSeconds),
         logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
@@ -51,6 +54,7 @@ package func buildTollgate(
     let auth = AdminAuth(adminKey: config.adminKey, access: access)
     StatsRoutes(auth: auth, store: UsageStore(database: database)).register(on: router)
     AccessRoutes(auth: auth, admin: AccessAdmin(store: accessStore, access: access)).register(on: router)
+    CacheRoutes(auth: auth, admin: CacheAdmin(store: cache.store, cache: cache)).register(on: router)
     PricingRoutes(auth: auth, pricing: pricing).register(on: router)
 
     let app = Application(
@@ -65,6 +69,7 @@ package func buildTollgate(
                     "pricing": "\(pricing.source) (\(pricing.current.version), \(pricing.current.models.count) models)",
                     "passthrough": "\(config.allowPassthrough)",
                     "admin_api": "\(config.adminKey == nil ? "disabled (set TOLLGATE_ADMIN_KEY)" : "enabled")",
+                    "cache": "\(config.cacheEnabled ? "on" : "off (per request: X-Tollgate-Cache: on)"), max \(config.cacheMaxBytes >> 20) MiB in memory",
                 ])
             for provider in config.providers {
                 logger.debug("provider \(provider.name) → \(provider.baseURL) (\(provider.format.rawValue))")
@@ -76,5 +81,5 @@ package func buildTollgate(
     // last-use times, the writer flushes, and alert deliveries stop (undelivered ones resume at the
     // next start) before the curl drivers go.
     let reload = PricingReloadService(pricing: pricing, logger: logger)
-    return TollgateService(services: [upstream, alerts, writer, access, reload, app], config: config, logger: logger)
+    return TollgateService(services: [upstream, alerts, writer, access, cache, reload, app], config: config, logger: logger)
 }

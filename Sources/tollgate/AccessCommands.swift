@@ -26,8 +26,13 @@ struct AccessCommandRunner {
         } catch let error as AdminError {
             throw CommandFailure(message: error.message)
         }
+        try Self.print(answer, format: format, columns: columns)
+    }
+
+    /// Prints an admin answer as JSON, or as a table of its `data` items (or of itself).
+    static func print(_ answer: JSONObject, format: OutputFormat, columns: [String]) throws {
         if format == .json {
-            print(answer.string)
+            Swift.print(answer.string)
             return
         }
         let rows: [JSONObject]
@@ -36,7 +41,7 @@ struct AccessCommandRunner {
         } else {
             rows = [answer]
         }
-        print(Self.table(rows, columns: columns))
+        Swift.print(table(rows, columns: columns))
     }
 
     /// The objects of a `{"data":[…]}` answer, re-read as ordered members.
@@ -237,6 +242,40 @@ struct BudgetsCommand: AsyncParsableCommand {
             try await AccessCommandRunner(database: database, format: format).run(columns: BudgetsCommand.columns) {
                 try await $0.listBudgets(org: org, by: .master)
             }
+        }
+    }
+}
+
+/// `tollgate cache stats|clear`.
+struct CacheCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache", abstract: "Response cache: how big it is, and clearing it.",
+        subcommands: [Stats.self, Clear.self])
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Entries and bytes stored (not expired).")
+        @Option(help: "Only this org's entries.") var org: String?
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "table or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let admin = CacheAdmin(database: try database.open())
+            let answer = try await admin.stats(org: org, by: .master)
+            try AccessCommandRunner.print(answer, format: format, columns: ["entries", "bytes"])
+        }
+    }
+
+    struct Clear: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete cached answers (all, or one org's); a running server drops its memory copy within a second.")
+        @Option(help: "Only this org's entries.") var org: String?
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "table or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let admin = CacheAdmin(database: try database.open())
+            let answer = try await admin.clear(org: org, by: .master)
+            try AccessCommandRunner.print(answer, format: format, columns: ["deleted", "org"])
         }
     }
 }

@@ -18,8 +18,8 @@ struct Tollgate: AsyncParsableCommand {
             file (--config or TOLLGATE_CONFIG), then defaults. See README.md and docs/.
             """,
         subcommands: [
-            Serve.self, KeysCommand.self, OrgsCommand.self, BudgetsCommand.self, StatsCommand.self, DatabaseCommand.self,
-            PricingCommand.self,
+            Serve.self, KeysCommand.self, OrgsCommand.self, BudgetsCommand.self, StatsCommand.self, CacheCommand.self,
+            DatabaseCommand.self, PricingCommand.self,
         ],
         defaultSubcommand: nil
     )

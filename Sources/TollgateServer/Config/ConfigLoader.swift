@@ -53,6 +53,7 @@ package enum ConfigLoader {
         if let v = env["TOLLGATE_ALLOW_PASSTHROUGH"] { config.allowPassthrough = try bool(v, "TOLLGATE_ALLOW_PASSTHROUGH") }
         if let v = env["TOLLGATE_CACHE"] { config.cacheEnabled = try onOff(v, "TOLLGATE_CACHE") }
         if let v = env["TOLLGATE_CACHE_TTL"] { config.cacheTTLSeconds = try int(v, "TOLLGATE_CACHE_TTL", min: 1) }
+        if let v = env["TOLLGATE_CACHE_MAX_BYTES"] { config.cacheMaxBytes = try int(v, "TOLLGATE_CACHE_MAX_BYTES", min: 0) }
         if let v = env["TOLLGATE_ALERT_WEBHOOK"], !v.isEmpty { config.alertWebhook = v }
         if let v = env["TOLLGATE_ALERT_SECRET"], !v.isEmpty { config.alertSecret = v }
         if let v = env["TOLLGATE_CONNECT_TIMEOUT"] { config.timeouts.connectMs = try millis(v, "TOLLGATE_CONNECT_TIMEOUT") }

@@ -22,6 +22,14 @@ struct Exchange: Sendable {
     var key: TollgateKey?
     /// The budget reservation to settle when the request ends.
     var reservation: BudgetLedger.Reservation?
+    /// The response cache's verdict for the `X-Tollgate-Cache` header (HIT, MISS, BYPASS, REFRESH);
+    /// nil when the cache was not considered.
+    var cacheStatus: String?
+    /// The cache key and entry lifetime, when the answer is to be stored.
+    var cacheKey: String?
+    var cacheTTLMs: Int64 = 0
+    /// Set when this request went upstream for the cache: completed with the answer (or nil).
+    var cacheLease: CacheLease?
     /// Tokens the key's TPM bucket was charged on admission, to settle against the actual usage.
     var admittedTokens: Int?
 

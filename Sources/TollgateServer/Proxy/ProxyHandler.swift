@@ -8,7 +8,7 @@ import TollgateUpstream
 
 /// The proxy pipeline, drawn once here (docs/architecture.md has the picture):
 ///
-///     route → identify → read body → inspect → admit → forward → relay (observe the stream) → record
+///     route → identify → read body → inspect → admit → cache → forward → relay (observe the stream) → record
 ///
 /// `admit` runs SPEC §9's checks in order: model allow-list → rate limit → budget reservation.
 /// Every stage may end the request early with a `RequestError`; whatever happens, the last
@@ -19,6 +19,7 @@ struct ProxyHandler: Sendable {
     let recorder: any UsageRecorder
     let meter: Meter
     let access: AccessControl
+    let cache: ResponseCache
     let settings: ProxySettings
     let logger: Logger
 
@@ -30,6 +31,9 @@ struct ProxyHandler: Sendable {
             let body = try await readBody(request, &exchange)
             let inspection = try inspect(body, route: route, &exchange)
             try admit(inspection, route: route, &exchange)
+            if let hit = try await consultCache(request, body: body, inspection: inspection, route: route, &exchange) {
+                return hit
+            }
             let upstreamBody = inspection.upstreamBody.map { ByteBuffer(bytes: $0) } ?? body
             let upstreamRequest = buildUpstreamRequest(request, route: route, body: upstreamBody, swapCredential: exchange.key != nil)
             if inspection.stream || !route.endpoint.isMetered {
@@ -186,7 +190,7 @@ struct ProxyHandler: Sendable {
         exchange.timing = answer.timing
         exchange.bytesOut = Int64(answer.body.readableBytes)
         let status = answer.head.status
-        var headers = responseHeaders(answer.head, requestID: exchange.requestID, decoded: request.decodeContent)
+        var headers = responseHeaders(answer.head, exchange: exchange, decoded: request.decodeContent)
         var event: UsageEvent
         if status < 400 {
             let parsed = UsageParser.parse(body: answer.body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint)
@@ -195,6 +199,7 @@ struct ProxyHandler: Sendable {
             event = exchange.event(status: status, outcome: .ok, usage: usage, source: parsed.usage == nil ? .estimated : .provider)
             price(&event)
             headers[.tollgateCost] = Money.decimalString(event.costNanos)
+            cacheAnswer(event, body: Array(answer.body.readableBytesView), exchange)
         } else {
             event = exchange.event(status: status, outcome: .upstreamError)
         }
@@ -218,7 +223,7 @@ struct ProxyHandler: Sendable {
     private func relayStreaming(_ request: UpstreamRequest, inspection: RequestInspection, exchange: Exchange) async throws -> Response {
         let answer = try await upstream.streaming(request)
         let status = answer.head.status
-        let headers = responseHeaders(answer.head, requestID: exchange.requestID, decoded: request.decodeContent)
+        let headers = responseHeaders(answer.head, exchange: exchange, decoded: request.decodeContent)
         let metered = exchange.endpoint.isMetered && status < 400
         // Gemini's streamGenerateContent without alt=sse answers one JSON array: read usage from a copy at the end.
         let isSSE = answer.head.headers.contains { $0.name == "content-type" && $0.value.hasPrefix("text/event-stream") }
@@ -227,6 +232,8 @@ struct ProxyHandler: Sendable {
             var exchange = exchange
             var meter = metered && isSSE ? StreamMeter(format: exchange.format, endpoint: exchange.endpoint, stripUsageChunk: inspection.stripUsageChunk) : nil
             var copy: ByteBuffer? = metered && !isSSE ? ByteBuffer() : nil
+            // What the provider sent, for the cache (assembled into one JSON answer at the end).
+            var cacheCopy: [UInt8]? = exchange.cacheLease != nil && status == 200 && isSSE ? [] : nil
             var outcome: Outcome = status < 400 ? .ok : .upstreamError
             var failure: String?
             defer {
@@ -234,7 +241,9 @@ struct ProxyHandler: Sendable {
                 if let copy {
                     handler.finishJSONStream(exchange, body: copy, inspection: inspection, status: status, outcome: outcome, failure: failure)
                 } else {
-                    handler.finishStream(exchange, meter: meter, inspection: inspection, status: status, outcome: outcome, failure: failure)
+                    handler.finishStream(
+                        exchange, meter: meter, inspection: inspection, status: status, outcome: outcome, failure: failure,
+                        cacheCopy: cacheCopy)
                 }
             }
             let iterator = answer.body.makeAsyncIterator()
@@ -247,6 +256,13 @@ struct ProxyHandler: Sendable {
                     outcome = (error as? UpstreamError)?.kind == .timeout ? .upstreamTimeout : .upstreamDropped
                     failure = "\(error)"
                     throw error
+                }
+                if let chunk, cacheCopy != nil {
+                    if cacheCopy!.count + chunk.readableBytes <= Self.maxCachedAnswer {
+                        cacheCopy!.append(contentsOf: chunk.readableBytesView)
+                    } else {
+                        cacheCopy = nil
+                    }
                 }
                 let out: ByteBuffer
                 switch chunk {
@@ -280,6 +296,8 @@ struct ProxyHandler: Sendable {
 
     /// Largest non-SSE streamed answer copied for metering.
     static let maxMeteredCopy = 16 << 20
+    /// Largest streamed answer copied for the cache; longer ones are not cached.
+    static let maxCachedAnswer = 8 << 20
 
     /// Records a streamed answer that was one JSON document (Gemini without `alt=sse`).
     private func finishJSONStream(
@@ -291,12 +309,16 @@ struct ProxyHandler: Sendable {
         let usage = parsed.usage ?? Usage(inputTokens: inspection.estimatedInputTokens)
         var event = exchange.event(status: status, outcome: outcome, usage: usage, source: parsed.usage == nil ? .estimated : .provider, error: failure)
         price(&event)
+        if exchange.cacheLease != nil, status == 200 {
+            cacheAnswer(event, body: StreamAssembler.assemble(Array(body.readableBytesView), format: exchange.format, endpoint: exchange.endpoint), exchange)
+        }
         record(event, exchange)
     }
 
     /// Records a finished (or cut) stream with the usage it showed.
     private func finishStream(
-        _ exchange: Exchange, meter: StreamMeter?, inspection: RequestInspection, status: Int, outcome: Outcome, failure: String?
+        _ exchange: Exchange, meter: StreamMeter?, inspection: RequestInspection, status: Int, outcome: Outcome, failure: String?,
+        cacheCopy: [UInt8]?
     ) {
         guard let meter else {
             record(exchange.event(status: status, outcome: outcome, error: failure), exchange)
@@ -307,12 +329,126 @@ struct ProxyHandler: Sendable {
         let (usage, source) = meter.result(estimatedInputTokens: inspection.estimatedInputTokens)
         var event = exchange.event(status: status, outcome: outcome, usage: usage, source: source, error: failure)
         price(&event)
+        if let cacheCopy {
+            cacheAnswer(event, body: StreamAssembler.assemble(cacheCopy, format: exchange.format, endpoint: exchange.endpoint), exchange)
+        }
         record(event, exchange)
+    }
+
+    // MARK: Cache
+
+    /// The response cache (SPEC §8): decides whether it applies (request header, then the key's
+    /// policy, then `TOLLGATE_CACHE`), answers a hit, or marks the request to store its answer.
+    private func consultCache(
+        _ request: Request, body: ByteBuffer, inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange
+    ) async throws -> Response? {
+        guard route.endpoint.isMetered else { return nil }
+        let asked = request.headers[.tollgateCache]?.trimmingSpaces().lowercased()
+        let on: Bool
+        let refresh: Bool
+        switch asked {
+        case "on": (on, refresh) = (true, false)
+        case "refresh": (on, refresh) = (true, true)
+        case "off": (on, refresh) = (false, false)
+        case nil:
+            refresh = false
+            switch exchange.key?.cache ?? .default {
+            case .on: on = true
+            case .off: on = false
+            case .default: on = settings.cacheByDefault
+            }
+        default:
+            throw RequestError(.invalidRequest, "X-Tollgate-Cache must be on, off or refresh; got '\(asked ?? "")'.")
+        }
+        let explicit = asked != nil || (exchange.key?.cache ?? .default) != .default
+        // The Responses API's event stream is not replayed from the cache.
+        guard on, !(route.endpoint == .responses && inspection.stream) else {
+            if explicit || on { exchange.cacheStatus = "BYPASS" }
+            return nil
+        }
+        var ttl = settings.cacheTTLSeconds
+        if let text = request.headers[.tollgateCacheTTL] {
+            guard let seconds = Int(text.trimmingSpaces()), seconds >= 1 else {
+                throw RequestError(.invalidRequest, "X-Tollgate-Cache-TTL must be a whole number of seconds ≥ 1; got '\(text)'.")
+            }
+            ttl = seconds
+        }
+        guard let key = CacheKey.make(
+            org: exchange.attribution.org, provider: exchange.provider, endpoint: exchange.endpoint, model: exchange.model,
+            body: body.readableBytesView)
+        else { return nil }
+        exchange.cacheKey = key
+        exchange.cacheTTLMs = Int64(ttl) * 1000
+        if refresh {
+            exchange.cacheLease = cache.refreshLease(key)
+            exchange.cacheStatus = "REFRESH"
+            return nil
+        }
+        switch await cache.lookup(key) {
+        case .hit(let answer, let source):
+            if let response = serveHit(answer, source: source, request: request, inspection: inspection, exchange: exchange) {
+                return response
+            }
+            // Cached, but not replayable as a stream: fetch it and replace the entry.
+            exchange.cacheLease = cache.refreshLease(key)
+        case .miss(let lease):
+            exchange.cacheLease = lease
+        }
+        exchange.cacheStatus = "MISS"
+        return nil
+    }
+
+    /// Stores a successful answer under the request's cache key (and releases coalesced requests).
+    private func cacheAnswer(_ event: UsageEvent, body: [UInt8]?, _ exchange: Exchange) {
+        guard let lease = exchange.cacheLease else { return }
+        guard let body, let key = exchange.cacheKey, event.outcome == .ok, event.status == 200 else {
+            lease.complete(nil)
+            return
+        }
+        let now = access.clock()
+        lease.complete(CachedAnswer(
+            key: key, org: event.org, provider: event.provider, format: exchange.format, endpoint: event.endpoint,
+            model: event.model, body: body, usage: event.usage, costNanos: event.costNanos, createdAtMs: now,
+            expiresAtMs: now + exchange.cacheTTLMs))
+    }
+
+    /// Answers from the cache as JSON or, for a streaming request, as the provider's stream; nil
+    /// when the answer cannot be replayed as a stream (the request then goes upstream).
+    private func serveHit(
+        _ answer: CachedAnswer, source: ResponseCache.Source, request: Request, inspection: RequestInspection, exchange: Exchange
+    ) -> Response? {
+        var headers: HTTPFields = [.tollgateRequestID: exchange.requestID, .tollgateCache: "HIT"]
+        let body: [UInt8]
+        if inspection.stream {
+            let sse = exchange.format != .gemini || request.uri.query?.contains("alt=sse") == true
+            guard let stream = StreamSynthesizer.stream(
+                answer.body, format: answer.format, endpoint: answer.endpoint, includeUsage: !inspection.stripUsageChunk, sse: sse)
+            else { return nil }
+            body = stream
+            headers[.contentType] = sse ? "text/event-stream" : "application/json"
+        } else {
+            body = answer.body
+            headers[.contentType] = "application/json"
+        }
+        headers[.tollgateCacheSource] = source.rawValue
+        headers[.tollgateCost] = "0"
+        headers[.tollgateSaved] = Money.decimalString(answer.costNanos)
+        var exchange = exchange
+        exchange.model = answer.model
+        exchange.bytesOut = Int64(body.count)
+        var event = exchange.event(status: 200, outcome: .ok, usage: answer.usage, source: .provider)
+        event.cached = true
+        event.potentialCostNanos = answer.costNanos
+        event.priced = meter.lookup(answer.model, provider: answer.provider) != nil
+        event.pricingVersion = meter.pricing.current.version
+        record(event, exchange)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     /// The last stage, on every path: settles the budget reservation and the key's token bucket
     /// with what the request actually used, then hands its usage event to the writer.
     private func record(_ event: UsageEvent, _ exchange: Exchange) {
+        exchange.cacheLease?.complete(nil)
         if let reservation = exchange.reservation {
             access.alerts.fire(access.ledger.settle(reservation, costNanos: event.costNanos))
         }
@@ -329,13 +465,14 @@ struct ProxyHandler: Sendable {
 
     // MARK: Responses
 
-    private func responseHeaders(_ head: UpstreamHead, requestID: String, decoded: Bool) -> HTTPFields {
+    private func responseHeaders(_ head: UpstreamHead, exchange: Exchange, decoded: Bool) -> HTTPFields {
         var fields = HTTPFields()
-        fields.reserveCapacity(head.headers.count + 2)
+        fields.reserveCapacity(head.headers.count + 3)
         for (name, value) in head.headers where HeaderPolicy.forwardsResponseHeader(name, decodedBody: decoded) {
             if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
         }
-        fields[.tollgateRequestID] = requestID
+        fields[.tollgateRequestID] = exchange.requestID
+        if let status = exchange.cacheStatus { fields[.tollgateCache] = status }
         return fields
     }
 
@@ -364,4 +501,8 @@ struct ProxyHandler: Sendable {
 extension HTTPField.Name {
     static let tollgateRequestID = Self("X-Tollgate-Request-Id")!
     static let tollgateCost = Self("X-Tollgate-Cost-USD")!
+    static let tollgateSaved = Self("X-Tollgate-Saved-USD")!
+    static let tollgateCache = Self("X-Tollgate-Cache")!
+    static let tollgateCacheTTL = Self("X-Tollgate-Cache-TTL")!
+    static let tollgateCacheSource = Self("X-Tollgate-Cache-Source")!
 }

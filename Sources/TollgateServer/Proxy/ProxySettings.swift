@@ -7,4 +7,8 @@ struct ProxySettings: Sendable {
     var timeouts: UpstreamTimeouts
     /// `pricing.unknown_model: block`: refuse models the pricing file does not know (403 `model_not_priced`).
     var blockUnpricedModels = false
+    /// `TOLLGATE_CACHE`: the cache's default for requests that do not say otherwise.
+    var cacheByDefault = false
+    /// `TOLLGATE_CACHE_TTL` in seconds.
+    var cacheTTLSeconds = 3600
 }

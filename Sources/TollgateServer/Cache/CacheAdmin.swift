@@ -1,0 +1,68 @@
+import Hummingbird
+import TollgateCore
+import TollgateStorage
+
+/// `GET /admin/cache` and `DELETE /admin/cache` (SPEC §8), shared with `tollgate cache stats|clear`.
+/// Without a running server's cache (the CLI), a running server drops its memory copy within a
+/// second of a clear (it watches the cache generation).
+package struct CacheAdmin: Sendable {
+    let store: CacheStore
+    let cache: ResponseCache?
+    let clock: @Sendable () -> Int64
+
+    init(store: CacheStore, cache: ResponseCache?, clock: @escaping @Sendable () -> Int64 = AccessControl.systemClock) {
+        self.store = store
+        self.cache = cache
+        self.clock = clock
+    }
+
+    package init(database: TollgateDatabase) {
+        self.init(store: CacheStore(database: database), cache: nil)
+    }
+
+    /// Entries and bytes in SQLite (an org admin's: its org's), and in memory when running.
+    package func stats(org: String?, by principal: AdminPrincipal) async throws -> JSONObject {
+        let scope = try principal.scope(org)
+        let totals = try await store.totals(org: scope, nowMs: clock())
+        var o = JSONObject()
+        o.add("entries", totals.entries)
+        o.add("bytes", totals.bytes)
+        if let cache {
+            let memory = cache.memoryTotals
+            o.add("memory_entries", memory.entries)
+            o.add("memory_bytes", memory.bytes)
+            o.add("max_bytes", cache.maxBytes)
+        }
+        return o
+    }
+
+    /// Deletes every entry (master only) or one org's.
+    package func clear(org: String?, by principal: AdminPrincipal) async throws -> JSONObject {
+        let scope = try principal.scope(org)
+        let deleted = try await store.clear(org: scope)
+        cache?.forget(org: scope)
+        var o = JSONObject()
+        o.add("deleted", deleted)
+        o.add("org", scope)
+        return o
+    }
+}
+
+/// The HTTP side of `CacheAdmin`.
+struct CacheRoutes: Sendable {
+    let auth: AdminAuth
+    let admin: CacheAdmin
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/admin/cache") { request, _ in
+            try await auth.guarded(request) { principal in
+                AdminResponse.json(try await admin.stats(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
+            }
+        }
+        router.delete("/admin/cache") { request, _ in
+            try await auth.guarded(request) { principal in
+                AdminResponse.json(try await admin.clear(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
+            }
+        }
+    }
+}

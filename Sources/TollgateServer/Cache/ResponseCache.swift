@@ -1,0 +1,165 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TollgateCore
+import TollgateStorage
+
+/// The exact-match response cache (SPEC §8): recently used answers in memory under a byte bound
+/// (least recently used evicted), every answer also in SQLite so a restart keeps it, and request
+/// coalescing — while one request for a key is upstream, identical ones wait for its answer
+/// instead of going upstream too.
+final class ResponseCache: Service, Sendable {
+    enum Source: String, Sendable { case memory, database }
+
+    /// What a lookup decided.
+    enum Lookup: Sendable {
+        /// Answer from the cache.
+        case hit(CachedAnswer, Source)
+        /// Go upstream; `lease` stores the answer (or, completed with nil, releases the waiters).
+        case miss(CacheLease)
+    }
+
+    private struct State {
+        var memory: LRUMap<CachedAnswer>
+        /// Keys being fetched upstream, with the requests waiting for them.
+        var inFlight: [String: [CheckedContinuation<CachedAnswer?, Never>]] = [:]
+        var generation: Int64 = -1
+    }
+
+    let store: CacheStore
+    let maxBytes: Int
+    private let state: Mutex<State>
+    private let clock: @Sendable () -> Int64
+    private let logger: Logger
+
+    init(store: CacheStore, maxBytes: Int, clock: @escaping @Sendable () -> Int64 = AccessControl.systemClock, logger: Logger) {
+        self.store = store
+        self.maxBytes = maxBytes
+        self.state = Mutex(State(memory: LRUMap(maxCost: maxBytes)))
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Memory first, then (unless another request is already fetching the key) SQLite; on a miss
+    /// the caller leads: it goes upstream and completes the lease. A request arriving while the
+    /// key is in flight waits for the leader and gets its answer, or leads itself if that failed.
+    func lookup(_ key: String) async -> Lookup {
+        let now = clock()
+        enum Step { case hit(CachedAnswer), wait, lead }
+        let step: Step = state.withLock { state in
+            if let answer = state.memory.get(key) {
+                if answer.expiresAtMs > now { return .hit(answer) }
+                state.memory.remove(key)
+            }
+            if state.inFlight[key] != nil { return .wait }
+            state.inFlight[key] = []
+            return .lead
+        }
+        switch step {
+        case .hit(let answer):
+            return .hit(answer, .memory)
+        case .wait:
+            let answer = await withCheckedContinuation { continuation in
+                let resumeNow: Bool = state.withLock { state in
+                    guard state.inFlight[key] != nil else { return true }
+                    state.inFlight[key]!.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume(returning: nil) }
+            }
+            if let answer { return .hit(answer, .memory) }
+            return await lookup(key)
+        case .lead:
+            if let answer = try? await store.entry(key, nowMs: now) {
+                remember(answer)
+                resolve(key, answer)
+                return .hit(answer, .database)
+            }
+            return .miss(CacheLease(key: key, cache: self, coalesced: true))
+        }
+    }
+
+    /// A lease for `refresh`: goes upstream whatever is cached, and replaces the entry.
+    func refreshLease(_ key: String) -> CacheLease {
+        CacheLease(key: key, cache: self, coalesced: false)
+    }
+
+    /// Keeps an answer in memory and in SQLite (written in the background).
+    func save(_ answer: CachedAnswer) {
+        remember(answer)
+        let store = self.store
+        let logger = self.logger
+        Task {
+            do { try await store.save(answer) } catch { logger.error("Cannot store a cache entry", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    private func remember(_ answer: CachedAnswer) {
+        state.withLock { _ = $0.memory.set(answer.key, answer, cost: answer.memoryCost) }
+    }
+
+    /// Wakes the requests waiting for `key` with the leader's answer (nil: go upstream yourselves).
+    fileprivate func resolve(_ key: String, _ answer: CachedAnswer?) {
+        let waiters = state.withLock { $0.inFlight.removeValue(forKey: key) } ?? []
+        for waiter in waiters { waiter.resume(returning: answer) }
+    }
+
+    /// Drops memory entries (all, or one org's); SQLite is cleared by the caller.
+    func forget(org: String?) {
+        state.withLock { state in
+            if let org { state.memory.removeAll { _, answer in answer.org == org } } else { state.memory = LRUMap(maxCost: maxBytes) }
+        }
+    }
+
+    var memoryTotals: (entries: Int, bytes: Int) {
+        state.withLock { ($0.memory.count, $0.memory.totalCost) }
+    }
+
+    /// Drops the memory copy when the database's entries were cleared elsewhere (`tollgate cache
+    /// clear`), and purges expired rows, until shutdown.
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                let generation = try await store.generation()
+                let changed = state.withLock { state -> Bool in
+                    defer { state.generation = generation }
+                    return state.generation >= 0 && state.generation != generation
+                }
+                if changed { forget(org: nil) }
+            } catch {
+                logger.error("Cannot read the cache generation", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Deletes expired entries from SQLite (at start).
+    func purgeExpired() async {
+        if let purged = try? await store.purgeExpired(nowMs: clock()), purged > 0 {
+            logger.info("cache: removed expired entries", metadata: ["entries": "\(purged)"])
+        }
+    }
+}
+
+/// The duty of a request that went upstream for a cache key: complete once, with the answer to
+/// store or nil, which also releases the requests coalesced behind it.
+final class CacheLease: Sendable {
+    let key: String
+    private let cache: ResponseCache
+    /// Whether requests may be waiting on it (a `refresh` is not coalesced).
+    private let coalesced: Bool
+    private let done = Mutex(false)
+
+    fileprivate init(key: String, cache: ResponseCache, coalesced: Bool) {
+        self.key = key
+        self.cache = cache
+        self.coalesced = coalesced
+    }
+
+    /// Stores `answer` if there is one and wakes the waiters; later calls do nothing.
+    func complete(_ answer: CachedAnswer?) {
+        guard done.withLock({ d in defer { d = true }; return !d }) else { return }
+        if let answer { cache.save(answer) }
+        if coalesced { cache.resolve(key, answer) }
+    }
+}
