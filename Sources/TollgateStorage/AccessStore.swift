@@ -249,7 +249,7 @@ package struct AccessStore: Sendable {
         }
     }
 
-    /// Alerts newest first, optionally of one org or budget, before the alert id `before` (cursor).
+    /// The newest `limit` alerts, optionally of one org or budget.
     package func alerts(org: String? = nil, budgetID: String? = nil, limit: Int = 100) async throws -> [AlertRecord] {
         try await read { db in
             try Row.fetchAll(

@@ -10,7 +10,7 @@ struct TollgateDatabaseTests {
     func migratesFreshFile() async throws {
         try await withTemporaryDatabase { database, directory in
             #expect(FileManager.default.fileExists(atPath: directory.databasePath))
-            #expect(try await database.appliedMigrations() == ["v1-usage", "v1-rollups", "v1-storage-probe", "v2-access"])
+            #expect(try await database.appliedMigrations() == SchemaMigration.storage.map(\.name))
             let tables = try await database.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             }
@@ -52,7 +52,7 @@ struct TollgateDatabaseTests {
             try await writer.flush()
         }
         let reopened = try TollgateDatabase.open(at: directory.databasePath)
-        #expect(try await reopened.appliedMigrations() == ["v1-usage", "v1-rollups", "v1-storage-probe", "v2-access"])
+        #expect(try await reopened.appliedMigrations() == SchemaMigration.storage.map(\.name))
         let store = UsageStore(database: reopened)
         #expect(try await store.event(requestID: "r1") == Fixtures.event("r1", costNanos: 7))
         #expect(try await store.summary(filter: StatsFilter()).costNanos == 18)

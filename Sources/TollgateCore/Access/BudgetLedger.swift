@@ -188,7 +188,7 @@ package final class BudgetLedger: Sendable {
         let scope = budget.scope == .org ? "org \(budget.org)" : "\(budget.scope.rawValue) \(budget.scopeID) (org \(budget.org))"
         let spentText = "$\(Money.decimalString(account.spentNanos)) of $\(Money.decimalString(budget.limitNanos))"
         for bp in budget.thresholds where spent * 10_000 >= limit * Int128(bp) {
-            fire(.threshold, bp, "Tollgate budget \(budget.id) for \(scope): \(spentText) spent this \(budget.period.rawValue), past the \(bp / 100)% threshold.")
+            fire(.threshold, bp, "Tollgate budget \(budget.id) for \(scope): \(spentText) spent this \(budget.period.rawValue), past the \(Money.decimalString(bp * 10_000_000))% threshold.")
         }
         // Burn rate: once a tenth of the period has passed, a pace that would spend more than the
         // limit by the period's end fires (before the limit itself is reached).

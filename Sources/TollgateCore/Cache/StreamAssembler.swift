@@ -122,17 +122,18 @@ package enum StreamAssembler {
 package enum SSE {
     /// Each event's data lines joined with `\n`; events end at a blank line (LF or CRLF).
     package static func dataPayloads(_ bytes: [UInt8]) -> [String] {
-        let text = String(decoding: bytes, as: UTF8.self)
+        // Split on bytes: in a Swift String "\r\n" is one Character and would not split on "\n".
         var payloads: [String] = []
-        var data: [Substring] = []
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        var data: [String] = []
+        for rawLine in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let line = rawLine.last == UInt8(ascii: "\r") ? rawLine.dropLast() : rawLine
             if line.isEmpty {
                 if !data.isEmpty { payloads.append(data.joined(separator: "\n")) }
                 data = []
-            } else if line.hasPrefix("data:") {
-                let value = line.dropFirst(5)
-                data.append(value.hasPrefix(" ") ? value.dropFirst() : value)
+            } else if line.starts(with: Array("data:".utf8)) {
+                var value = line.dropFirst(5)
+                if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+                data.append(String(decoding: value, as: UTF8.self))
             }
         }
         if !data.isEmpty { payloads.append(data.joined(separator: "\n")) }

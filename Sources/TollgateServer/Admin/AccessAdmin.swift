@@ -29,6 +29,7 @@ package struct AccessAdmin: Sendable {
         guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can create orgs.") }
         try input.allowOnly(["id", "name", "markup_pct"])
         guard let id = try input.slug("id") else { throw AdminError.invalid("id", "is required.") }
+        if try input.string("name")?.isEmpty == true { throw AdminError.invalid("name", "must not be empty.") }
         let org = Organization(
             id: id, name: try input.string("name") ?? id, markup: Markup(partsPerMillion: try input.percentPPM("markup_pct") ?? 0),
             createdAtMs: clock())
@@ -51,7 +52,10 @@ package struct AccessAdmin: Sendable {
         guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can change orgs.") }
         try input.allowOnly(["name", "markup_pct"])
         guard var org = try await store.org(id) else { throw AdminError.notFound("org", id) }
-        if let name = try input.string("name") { org.name = name }
+        if let name = try input.string("name") {
+            guard !name.isEmpty else { throw AdminError.invalid("name", "must not be empty.") }
+            org.name = name
+        }
         if let ppm = try input.percentPPM("markup_pct") { org.markup = Markup(partsPerMillion: ppm) }
         try await saving("") { try await store.update(org) }
         return Self.render(org)
@@ -173,7 +177,8 @@ package struct AccessAdmin: Sendable {
         var budget = Budget(id: KeySecret.id("bud"), scope: scope, scopeID: scopeID, org: org, limitNanos: limit, period: .month, createdAtMs: clock())
         try apply(input, to: &budget)
         let stored = budget
-        try await saving("a \(budget.period.rawValue) budget for \(scope.rawValue) '\(scopeID)' in org '\(org)' already exists; change it with PATCH /admin/budgets/{id}.") {
+        let subject = scope == .org ? "org '\(org)'" : "\(scope.rawValue) '\(scopeID)' in org '\(org)'"
+        try await saving("a \(budget.period.rawValue) budget for \(subject) already exists; change it with PATCH /admin/budgets/{id}.") {
             try await store.insert(stored)
         }
         return try await render(budget)
