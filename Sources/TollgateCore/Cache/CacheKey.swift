@@ -12,7 +12,11 @@ package enum CacheKey {
     package static func make(
         org: String, provider: String, endpoint: Endpoint, model: String, body: some Collection<UInt8>
     ) -> String? {
-        guard let canonical = canonicalBody(body) else { return nil }
+        canonicalBody(body).map { make(org: org, provider: provider, endpoint: endpoint, model: model, canonical: $0) }
+    }
+
+    /// The hex key for a body already in canonical form (`RequestInspection.canonicalBody`).
+    package static func make(org: String, provider: String, endpoint: Endpoint, model: String, canonical: String) -> String {
         var text = "tollgate-cache-v1\n\(org)\n\(provider)\n\(endpoint.rawValue)\n\(model)\n"
         text += canonical
         return Digest.hex(Digest.sha256(text.utf8))
@@ -21,6 +25,11 @@ package enum CacheKey {
     /// The canonical form of a JSON object body, without `ignoredFields`.
     package static func canonicalBody(_ body: some Collection<UInt8>) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        return canonical(object)
+    }
+
+    /// The canonical form of a parsed JSON object, without `ignoredFields`.
+    package static func canonical(_ object: [String: Any]) -> String {
         var out = ""
         write(object.filter { !ignoredFields.contains($0.key) }, into: &out)
         return out

@@ -17,6 +17,8 @@ package struct RequestInspection: Sendable, Equatable {
     package var upstreamBody: [UInt8]?
     /// Tollgate added `stream_options.include_usage`; the extra usage chunk must not reach the client.
     package var stripUsageChunk = false
+    /// The body in the response cache's canonical form, when asked for (`CacheKey`).
+    package var canonicalBody: String?
 
     package init() {}
 }
@@ -28,9 +30,10 @@ package struct RequestInspection: Sendable, Equatable {
 /// the body sent upstream gains `"stream_options":{"include_usage":true}` by splicing bytes —
 /// every other byte stays as the client sent it — and the answer's usage chunk is then stripped.
 package enum RequestInspector {
-    /// Parses `body`; throws `RequestError.invalidRequest` naming what is wrong.
+    /// Parses `body`; throws `RequestError.invalidRequest` naming what is wrong. With
+    /// `canonicalize`, also gives the body's canonical form for the response cache (one parse for both).
     package static func inspect(
-        _ body: some Collection<UInt8>, format: ProviderFormat, endpoint: Endpoint, path: Substring
+        _ body: some Collection<UInt8>, format: ProviderFormat, endpoint: Endpoint, path: Substring, canonicalize: Bool = false
     ) throws(RequestError) -> RequestInspection {
         var inspection = RequestInspection()
         if format == .gemini {
@@ -59,6 +62,7 @@ package enum RequestInspector {
             ?? positiveInt(json["max_output_tokens"])
             ?? positiveInt((json["generationConfig"] as? [String: Any])?["maxOutputTokens"])
         inspection.estimatedInputTokens = (InputEstimate.textBytes(json) + 3) / 4
+        if canonicalize { inspection.canonicalBody = CacheKey.canonical(json) }
 
         if format == .openai, inspection.stream, endpoint == .chat || endpoint == .completion {
             let options = json["stream_options"] as? [String: Any]

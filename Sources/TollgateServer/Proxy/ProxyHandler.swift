@@ -29,9 +29,9 @@ struct ProxyHandler: Sendable {
             let route = try self.route(request, &exchange)
             try identify(request, route: route, &exchange)
             let body = try await readBody(request, &exchange)
-            let inspection = try inspect(body, route: route, &exchange)
+            let inspection = try inspect(request, body, route: route, &exchange)
             try admit(inspection, route: route, &exchange)
-            if let hit = try await consultCache(request, body: body, inspection: inspection, route: route, &exchange) {
+            if let hit = try await consultCache(request, inspection: inspection, route: route, &exchange) {
                 return hit
             }
             let upstreamBody = inspection.upstreamBody.map { ByteBuffer(bytes: $0) } ?? body
@@ -110,10 +110,13 @@ struct ProxyHandler: Sendable {
         }
     }
 
-    private func inspect(_ body: ByteBuffer, route: ProviderRouter.Route, _ exchange: inout Exchange) throws -> RequestInspection {
+    private func inspect(
+        _ request: Request, _ body: ByteBuffer, route: ProviderRouter.Route, _ exchange: inout Exchange
+    ) throws -> RequestInspection {
         guard route.endpoint.isMetered else { return RequestInspection() }
         let inspection = try RequestInspector.inspect(
-            body.readableBytesView, format: route.provider.format, endpoint: route.endpoint, path: route.path)
+            body.readableBytesView, format: route.provider.format, endpoint: route.endpoint, path: route.path,
+            canonicalize: cacheMayApply(request, exchange))
         exchange.model = inspection.model ?? ""
         exchange.stream = inspection.stream
         if exchange.attribution.user == nil { exchange.attribution.user = inspection.user }
@@ -340,7 +343,7 @@ struct ProxyHandler: Sendable {
     /// The response cache (SPEC §8): decides whether it applies (request header, then the key's
     /// policy, then `TOLLGATE_CACHE`), answers a hit, or marks the request to store its answer.
     private func consultCache(
-        _ request: Request, body: ByteBuffer, inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange
+        _ request: Request, inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange
     ) async throws -> Response? {
         guard route.endpoint.isMetered else { return nil }
         let asked = request.headers[.tollgateCache]?.trimmingSpaces().lowercased()
@@ -373,10 +376,10 @@ struct ProxyHandler: Sendable {
             }
             ttl = seconds
         }
-        guard let key = CacheKey.make(
+        guard let canonical = inspection.canonicalBody else { return nil }
+        let key = CacheKey.make(
             org: exchange.attribution.org, provider: exchange.provider, endpoint: exchange.endpoint, model: exchange.model,
-            body: body.readableBytesView)
-        else { return nil }
+            canonical: canonical)
         exchange.cacheKey = key
         exchange.cacheTTLMs = Int64(ttl) * 1000
         if refresh {
@@ -396,6 +399,16 @@ struct ProxyHandler: Sendable {
         }
         exchange.cacheStatus = "MISS"
         return nil
+    }
+
+    /// Whether the cache may apply, so inspection also gives the body's canonical form.
+    private func cacheMayApply(_ request: Request, _ exchange: Exchange) -> Bool {
+        if let asked = request.headers[.tollgateCache] { return asked.trimmingSpaces().lowercased() != "off" }
+        switch exchange.key?.cache ?? .default {
+        case .on: return true
+        case .off: return false
+        case .default: return settings.cacheByDefault
+        }
     }
 
     /// Stores a successful answer under the request's cache key (and releases coalesced requests).
