@@ -53,6 +53,7 @@ package func buildTollgate(
     HealthRoutes(database: database, pricing: pricing).register(on: router)
     let auth = AdminAuth(adminKey: config.adminKey, access: access)
     StatsRoutes(auth: auth, store: UsageStore(database: database)).register(on: router)
+    AnalyticsRoutes(auth: auth, store: UsageStore(database: database), clock: access.clock).register(on: router)
     AccessRoutes(auth: auth, admin: AccessAdmin(store: accessStore, access: access)).register(on: router)
     CacheRoutes(auth: auth, admin: CacheAdmin(store: cache.store, cache: cache)).register(on: router)
     PricingRoutes(auth: auth, pricing: pricing).register(on: router)

@@ -35,36 +35,8 @@ struct AccessCommandRunner {
             Swift.print(answer.string)
             return
         }
-        let rows: [JSONObject]
-        if case let (name, _)? = answer.members.first, name == "data" {
-            rows = try Self.listItems(answer)
-        } else {
-            rows = [answer]
-        }
+        let rows = answer.lists["data"] ?? [answer]
         Swift.print(table(rows, columns: columns))
-    }
-
-    /// The objects of a `{"data":[…]}` answer, re-read as ordered members.
-    static func listItems(_ answer: JSONObject) throws -> [JSONObject] {
-        guard let data = answer.members.first?.json.data(using: .utf8),
-            let items = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [[String: Any]]
-        else { return [] }
-        return items.map { item in
-            var o = JSONObject()
-            for (name, value) in item.sorted(by: { $0.key < $1.key }) {
-                o.addRaw(name, Self.text(value))
-            }
-            return o
-        }
-    }
-
-    private static func text(_ value: Any) -> String {
-        switch value {
-        case is NSNull: "-"
-        case let text as String: text
-        case let list as [Any]: list.map { "\($0)" }.joined(separator: ",")
-        default: "\(value)"
-        }
     }
 
     /// Aligned columns; strings shown without quotes, null as `-`.

@@ -21,7 +21,10 @@ struct DatabaseOptions: ParsableArguments {
             throw ValidationError(error.message)
         }
         do {
-            return try TollgateDatabase.open(at: settings.databasePath, logger: Logger(label: "tollgate"))
+            // Warnings only: a command's own output (or its one-line error) comes first.
+            var logger = Logger(label: "tollgate")
+            logger.logLevel = .warning
+            return try TollgateDatabase.open(at: settings.databasePath, logger: logger)
         } catch {
             throw ValidationError("Cannot open the database at \(settings.databasePath): \(error)")
         }

@@ -3,43 +3,59 @@ import Foundation
 import TollgateServer
 import TollgateStorage
 
-/// `tollgate stats`: the `/admin/stats` summary, read from the database directly.
+/// `tollgate stats`: the `/admin/stats` summary, or with `--by` the breakdown, read from the
+/// database directly.
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Show usage, tokens, dollars and latency (a table, or --format json).")
+        abstract: "Show usage, tokens, dollars and latency (a table, or --format json).",
+        discussion: "With --by, one row per org, team, user, key, provider, model or tag.<name>, biggest first.")
 
     @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Start: ISO-8601 or relative (24h, 7d). Default: 30 days ago.") var from: String?
     @Option(help: "End: ISO-8601 or relative. Default: now.") var to: String?
     @Option(help: "Only this organization.") var org: String?
+    @Option(help: "Only this team.") var team: String?
+    @Option(help: "Only this user.") var user: String?
     @Option(help: "Only this provider.") var provider: String?
     @Option(help: "Only this model.") var model: String?
     @Option(help: "Only this key id.") var key: String?
-    @Option(help: "table or json.") var format: String = "table"
+    @Option(help: "Break down by org, team, user, key, provider, model or tag.<name>.") var by: String?
+    @Option(help: "With --by: order by cost, requests or tokens.") var order: String = "cost"
+    @Option(help: "With --by: at most this many rows.") var limit: Int = 20
+    @Option(help: "table or json.") var format: OutputFormat = .table
 
     func run() async throws {
-        guard format == "table" || format == "json" else { throw ValidationError("--format must be table or json.") }
-        var query: [(key: Substring, value: Substring)] = []
-        for (name, value) in [("from", from), ("to", to), ("org", org), ("provider", provider), ("model", model), ("key", key)] {
-            if let value { query.append((Substring(name), Substring(value))) }
+        var query: [String: String] = [:]
+        for (name, value) in [
+            ("from", from), ("to", to), ("org", org), ("team", team), ("user", user), ("provider", provider),
+            ("model", model), ("key", key),
+        ] {
+            query[name] = value
         }
-        let db = try database.open()
-        let summary: JSONObject
+        let store = UsageStore(database: try database.open())
         do {
-            summary = try await AdminStats.summary(store: UsageStore(database: db), query: query)
+            guard let by else {
+                let summary = try await AdminStats.summary(
+                    store: store, query: query.map { (key: Substring($0.key), value: Substring($0.value)) })
+                if format == .json { return print(summary.string) }
+                // The same members as the JSON, money as its exact decimal digits.
+                for (name, json) in summary.members {
+                    let value = json.hasPrefix("\"") ? String(json.dropFirst().dropLast()) : json
+                    print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + value)
+                }
+                return
+            }
+            query["by"] = by
+            query["order"] = order
+            query["limit"] = String(limit)
+            let answer = try await AdminAnalytics.breakdown(store: store, query: query, by: .master)
+            try AccessCommandRunner.print(
+                answer, format: format,
+                columns: ["group", "requests", "input_tokens", "output_tokens", "cost_usd", "savings_usd", "p95_latency_ms"])
         } catch let error as AdminStats.InvalidQuery {
             throw ValidationError(error.message)
-        }
-        if format == "json" {
-            print(summary.string)
-            return
-        }
-        // The same members as the JSON, money as its exact decimal digits.
-        for (name, json) in summary.members {
-            let value = json.hasPrefix("\"") ? String(json.dropFirst().dropLast()) : json
-            print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + value)
         }
     }
 }

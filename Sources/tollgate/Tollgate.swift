@@ -18,7 +18,7 @@ struct Tollgate: AsyncParsableCommand {
             file (--config or TOLLGATE_CONFIG), then defaults. See README.md and docs/.
             """,
         subcommands: [
-            Serve.self, KeysCommand.self, OrgsCommand.self, BudgetsCommand.self, StatsCommand.self, CacheCommand.self,
+            Serve.self, KeysCommand.self, OrgsCommand.self, BudgetsCommand.self, StatsCommand.self, ExportCommand.self, CacheCommand.self,
             DatabaseCommand.self, PricingCommand.self,
         ],
         defaultSubcommand: nil

@@ -19,7 +19,8 @@ import httpx
 import openai
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PRICES = json.load(open(os.path.join(ROOT, "pricing.json")))["models"]
+with open(os.path.join(ROOT, "pricing.json")) as _f:
+    PRICES = json.load(_f)["models"]
 ADMIN = "admin-secret"
 SECRET_RE = re.compile(r"tg_[0-9A-Za-z]{32}")
 NANO = Decimal("0.000000001")

@@ -22,6 +22,9 @@ enum AdminResponse {
 package struct JSONObject {
     /// Each member's name and its value as JSON text.
     package private(set) var members: [(name: String, json: String)] = []
+    /// The objects of each list member added with `add(_:objects:)`, so a terminal table can show
+    /// their members as they are (exact money) without parsing the JSON back.
+    package private(set) var lists: [String: [JSONObject]] = [:]
 
     package init() {}
 
@@ -49,6 +52,7 @@ package struct JSONObject {
     /// A list of already-rendered objects.
     mutating func add(_ name: String, objects: [JSONObject]) {
         members.append((name, "[" + objects.map(\.string).joined(separator: ",") + "]"))
+        lists[name] = objects
     }
     /// A ratio or a latency, rounded to `digits` decimals.
     mutating func add(_ name: String, _ value: Double, digits: Int = 3) {

@@ -41,6 +41,15 @@ package enum AdminStats {
     }
 
     /// SPEC §9 filters: from, to, org, team, user, key, provider, model, tag.<name>.
+    /// `filter` for query parameters already collected in a dictionary.
+    static func filter(_ query: [String: String], by principal: AdminPrincipal) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
+        do {
+            return try filter(query.map { (key: Substring($0.key), value: Substring($0.value)) }, by: principal)
+        } catch let invalid as TimeRange.Invalid {
+            throw InvalidQuery(message: invalid.message)
+        }
+    }
+
     /// An org admin's filter is held to its org (another org is 403).
     static func filter(
         _ query: some Sequence<(key: Substring, value: Substring)>, by principal: AdminPrincipal

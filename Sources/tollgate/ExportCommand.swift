@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import TollgateServer
+import TollgateStorage
+
+/// `tollgate export`: every usage event the filters cover, as CSV (with a header row) or a JSON
+/// array, the same as `GET /admin/export`; a progress line on stderr for large exports.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Export usage events for accounting (CSV or JSON).")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "csv or json.") var format: String = "csv"
+    @Option(help: "Write here instead of standard output.") var out: String?
+    @Option(help: "Start: ISO-8601 or relative (24h, 7d). Default: 30 days ago.") var from: String?
+    @Option(help: "End: ISO-8601 or relative. Default: now.") var to: String?
+    @Option(help: "Only this organization.") var org: String?
+    @Option(help: "Only this team.") var team: String?
+    @Option(help: "Only this user.") var user: String?
+    @Option(help: "Only this provider.") var provider: String?
+    @Option(help: "Only this model.") var model: String?
+    @Option(help: "Only this key id.") var key: String?
+
+    func run() async throws {
+        guard format == "csv" || format == "json" else { throw ValidationError("--format must be csv or json.") }
+        var query: [String: String] = [:]
+        for (name, value) in [
+            ("from", from), ("to", to), ("org", org), ("team", team), ("user", user), ("provider", provider),
+            ("model", model), ("key", key),
+        ] {
+            query[name] = value
+        }
+        let store = UsageStore(database: try database.open())
+        let handle: FileHandle
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: nil) else { throw ValidationError("Cannot write \(out).") }
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        } else {
+            handle = FileHandle.standardOutput
+        }
+        let started = ContinuousClock.now
+        var count = 0
+        var first = true
+        handle.write(Data((format == "csv" ? UsageEventExport.csvHeader : "[").utf8))
+        do {
+            try await AdminAnalytics.exportPages(store: store, query: query, by: .master) { events in
+                var text = ""
+                for event in events {
+                    text += format == "csv" ? UsageEventExport.csvRow(event) : (first ? "\n" : ",\n") + UsageEventExport.json(event).string
+                    first = false
+                }
+                handle.write(Data(text.utf8))
+                count += events.count
+                if out != nil, count % 50_000 < events.count || events.count < 1000 {
+                    FileHandle.standardError.write(Data("\rexported \(count) events…".utf8))
+                }
+            }
+        } catch let error as AdminStats.InvalidQuery {
+            throw ValidationError(error.message)
+        }
+        if format == "json" { handle.write(Data("\n]\n".utf8)) }
+        if let out {
+            try handle.close()
+            FileHandle.standardError.write(Data("\rexported \(count) events to \(out) in \(ContinuousClock.now - started)\n".utf8))
+        }
+    }
+}
