@@ -31,3 +31,16 @@ extension SchemaMigration {
             INSERT INTO cache_generation (id, generation) VALUES (1, 0);
             """)
 }
+
+extension SchemaMigration {
+    /// Where raw events were pruned up to, so a rollup rebuild never starts before it (the events
+    /// it would need are gone; the rollups stay the record).
+    static let retention = SchemaMigration(
+        name: "v3-retention",
+        sql: """
+            CREATE TABLE retention_state (
+                id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+                events_pruned_before INTEGER NOT NULL
+            ) STRICT;
+            """)
+}

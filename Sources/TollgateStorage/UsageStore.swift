@@ -6,7 +6,7 @@ import TollgateCore
 ///
 /// Every read runs in one snapshot (a WAL read transaction), so a query never sees half a batch.
 package struct UsageStore: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     package init(database: TollgateDatabase) {
         pool = database.pool
@@ -139,7 +139,11 @@ package struct UsageStore: Sendable {
             GROUP BY 1, 2, 3, 4, 5, 6, 7
             """
         return try await write { db in
-            let lower = firstDay ?? .min
+            // Never rebuild a day that retention pruned events from: the rollups are its only record
+            // (SPEC: raw events are kept 90 days, rollups longer).
+            let pruned = try Int64.fetchOne(db, sql: "SELECT events_pruned_before FROM retention_state WHERE id = 1")
+            let firstComplete = pruned.map { day.bucketStart($0 - 1) + day.milliseconds } ?? .min
+            let lower = max(firstDay ?? .min, firstComplete)
             let upper = endDay ?? .max
             for table in [hour.table, day.table] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?", arguments: [lower, upper])

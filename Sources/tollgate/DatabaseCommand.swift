@@ -12,14 +12,17 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: ArgumentHelp("YAML config file, for its db setting.", valueName: "file"))
     var config: String?
 
-    func open() throws -> TollgateDatabase {
-        let settings: TollgateConfig
+    /// The merged settings (flags, environment, config file).
+    func settings() throws -> TollgateConfig {
         do {
-            settings = try ConfigLoader.load(
-                flags: .init(config: config, db: db), environment: ProcessInfo.processInfo.environment)
+            return try ConfigLoader.load(flags: .init(config: config, db: db), environment: ProcessInfo.processInfo.environment)
         } catch let error as ConfigError {
             throw ValidationError(error.message)
         }
+    }
+
+    func open() throws -> TollgateDatabase {
+        let settings = try settings()
         do {
             // Warnings only: a command's own output (or its one-line error) comes first.
             var logger = Logger(label: "tollgate")
@@ -35,8 +38,38 @@ struct DatabaseOptions: ParsableArguments {
 struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
-        abstract: "Database maintenance: migrate, rebuild rollups.",
-        subcommands: [Migrate.self, RebuildRollups.self])
+        abstract: "Database maintenance: migrate, rebuild rollups, prune old usage.",
+        subcommands: [Migrate.self, RebuildRollups.self, Prune.self])
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete usage older than the retention settings (raw events, hourly and daily rollups).",
+            discussion: "Defaults come from the config (retention.*; SPEC: 90, 90 and 730 days). 0 keeps forever. Small transactions: safe while a server runs.")
+        @OptionGroup var options: DatabaseOptions
+        @Option(name: .customLong("events-days"), help: "Keep raw events this many days.") var eventsDays: Int?
+        @Option(name: .customLong("hourly-days"), help: "Keep hourly rollups this many days.") var hourlyDays: Int?
+        @Option(name: .customLong("daily-days"), help: "Keep daily rollups this many days.") var dailyDays: Int?
+
+        func run() async throws {
+            var retention = try options.settings().retention
+            if let eventsDays { retention.eventsDays = eventsDays }
+            if let hourlyDays { retention.hourlyDays = hourlyDays }
+            if let dailyDays { retention.dailyDays = dailyDays }
+            for (flag, days) in [("--events-days", retention.eventsDays), ("--hourly-days", retention.hourlyDays), ("--daily-days", retention.dailyDays)]
+            where days < 0 {
+                throw ValidationError("\(flag) must be 0 (keep forever) or more, got \(days).")
+            }
+            let cut = retention.cutoffs(nowMs: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+            let started = ContinuousClock.now
+            let result = try await UsageStore(database: try options.open()).prune(
+                eventsBefore: cut.events, hourlyBefore: cut.hourly, dailyBefore: cut.daily
+            ) { progress in
+                FileHandle.standardError.write(Data("\rdeleted \(progress.events) events, \(progress.hourlyRows) hourly and \(progress.dailyRows) daily rollup rows…".utf8))
+            }
+            FileHandle.standardError.write(Data("\n".utf8))
+            print("deleted \(result.events) events (kept \(retention.eventsDays) days), \(result.hourlyRows) hourly rollup rows (kept \(retention.hourlyDays) days), \(result.dailyRows) daily rollup rows (kept \(retention.dailyDays) days) in \(ContinuousClock.now - started)")
+        }
+    }
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the database if needed and apply every migration.")

@@ -60,6 +60,9 @@ package enum ConfigLoader {
         if let v = env["TOLLGATE_FIRST_BYTE_TIMEOUT"] { config.timeouts.firstByteMs = try millis(v, "TOLLGATE_FIRST_BYTE_TIMEOUT") }
         if let v = env["TOLLGATE_IDLE_TIMEOUT"] { config.timeouts.idleMs = try millis(v, "TOLLGATE_IDLE_TIMEOUT") }
         if let v = env["TOLLGATE_FLUSH_MS"] { config.flushMs = try int(v, "TOLLGATE_FLUSH_MS", min: 1) }
+        if let v = env["TOLLGATE_RETENTION_EVENTS_DAYS"] { config.retention.eventsDays = try int(v, "TOLLGATE_RETENTION_EVENTS_DAYS", min: 0) }
+        if let v = env["TOLLGATE_RETENTION_HOURLY_DAYS"] { config.retention.hourlyDays = try int(v, "TOLLGATE_RETENTION_HOURLY_DAYS", min: 0) }
+        if let v = env["TOLLGATE_RETENTION_DAILY_DAYS"] { config.retention.dailyDays = try int(v, "TOLLGATE_RETENTION_DAILY_DAYS", min: 0) }
         if let v = env["TOLLGATE_LOG_LEVEL"] { config.logLevel = try level(v, "TOLLGATE_LOG_LEVEL") }
         if let v = env["TOLLGATE_UPSTREAM_THREADS"] { config.upstreamThreads = try int(v, "TOLLGATE_UPSTREAM_THREADS", min: 1) }
 
@@ -83,7 +86,7 @@ package enum ConfigLoader {
 
     private static let topLevelKeys: Set<String> = [
         "listen", "db", "pricing", "admin_key", "allow_passthrough", "cache", "alerts", "timeouts", "flush_ms",
-        "log_level", "max_body_bytes", "shutdown_timeout", "upstream_threads", "metrics", "providers",
+        "log_level", "max_body_bytes", "shutdown_timeout", "upstream_threads", "metrics", "providers", "retention",
     ]
 
     private static func applyFile(_ text: String, to config: inout TollgateConfig) throws {
@@ -126,6 +129,12 @@ package enum ConfigLoader {
             if let c = map["connect"] { config.timeouts.connectMs = try millis("\(c)", "timeouts.connect") }
             if let f = map["first_byte"] { config.timeouts.firstByteMs = try millis("\(f)", "timeouts.first_byte") }
             if let i = map["idle"] { config.timeouts.idleMs = try millis("\(i)", "timeouts.idle") }
+        }
+        if let v = root["retention"] {
+            let map = try mapping(v, "retention", keys: ["events_days", "hourly_days", "daily_days"])
+            if let d = map["events_days"] { config.retention.eventsDays = try int("\(d)", "retention.events_days", min: 0) }
+            if let d = map["hourly_days"] { config.retention.hourlyDays = try int("\(d)", "retention.hourly_days", min: 0) }
+            if let d = map["daily_days"] { config.retention.dailyDays = try int("\(d)", "retention.daily_days", min: 0) }
         }
         if let v = root["metrics"] {
             let map = try mapping(v, "metrics", keys: ["require_admin"])

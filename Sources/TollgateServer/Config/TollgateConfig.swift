@@ -29,6 +29,22 @@ package struct TollgateConfig: Sendable {
     package var upstreamThreads = 1
     package var metricsRequireAdmin = false
     package var providers: [Provider] = Provider.builtIn
+    package var retention = Retention()
+
+    /// How long usage is kept, in days (0 = forever); SPEC defaults.
+    package struct Retention: Sendable, Equatable {
+        package var eventsDays = 90
+        package var hourlyDays = 90
+        package var dailyDays = 730
+
+        package init() {}
+
+        /// The cut-offs (Unix ms) for `UsageStore.prune` at `nowMs`.
+        package func cutoffs(nowMs: Int64) -> (events: Int64?, hourly: Int64?, daily: Int64?) {
+            func cut(_ days: Int) -> Int64? { days > 0 ? nowMs - Int64(days) * 86_400_000 : nil }
+            return (cut(eventsDays), cut(hourlyDays), cut(dailyDays))
+        }
+    }
 
     package init() {}
 

@@ -1,0 +1,34 @@
+import Logging
+import ServiceLifecycle
+import TollgateStorage
+
+/// Deletes usage older than the retention settings (`retention.*`, SPEC defaults 90 / 90 / 730
+/// days), shortly after start and then every `interval`, in small transactions that never stall
+/// the usage writer for long (`UsageStore.prune`).
+struct RetentionService: Service {
+    let store: UsageStore
+    let retention: TollgateConfig.Retention
+    let clock: @Sendable () -> Int64
+    var firstDelay: Duration = .seconds(60)
+    var interval: Duration = .seconds(3600)
+    let logger: Logger
+
+    func run() async throws {
+        var wait = firstDelay
+        while !Task.isShuttingDownGracefully {
+            do { try await Task.sleep(for: wait) } catch { return }
+            wait = interval
+            let cut = retention.cutoffs(nowMs: clock())
+            do {
+                let pruned = try await store.prune(eventsBefore: cut.events, hourlyBefore: cut.hourly, dailyBefore: cut.daily)
+                if pruned != UsageStore.PruneResult() {
+                    logger.info(
+                        "retention: deleted old usage",
+                        metadata: ["events": "\(pruned.events)", "hourly_rows": "\(pruned.hourlyRows)", "daily_rows": "\(pruned.dailyRows)"])
+                }
+            } catch {
+                logger.error("retention: pruning failed; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import GRDB
+
+/// Retention (SPEC defaults: raw events 90 days, hourly rollups 90 days, daily rollups 730 days).
+extension UsageStore {
+    /// What one prune deleted.
+    package struct PruneResult: Sendable, Equatable {
+        package var events = 0
+        package var hourlyRows = 0
+        package var dailyRows = 0
+
+        package init() {}
+    }
+
+    /// Deletes usage events started before `eventsBefore`, hourly rollups of hours before
+    /// `hourlyBefore` and daily rollups of days before `dailyBefore` (Unix ms; nil keeps all).
+    ///
+    /// Small transactions — `batchSize` events, or one rollup bucket, each — with a `pause`
+    /// between them, so the usage writer (which shares SQLite's single write lock) never waits
+    /// long. Rollups are deleted only by their own cut-off: pruning raw events leaves every total
+    /// the rollups answer intact.
+    package func prune(
+        eventsBefore: Int64?, hourlyBefore: Int64?, dailyBefore: Int64?, batchSize: Int = 5000,
+        pause: Duration = .milliseconds(5), progress: @Sendable (PruneResult) -> Void = { _ in }
+    ) async throws -> PruneResult {
+        var result = PruneResult()
+        if let cutoff = eventsBefore {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO retention_state (id, events_pruned_before) VALUES (1, ?)
+                        ON CONFLICT (id) DO UPDATE SET events_pruned_before = max(events_pruned_before, excluded.events_pruned_before)
+                        """,
+                    arguments: [cutoff])
+            }
+            while true {
+                let deleted = try await pool.write { db in
+                    try db.execute(
+                        sql: "DELETE FROM usage_events WHERE rowid IN (SELECT rowid FROM usage_events WHERE started_at < ? LIMIT ?)",
+                        arguments: [cutoff, batchSize])
+                    return db.changesCount
+                }
+                result.events += deleted
+                progress(result)
+                if deleted < batchSize { break }
+                try await Task.sleep(for: pause)
+            }
+        }
+        for (table, cutoff, keyPath) in [
+            ("rollup_hourly", hourlyBefore, \PruneResult.hourlyRows), ("rollup_daily", dailyBefore, \PruneResult.dailyRows),
+        ] {
+            guard let cutoff else { continue }
+            while true {
+                let deleted = try await pool.write { db in
+                    try db.execute(
+                        sql: "DELETE FROM \(table) WHERE bucket_start = (SELECT min(bucket_start) FROM \(table) WHERE bucket_start < ?)",
+                        arguments: [cutoff])
+                    return db.changesCount
+                }
+                if deleted == 0 { break }
+                result[keyPath: keyPath] += deleted
+                progress(result)
+                try await Task.sleep(for: pause)
+            }
+        }
+        return result
+    }
+}
