@@ -37,7 +37,24 @@ package enum AdminStats {
             throw InvalidQuery(message: invalid.message)
         }
         let summary = try await store.summary(filter: filter)
-        return render(summary, fromMs: range.fromMs, toMs: range.toMs)
+        var answer = render(summary, fromMs: range.fromMs, toMs: range.toMs)
+        // `compare=previous`: the same filters over the equally long range just before.
+        if query.contains(where: { $0.key == "compare" && $0.value == "previous" }) {
+            var previousFilter = filter
+            previousFilter.to = range.fromMs
+            previousFilter.from = range.fromMs - (range.toMs - range.fromMs)
+            let previous = try await store.summary(filter: previousFilter)
+            answer.add("previous", render(previous, fromMs: previousFilter.from, toMs: previousFilter.to))
+            var change = JSONObject()
+            for (name, now, before) in [
+                ("requests", summary.requests, previous.requests), ("cost_usd", summary.costNanos, previous.costNanos),
+                ("input_tokens", summary.inputTokens, previous.inputTokens), ("output_tokens", summary.outputTokens, previous.outputTokens),
+            ] {
+                if before > 0 { change.add(name, Double(now - before) * 100 / Double(before), digits: 2) } else { change.addNull(name) }
+            }
+            answer.add("change_pct", change)
+        }
+        return answer
     }
 
     /// SPEC §9 filters: from, to, org, team, user, key, provider, model, tag.<name>.
