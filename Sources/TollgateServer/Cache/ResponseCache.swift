@@ -156,6 +156,10 @@ final class CacheLease: Sendable {
         self.coalesced = coalesced
     }
 
+    /// A lease dropped without an answer (a response whose body never ran) still releases its
+    /// waiters, so identical requests never wait forever.
+    deinit { complete(nil) }
+
     /// Stores `answer` if there is one and wakes the waiters; later calls do nothing.
     func complete(_ answer: CachedAnswer?) {
         guard done.withLock({ d in defer { d = true }; return !d }) else { return }

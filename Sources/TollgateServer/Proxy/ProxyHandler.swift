@@ -65,41 +65,6 @@ struct ProxyHandler: Sendable {
         return route
     }
 
-    /// Who is calling (SPEC §3): a Tollgate key (looked up in memory by its hash; the provider
-    /// credential replaces it upstream) or the client's own provider key, passed through.
-    private func identify(_ request: Request, route: ProviderRouter.Route, _ exchange: inout Exchange) throws {
-        let headers = request.headers
-        let refinements = try AttributionHeaders(headers: headers.lazy.map { ($0.name.canonicalName, $0.value) })
-        let token = ClientToken { name in HTTPField.Name(name).flatMap { headers[$0] } }
-        guard let token else {
-            throw RequestError(.invalidAPIKey, "No API key was sent. Send your provider key or a Tollgate key (tg_…) as your SDK does: Authorization: Bearer, x-api-key or x-goog-api-key.")
-        }
-        if token.isTollgateKey {
-            guard let key = access.key(secret: token.value) else {
-                throw RequestError(.invalidAPIKey, "Unknown Tollgate key. Check the key, or ask your admin for one (`tollgate keys create`).")
-            }
-            if let refusal = key.refusal(atMs: access.clock()) { throw RequestError(.invalidAPIKey, refusal) }
-            exchange.key = key
-            exchange.attribution = Attribution(
-                org: key.org, keyID: key.id, team: key.team, user: refinements.user, department: key.department,
-                session: refinements.session, tags: refinements.tags)
-            access.noteUse(of: key)
-            guard route.provider.apiKey != nil else {
-                let setting = "TOLLGATE_\(route.provider.name.uppercased())_API_KEY"
-                throw RequestError(.providerNotConfigured, "Tollgate has no credential for provider '\(route.provider.name)'. Set \(setting) (or providers.\(route.provider.name).api_key in the config file) on the server.")
-            }
-            return
-        }
-        guard settings.allowPassthrough else {
-            throw RequestError(.invalidAPIKey, "Provider keys are not accepted here (passthrough is disabled). Use a Tollgate key (tg_…) from your admin.")
-        }
-        let org = refinements.org ?? "default"
-        access.noteOrg(org)
-        exchange.attribution = Attribution(
-            org: org, keyID: token.passthroughKeyID, user: refinements.user,
-            session: refinements.session, tags: refinements.tags)
-    }
-
     private func readBody(_ request: Request, _ exchange: inout Exchange) async throws -> ByteBuffer {
         do {
             let body = try await request.body.collect(upTo: settings.maxBodyBytes)
@@ -121,43 +86,6 @@ struct ProxyHandler: Sendable {
         exchange.stream = inspection.stream
         if exchange.attribution.user == nil { exchange.attribution.user = inspection.user }
         return inspection
-    }
-
-    /// SPEC §9's checks before anything is forwarded, in order: model allow-list → rate limit →
-    /// budget. A budget reserves the request's worst case (input estimated from the body, output
-    /// from its cap or the model's output limit); `record` settles it.
-    private func admit(_ inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange) throws {
-        if exchange.attribution.user == nil { exchange.attribution.user = exchange.key?.user }
-        guard route.endpoint.isMetered else { return }
-        let model = exchange.model
-        if let key = exchange.key {
-            guard Glob.allows(key.allowedModels, model) else {
-                throw RequestError(.modelNotAllowed, "This Tollgate key may not use model '\(model)' (allowed: \(key.allowedModels.joined(separator: ", "))). Use an allowed model or ask your admin.")
-            }
-            if key.rpmLimit != nil || key.tpmLimit != nil {
-                let tokens = inspection.estimatedInputTokens
-                if let wait = access.limiter.admit(keyID: key.id, rpm: key.rpmLimit, tpm: key.tpmLimit, estimatedTokens: tokens) {
-                    let limits = [key.rpmLimit.map { "\($0) requests" }, key.tpmLimit.map { "\($0) tokens" }].compactMap { $0 }
-                    throw RequestError(.rateLimitExceeded, "Rate limit reached for this key (\(limits.joined(separator: ", ")) per minute). Retry after \(wait) s.", retryAfter: wait)
-                }
-                exchange.admittedTokens = tokens
-            }
-        }
-        let price = meter.lookup(model, provider: exchange.provider)
-        if price == nil, settings.blockUnpricedModels {
-            throw RequestError(.modelNotPriced, "Model '\(model)' is not in the pricing file and pricing.unknown_model is 'block'. Add it to pricing.json, or use a priced model.")
-        }
-        guard !access.ledger.isEmpty else { return }
-        let worstCase = price.map {
-            CostCalculator.worstCaseNanos(inputTokens: inspection.estimatedInputTokens, outputCap: inspection.maxOutputTokens, price: $0)
-        } ?? 0
-        let a = exchange.attribution
-        do {
-            exchange.reservation = try access.ledger.reserve(
-                BudgetSubject.covering(org: a.org, team: a.team, keyID: a.keyID), worstCaseNanos: worstCase)
-        } catch {
-            throw RequestError(.budgetExceeded, error.message)
-        }
     }
 
     private func buildUpstreamRequest(_ request: Request, route: ProviderRouter.Route, body: ByteBuffer, swapCredential: Bool) -> UpstreamRequest {
@@ -338,129 +266,9 @@ struct ProxyHandler: Sendable {
         record(event, exchange)
     }
 
-    // MARK: Cache
-
-    /// The response cache (SPEC §8): decides whether it applies (request header, then the key's
-    /// policy, then `TOLLGATE_CACHE`), answers a hit, or marks the request to store its answer.
-    private func consultCache(
-        _ request: Request, inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange
-    ) async throws -> Response? {
-        guard route.endpoint.isMetered else { return nil }
-        let asked = request.headers[.tollgateCache]?.trimmingSpaces().lowercased()
-        let on: Bool
-        let refresh: Bool
-        switch asked {
-        case "on": (on, refresh) = (true, false)
-        case "refresh": (on, refresh) = (true, true)
-        case "off": (on, refresh) = (false, false)
-        case nil:
-            refresh = false
-            switch exchange.key?.cache ?? .default {
-            case .on: on = true
-            case .off: on = false
-            case .default: on = settings.cacheByDefault
-            }
-        default:
-            throw RequestError(.invalidRequest, "X-Tollgate-Cache must be on, off or refresh; got '\(asked ?? "")'.")
-        }
-        let explicit = asked != nil || (exchange.key?.cache ?? .default) != .default
-        // The Responses API's event stream is not replayed from the cache.
-        guard on, !(route.endpoint == .responses && inspection.stream) else {
-            if explicit || on { exchange.cacheStatus = "BYPASS" }
-            return nil
-        }
-        var ttl = settings.cacheTTLSeconds
-        if let text = request.headers[.tollgateCacheTTL] {
-            guard let seconds = Int(text.trimmingSpaces()), seconds >= 1 else {
-                throw RequestError(.invalidRequest, "X-Tollgate-Cache-TTL must be a whole number of seconds ≥ 1; got '\(text)'.")
-            }
-            ttl = seconds
-        }
-        guard let canonical = inspection.canonicalBody else { return nil }
-        let key = CacheKey.make(
-            org: exchange.attribution.org, provider: exchange.provider, endpoint: exchange.endpoint, model: exchange.model,
-            canonical: canonical)
-        exchange.cacheKey = key
-        exchange.cacheTTLMs = Int64(ttl) * 1000
-        if refresh {
-            exchange.cacheLease = cache.refreshLease(key)
-            exchange.cacheStatus = "REFRESH"
-            return nil
-        }
-        switch await cache.lookup(key) {
-        case .hit(let answer, let source):
-            if let response = serveHit(answer, source: source, request: request, inspection: inspection, exchange: exchange) {
-                return response
-            }
-            // Cached, but not replayable as a stream: fetch it and replace the entry.
-            exchange.cacheLease = cache.refreshLease(key)
-        case .miss(let lease):
-            exchange.cacheLease = lease
-        }
-        exchange.cacheStatus = "MISS"
-        return nil
-    }
-
-    /// Whether the cache may apply, so inspection also gives the body's canonical form.
-    private func cacheMayApply(_ request: Request, _ exchange: Exchange) -> Bool {
-        if let asked = request.headers[.tollgateCache] { return asked.trimmingSpaces().lowercased() != "off" }
-        switch exchange.key?.cache ?? .default {
-        case .on: return true
-        case .off: return false
-        case .default: return settings.cacheByDefault
-        }
-    }
-
-    /// Stores a successful answer under the request's cache key (and releases coalesced requests).
-    private func cacheAnswer(_ event: UsageEvent, body: [UInt8]?, _ exchange: Exchange) {
-        guard let lease = exchange.cacheLease else { return }
-        guard let body, let key = exchange.cacheKey, event.outcome == .ok, event.status == 200 else {
-            lease.complete(nil)
-            return
-        }
-        let now = access.clock()
-        lease.complete(CachedAnswer(
-            key: key, org: event.org, provider: event.provider, format: exchange.format, endpoint: event.endpoint,
-            model: event.model, body: body, usage: event.usage, costNanos: event.costNanos, createdAtMs: now,
-            expiresAtMs: now + exchange.cacheTTLMs))
-    }
-
-    /// Answers from the cache as JSON or, for a streaming request, as the provider's stream; nil
-    /// when the answer cannot be replayed as a stream (the request then goes upstream).
-    private func serveHit(
-        _ answer: CachedAnswer, source: ResponseCache.Source, request: Request, inspection: RequestInspection, exchange: Exchange
-    ) -> Response? {
-        var headers: HTTPFields = [.tollgateRequestID: exchange.requestID, .tollgateCache: "HIT"]
-        let body: [UInt8]
-        if inspection.stream {
-            let sse = exchange.format != .gemini || request.uri.query?.contains("alt=sse") == true
-            guard let stream = StreamSynthesizer.stream(
-                answer.body, format: answer.format, endpoint: answer.endpoint, includeUsage: !inspection.stripUsageChunk, sse: sse)
-            else { return nil }
-            body = stream
-            headers[.contentType] = sse ? "text/event-stream" : "application/json"
-        } else {
-            body = answer.body
-            headers[.contentType] = "application/json"
-        }
-        headers[.tollgateCacheSource] = source.rawValue
-        headers[.tollgateCost] = "0"
-        headers[.tollgateSaved] = Money.decimalString(answer.costNanos)
-        var exchange = exchange
-        exchange.model = answer.model
-        exchange.bytesOut = Int64(body.count)
-        var event = exchange.event(status: 200, outcome: .ok, usage: answer.usage, source: .provider)
-        event.cached = true
-        event.potentialCostNanos = answer.costNanos
-        event.priced = meter.lookup(answer.model, provider: answer.provider) != nil
-        event.pricingVersion = meter.pricing.current.version
-        record(event, exchange)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
     /// The last stage, on every path: settles the budget reservation and the key's token bucket
     /// with what the request actually used, then hands its usage event to the writer.
-    private func record(_ event: UsageEvent, _ exchange: Exchange) {
+    func record(_ event: UsageEvent, _ exchange: Exchange) {
         exchange.cacheLease?.complete(nil)
         if let reservation = exchange.reservation {
             access.alerts.fire(access.ledger.settle(reservation, costNanos: event.costNanos))

@@ -1,0 +1,125 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TollgateCore
+
+/// The cache stage (SPEC §8): answer a hit, or mark the request to store its answer.
+extension ProxyHandler {
+    /// The response cache (SPEC §8): decides whether it applies (request header, then the key's
+    /// policy, then `TOLLGATE_CACHE`), answers a hit, or marks the request to store its answer.
+    func consultCache(
+        _ request: Request, inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange
+    ) async throws -> Response? {
+        guard route.endpoint.isMetered else { return nil }
+        let asked = request.headers[.tollgateCache]?.trimmingSpaces().lowercased()
+        let on: Bool
+        let refresh: Bool
+        switch asked {
+        case "on": (on, refresh) = (true, false)
+        case "refresh": (on, refresh) = (true, true)
+        case "off": (on, refresh) = (false, false)
+        case nil:
+            refresh = false
+            switch exchange.key?.cache ?? .default {
+            case .on: on = true
+            case .off: on = false
+            case .default: on = settings.cacheByDefault
+            }
+        default:
+            throw RequestError(.invalidRequest, "X-Tollgate-Cache must be on, off or refresh; got '\(asked ?? "")'.")
+        }
+        let explicit = asked != nil || (exchange.key?.cache ?? .default) != .default
+        // The Responses API's event stream is not replayed from the cache.
+        guard on, !(route.endpoint == .responses && inspection.stream) else {
+            if explicit || on { exchange.cacheStatus = "BYPASS" }
+            return nil
+        }
+        var ttl = settings.cacheTTLSeconds
+        if let text = request.headers[.tollgateCacheTTL] {
+            guard let seconds = Int(text.trimmingSpaces()), seconds >= 1 else {
+                throw RequestError(.invalidRequest, "X-Tollgate-Cache-TTL must be a whole number of seconds ≥ 1; got '\(text)'.")
+            }
+            ttl = seconds
+        }
+        guard let canonical = inspection.canonicalBody else { return nil }
+        let key = CacheKey.make(
+            org: exchange.attribution.org, provider: exchange.provider, endpoint: exchange.endpoint, model: exchange.model,
+            canonical: canonical)
+        exchange.cacheKey = key
+        exchange.cacheTTLMs = Int64(ttl) * 1000
+        if refresh {
+            exchange.cacheLease = cache.refreshLease(key)
+            exchange.cacheStatus = "REFRESH"
+            return nil
+        }
+        switch await cache.lookup(key) {
+        case .hit(let answer, let source):
+            if let response = serveHit(answer, source: source, request: request, inspection: inspection, exchange: exchange) {
+                return response
+            }
+            // Cached, but not replayable as a stream: fetch it and replace the entry.
+            exchange.cacheLease = cache.refreshLease(key)
+        case .miss(let lease):
+            exchange.cacheLease = lease
+        }
+        exchange.cacheStatus = "MISS"
+        return nil
+    }
+
+    /// Whether the cache may apply, so inspection also gives the body's canonical form.
+    func cacheMayApply(_ request: Request, _ exchange: Exchange) -> Bool {
+        if let asked = request.headers[.tollgateCache] { return asked.trimmingSpaces().lowercased() != "off" }
+        switch exchange.key?.cache ?? .default {
+        case .on: return true
+        case .off: return false
+        case .default: return settings.cacheByDefault
+        }
+    }
+
+    /// Stores a successful answer under the request's cache key (and releases coalesced requests).
+    func cacheAnswer(_ event: UsageEvent, body: [UInt8]?, _ exchange: Exchange) {
+        guard let lease = exchange.cacheLease else { return }
+        guard let body, let key = exchange.cacheKey, event.outcome == .ok, event.status == 200 else {
+            lease.complete(nil)
+            return
+        }
+        let now = access.clock()
+        lease.complete(CachedAnswer(
+            key: key, org: event.org, provider: event.provider, format: exchange.format, endpoint: event.endpoint,
+            model: event.model, body: body, usage: event.usage, costNanos: event.costNanos, createdAtMs: now,
+            expiresAtMs: now + exchange.cacheTTLMs))
+    }
+
+    /// Answers from the cache as JSON or, for a streaming request, as the provider's stream; nil
+    /// when the answer cannot be replayed as a stream (the request then goes upstream).
+    func serveHit(
+        _ answer: CachedAnswer, source: ResponseCache.Source, request: Request, inspection: RequestInspection, exchange: Exchange
+    ) -> Response? {
+        var headers: HTTPFields = [.tollgateRequestID: exchange.requestID, .tollgateCache: "HIT"]
+        let body: [UInt8]
+        if inspection.stream {
+            let sse = exchange.format != .gemini || request.uri.query?.contains("alt=sse") == true
+            guard let stream = StreamSynthesizer.stream(
+                answer.body, format: answer.format, endpoint: answer.endpoint, includeUsage: !inspection.stripUsageChunk, sse: sse)
+            else { return nil }
+            body = stream
+            headers[.contentType] = sse ? "text/event-stream" : "application/json"
+        } else {
+            body = answer.body
+            headers[.contentType] = "application/json"
+        }
+        headers[.tollgateCacheSource] = source.rawValue
+        headers[.tollgateCost] = "0"
+        headers[.tollgateSaved] = Money.decimalString(answer.costNanos)
+        var exchange = exchange
+        exchange.model = answer.model
+        exchange.bytesOut = Int64(body.count)
+        var event = exchange.event(status: 200, outcome: .ok, usage: answer.usage, source: .provider)
+        event.cached = true
+        event.potentialCostNanos = answer.costNanos
+        event.priced = meter.lookup(answer.model, provider: answer.provider) != nil
+        event.pricingVersion = meter.pricing.current.version
+        record(event, exchange)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
