@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TollgateServer
+import TollgateCore
 import TollgateStorage
 
 /// Options every command that opens the database shares.
@@ -38,8 +39,41 @@ struct DatabaseOptions: ParsableArguments {
 struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
-        abstract: "Database maintenance: migrate, rebuild rollups, prune old usage.",
-        subcommands: [Migrate.self, RebuildRollups.self, Prune.self])
+        abstract: "Database maintenance: migrate, rebuild rollups, reprice, prune old usage.",
+        subcommands: [Migrate.self, RebuildRollups.self, Reprice.self, Prune.self])
+
+    struct Reprice: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute a period's cost with the current pricing file and say what changed.",
+            discussion: "Events keep their tokens, so their money can be recomputed exactly; the period's rollups (and budget spend) follow. Use --dry-run to see the change first.")
+        @OptionGroup var options: DatabaseOptions
+        @Option(help: "Start: ISO-8601 or relative (30d).") var from: String
+        @Option(help: "End: ISO-8601 or relative. Default: now.") var to: String?
+        @Option(help: "Pricing file (default: the configured one, else ./pricing.json, else built in).") var pricing: String?
+        @Flag(name: .customLong("dry-run"), help: "Report the change without writing it.") var dryRun = false
+
+        func run() async throws {
+            let settings = try options.settings()
+            let range: (fromMs: Int64, toMs: Int64)
+            do {
+                range = try TimeRange.parse(from: from, to: to)
+            } catch let invalid as TimeRange.Invalid {
+                throw ValidationError(invalid.message)
+            }
+            let meter = Meter(pricing: try PricingStore.load(path: pricing ?? settings.pricingPath))
+            let database = try options.open()
+            let markups = Dictionary(
+                try await AccessStore(database: database).orgs().map { ($0.id, $0.markup) }, uniquingKeysWith: { a, _ in a })
+            let result = try await UsageStore(database: database).reprice(from: range.fromMs, to: range.toMs, dryRun: dryRun) {
+                meter.reprice($0, markup: markups[$0.org] ?? .none)
+            }
+            let version = meter.pricing.current.version
+            print("\(dryRun ? "would reprice" : "repriced") \(result.changed) of \(result.examined) events with pricing \(version): cost $\(Money.decimalString(result.costBeforeNanos)) → $\(Money.decimalString(result.costAfterNanos))")
+            for (model, change) in result.byModel.sorted(by: { abs($0.value.after - $0.value.before) > abs($1.value.after - $1.value.before) }).prefix(20) {
+                print("  \(model): \(change.events) events, $\(Money.decimalString(change.before)) → $\(Money.decimalString(change.after))")
+            }
+        }
+    }
 
     struct Prune: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

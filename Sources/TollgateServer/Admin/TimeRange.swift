@@ -3,10 +3,10 @@ import TollgateCore
 
 /// Parses SPEC §9's `from` / `to`: ISO-8601 (`2026-11-21T10:00:00Z`, or a date) or relative to now
 /// (`24h`, `7d`, `30m`, `90s`, `2w`). Default: the last 30 days.
-enum TimeRange {
-    struct Invalid: Error { var message: String }
+package enum TimeRange {
+    package struct Invalid: Error { package var message: String }
 
-    static func parse(from: String?, to: String?, now: Date = Date()) throws -> (fromMs: Int64, toMs: Int64) {
+    package static func parse(from: String?, to: String?, now: Date = Date()) throws -> (fromMs: Int64, toMs: Int64) {
         let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
         let toMs = try to.map { try instant($0, nowMs: nowMs, field: "to") } ?? nowMs
         let fromMs = try from.map { try instant($0, nowMs: nowMs, field: "from") } ?? (toMs - 30 * 86_400_000)
