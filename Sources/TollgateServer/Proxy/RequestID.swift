@@ -1,10 +1,14 @@
-/// Request ids: `req_` + 24 random hex digits, unique across restarts (they key usage events).
+import Foundation
+
+/// Request ids: `req_` + 24 hex digits — 12 of the arrival time in Unix milliseconds, then 12
+/// random — unique across restarts (they key usage events) and time-ordered, so each new usage
+/// event lands at the end of the primary-key B-tree instead of on a random page of it.
 enum RequestIDGenerator {
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt32
-        return "req_" + hex(high, digits: 16) + hex(UInt64(low), digits: 8)
+        let ms = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        let random = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF
+        return "req_" + hex(ms & 0xFFFF_FFFF_FFFF, digits: 12) + hex(random, digits: 12)
     }
 
     private static func hex(_ value: UInt64, digits: Int) -> String {
