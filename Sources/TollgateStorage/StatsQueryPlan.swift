@@ -3,19 +3,22 @@ import GRDB
 /// How a stats query over `[from, to)` is split between rollups and raw events so that its totals
 /// are exact for any range and cheap for long ones.
 ///
-/// - Whole UTC days inside the range come from `rollup_daily` (unless the query asks for hourly
-///   buckets);
-/// - whole hours outside those days from `rollup_hourly`;
+/// - Whole UTC days inside the range come from a daily rollup table (unless the query asks for
+///   hourly buckets);
+/// - whole hours outside those days from an hourly one;
 /// - the partial hours at the edges (a `from` or `to` not on an hour) from `usage_events`, at most
 ///   two hours of raw rows, read through the `started_at` index;
 /// - everything from `usage_events` when a tag filters or groups, since rollups carry no tags.
 ///
-/// A rollup row with `bucket_start` in an aligned range `[a, b)` holds exactly the events with
-/// `started_at` in `[a, b)`, so the parts add up to the same totals as summing raw events.
+/// The rollup tables are the per-model ones (`RollupDetail.model`, a few dozen rows a day) when the
+/// query neither filters nor groups by key, team or user, else the full-detail ones (thousands of
+/// rows a day). Either way a rollup row with `bucket_start` in an aligned range `[a, b)` holds
+/// exactly the events with `started_at` in `[a, b)`, so the parts add up to the same totals as
+/// summing raw events.
 struct StatsQueryPlan {
     enum Source: Equatable {
         case raw
-        case rollup(RollupGranularity)
+        case rollup(RollupTable)
     }
 
     struct Segment: Equatable {
@@ -29,8 +32,10 @@ struct StatsQueryPlan {
     var segments: [Segment]
 
     /// The plan for `[from, to)`. `rawOnly` forces raw events; `allowDaily` is false when results
-    /// are bucketed by hour.
-    init(from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool) {
+    /// are bucketed by hour; `detail` picks the rollup tables.
+    init(from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool, detail: RollupDetail = .full) {
+        let hourly = RollupTable(granularity: .hour, detail: detail)
+        let daily = RollupTable(granularity: .day, detail: detail)
         if let from, let to, from >= to {
             segments = []
             return
@@ -54,14 +59,14 @@ struct StatsQueryPlan {
         let daysFrom = hoursFrom.map { Self.ceil($0, day) }
         let daysTo = hoursTo.map { Self.floor($0, day) }
         if !allowDaily || (daysFrom != nil && daysTo != nil && daysFrom! >= daysTo!) {
-            segments.append(Segment(source: .rollup(.hour), from: hoursFrom, to: hoursTo))
+            segments.append(Segment(source: .rollup(hourly), from: hoursFrom, to: hoursTo))
         } else {
             if let hoursFrom, let daysFrom, hoursFrom < daysFrom {
-                segments.append(Segment(source: .rollup(.hour), from: hoursFrom, to: daysFrom))
+                segments.append(Segment(source: .rollup(hourly), from: hoursFrom, to: daysFrom))
             }
-            segments.append(Segment(source: .rollup(.day), from: daysFrom, to: daysTo))
+            segments.append(Segment(source: .rollup(daily), from: daysFrom, to: daysTo))
             if let hoursTo, let daysTo, daysTo < hoursTo {
-                segments.append(Segment(source: .rollup(.hour), from: daysTo, to: hoursTo))
+                segments.append(Segment(source: .rollup(hourly), from: daysTo, to: hoursTo))
             }
         }
         if let to, let hoursTo, hoursTo < to {
@@ -136,8 +141,8 @@ extension StatsQueryPlan.Segment {
         case .raw:
             table = "usage_events"
             summaryColumns = UsageSQL.rawSummaryColumns
-        case .rollup(let granularity):
-            table = granularity.table
+        case .rollup(let rollup):
+            table = rollup.name
             summaryColumns = UsageSQL.rollupSummaryColumns
         }
         var sql = "SELECT \((groupColumns + [summaryColumns]).joined(separator: ", ")) FROM \(table)"
