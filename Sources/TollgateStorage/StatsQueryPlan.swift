@@ -6,8 +6,11 @@ import GRDB
 /// - Whole UTC days inside the range come from a daily rollup table (unless the query asks for
 ///   hourly buckets);
 /// - whole hours outside those days from an hourly one;
-/// - the partial hours at the edges (a `from` or `to` not on an hour) from `usage_events`, at most
-///   two hours of raw rows, read through the `started_at` index;
+/// - the partial hours at the edges (a `from` or `to` not on an hour) from `usage_events`, read
+///   through the `started_at` index: the part of the edge hour inside the range, or, when that is
+///   more than half the hour, the whole hour from the rollups minus the raw events of the part
+///   outside the range (a `subtracted` segment). So at most an hour of raw rows is read in all,
+///   half an hour per edge;
 /// - everything from `usage_events` when a tag filters or groups, since rollups carry no tags.
 ///
 /// The rollup tables are the per-model ones (`RollupDetail.model`, a few dozen rows a day) when the
@@ -27,6 +30,9 @@ struct StatsQueryPlan {
         var from: Int64?
         /// Exclusive end, nil = unbounded.
         var to: Int64?
+        /// Its totals are taken out of the rollup segment that covers the same hour. Counts and
+        /// money are integers and histograms counts per bucket, so the difference is exact.
+        var subtracted = false
     }
 
     var segments: [Segment]
@@ -46,15 +52,29 @@ struct StatsQueryPlan {
         }
         let hour = RollupGranularity.hour.milliseconds
         let day = RollupGranularity.day.milliseconds
-        let hoursFrom = from.map { Self.ceil($0, hour) }
-        let hoursTo = to.map { Self.floor($0, hour) }
+        var hoursFrom = from.map { Self.ceil($0, hour) }
+        var hoursTo = to.map { Self.floor($0, hour) }
         if let hoursFrom, let hoursTo, hoursFrom >= hoursTo {
             segments = [Segment(source: .raw, from: from, to: to)]
             return
         }
         var segments: [Segment] = []
-        if let from, let hoursFrom, from < hoursFrom {
-            segments.append(Segment(source: .raw, from: from, to: hoursFrom))
+        var end: Segment?
+        if let from, let edge = hoursFrom, from < edge {
+            if from - (edge - hour) < edge - from {
+                hoursFrom = edge - hour
+                segments.append(Segment(source: .raw, from: edge - hour, to: from, subtracted: true))
+            } else {
+                segments.append(Segment(source: .raw, from: from, to: edge))
+            }
+        }
+        if let to, let edge = hoursTo, edge < to {
+            if edge + hour - to < to - edge {
+                hoursTo = edge + hour
+                end = Segment(source: .raw, from: to, to: edge + hour, subtracted: true)
+            } else {
+                end = Segment(source: .raw, from: edge, to: to)
+            }
         }
         let daysFrom = hoursFrom.map { Self.ceil($0, day) }
         let daysTo = hoursTo.map { Self.floor($0, day) }
@@ -69,9 +89,7 @@ struct StatsQueryPlan {
                 segments.append(Segment(source: .rollup(hourly), from: daysTo, to: hoursTo))
             }
         }
-        if let to, let hoursTo, hoursTo < to {
-            segments.append(Segment(source: .raw, from: hoursTo, to: to))
-        }
+        if let end { segments.append(end) }
         self.segments = segments
     }
 

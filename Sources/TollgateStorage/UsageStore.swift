@@ -34,12 +34,16 @@ package struct UsageStore: Sendable {
         let detail: RollupDetail = RollupDetail.model.answers(filter, groupBy: groupBy) ? .model : .full
         let plan = StatsQueryPlan(
             from: filter.from, to: filter.to, rawOnly: rawOnly, allowDaily: granularity != .hour, detail: detail)
-        let queries = try plan.segments.map { try $0.sql(filter: filter, groupBy: groupBy, granularity: granularity) }
+        // Subtracted segments last: they take requests out of totals the others have put in.
+        let segments = plan.segments.filter { !$0.subtracted } + plan.segments.filter(\.subtracted)
+        let queries = try segments.map {
+            (try $0.sql(filter: filter, groupBy: groupBy, granularity: granularity), subtracted: $0.subtracted)
+        }
         let groupColumnCount = groupBy.count + (granularity == nil ? 0 : 1)
         let hasBucket = granularity != nil
         return try await read { db in
             var totals: [StatsGroupKey: StatsSummary] = [:]
-            for query in queries {
+            for (query, subtracted) in queries {
                 let rows = try Row.fetchCursor(db, sql: query.sql, arguments: query.arguments)
                 while let row = try rows.next() {
                     let summary = try StatsSummary(row: row, offset: groupColumnCount)
@@ -47,13 +51,17 @@ package struct UsageStore: Sendable {
                     let bucketStart: Int64? = hasBucket ? row[0] : nil
                     let values = (hasBucket ? 1 : 0)..<groupColumnCount
                     let key = StatsGroupKey(bucketStart: bucketStart, values: values.map { String.fromDatabaseValue(row[$0]) })
-                    totals[key, default: StatsSummary()].merge(summary)
+                    if subtracted {
+                        totals[key, default: StatsSummary()].subtract(summary)
+                    } else {
+                        totals[key, default: StatsSummary()].merge(summary)
+                    }
                 }
             }
             if groupColumnCount == 0 {
                 return [StatsGroup(bucketStart: nil, values: [], summary: totals.values.first ?? StatsSummary())]
             }
-            return totals.sorted { $0.key < $1.key }.map {
+            return totals.filter { $0.value.requests != 0 }.sorted { $0.key < $1.key }.map {
                 StatsGroup(bucketStart: $0.key.bucketStart, values: $0.key.values, summary: $0.value)
             }
         }

@@ -66,6 +66,8 @@ struct UsageStoreTests {
         (day0 + 30 * hour + 1, nil),
         (nil, day0 + day + 7),
         (day0 + 4 * day, day0 + 5 * day),
+        (day0 + 3 * hour + 50 * 60_000, day0 + 2 * day + 7 * hour + 55 * 60_000),
+        (day0 + 23 * hour + 1, day0 + day + 59 * 60_000),
     ]
 
     @Test("rollup totals equal raw sums and the Swift oracle for every range and filter")
@@ -256,14 +258,18 @@ struct UsageStoreTests {
             let events = Fixtures.mixedEvents(count: 2_000, days: 2)
             try await store(events, in: database)
             let store = UsageStore(database: database)
-            let filter = StatsFilter(from: Self.day0 + 90 * 60_000, to: Self.day0 + 2 * Self.day - 1)
-            for granularity in [RollupGranularity.hour, .day, nil] {
-                for groupBy in [[StatsDimension](), [.model], [.org, .provider], [.org, .team], [.user]] {
-                    if granularity == nil && groupBy.isEmpty { continue }
-                    let fromRollups = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity)
-                    let fromRaw = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity, forceRaw: true)
-                    #expect(fromRollups == fromRaw)
-                    #expect(fromRollups.reduce(0) { $0 + $1.summary.costNanos } == expected(events, filter).costNanos)
+            for filter in [
+                StatsFilter(from: Self.day0 + 90 * 60_000, to: Self.day0 + 2 * Self.day - 1),
+                StatsFilter(from: Self.day0 + 5 * 60_000, to: Self.day0 + Self.day + 20 * 60_000),
+            ] {
+                for granularity in [RollupGranularity.hour, .day, nil] {
+                    for groupBy in [[StatsDimension](), [.model], [.org, .provider], [.org, .team], [.user]] {
+                        if granularity == nil && groupBy.isEmpty { continue }
+                        let fromRollups = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity)
+                        let fromRaw = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity, forceRaw: true)
+                        #expect(fromRollups == fromRaw)
+                        #expect(fromRollups.reduce(0) { $0 + $1.summary.costNanos } == expected(events, filter).costNanos)
+                    }
                 }
             }
             let hours = try await store.summaries(filter: StatsFilter(), granularity: .hour)
@@ -331,6 +337,20 @@ struct UsageStoreTests {
         #expect(
             StatsQueryPlan(from: d - h, to: d + Self.day + 2 * h, rawOnly: false, allowDaily: false).segments == [
                 Segment(source: .rollup(.hourly), from: d - h, to: d + Self.day + 2 * h)
+            ])
+        // An edge more than half an hour into the range: the whole hour from the rollups, minus the rest.
+        #expect(
+            StatsQueryPlan(from: d - h + 5, to: d + Self.day + 2 * h - 5, rawOnly: false, allowDaily: true, detail: .model).segments == [
+                Segment(source: .raw, from: d - h, to: d - h + 5, subtracted: true),
+                Segment(source: .rollup(.hourlyByModel), from: d - h, to: d),
+                Segment(source: .rollup(.dailyByModel), from: d, to: d + Self.day),
+                Segment(source: .rollup(.hourlyByModel), from: d + Self.day, to: d + Self.day + 2 * h),
+                Segment(source: .raw, from: d + Self.day + 2 * h - 5, to: d + Self.day + 2 * h, subtracted: true),
+            ])
+        #expect(
+            StatsQueryPlan(from: d + 5, to: d + Self.day, rawOnly: false, allowDaily: true).segments == [
+                Segment(source: .raw, from: d, to: d + 5, subtracted: true),
+                Segment(source: .rollup(.daily), from: d, to: d + Self.day),
             ])
         #expect(StatsQueryPlan(from: d + 5, to: d + 10, rawOnly: false, allowDaily: true).segments == [Segment(source: .raw, from: d + 5, to: d + 10)])
         #expect(StatsQueryPlan(from: d, to: d + 10, rawOnly: true, allowDaily: true).segments == [Segment(source: .raw, from: d, to: d + 10)])
