@@ -210,15 +210,16 @@ package struct AccessStore: Sendable {
     }
 
     private static func spentNanos(_ db: Database, _ budget: Budget, sinceMs start: Int64) throws -> Int64 {
-        let (column, value): (String, String) = switch budget.scope {
-        case .key: ("key_id", budget.scopeID)
-        case .team: ("team", budget.scopeID)
-        case .org: ("org", budget.org)
+        // An org's spend comes from the per-model rollups (far fewer rows); a key's or team's needs the full ones.
+        let (table, condition): (String, String) = switch budget.scope {
+        case .key: ("rollup_daily", " AND key_id = ?")
+        case .team: ("rollup_daily", " AND team = ?")
+        case .org: ("rollup_daily_model", "")
         }
+        let arguments: StatementArguments = budget.scope == .org ? [budget.org, start] : [budget.org, start, budget.scopeID]
         return try Int64.fetchOne(
-            db,
-            sql: "SELECT coalesce(sum(cost_nanos), 0) FROM rollup_daily WHERE org = ? AND bucket_start >= ? AND \(column) = ?",
-            arguments: [budget.org, start, value]) ?? 0
+            db, sql: "SELECT coalesce(sum(cost_nanos), 0) FROM \(table) WHERE org = ? AND bucket_start >= ?\(condition)",
+            arguments: arguments) ?? 0
     }
 
     // MARK: Alerts

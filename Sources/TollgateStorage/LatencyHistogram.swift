@@ -129,6 +129,23 @@ package struct LatencyHistogram: Sendable, Equatable {
         counts = mergedCounts
     }
 
+    /// Removes the latencies of `other`, which must all have been counted in this histogram (the
+    /// requests of a sub-range of the rollups this histogram merged). Emptied buckets are dropped,
+    /// so the result is the histogram of the remaining requests, stored form included.
+    mutating func subtract(_ other: LatencyHistogram) {
+        for (bucket, count) in zip(other.buckets, other.counts) {
+            add(count: 0 &- count, toBucket: bucket)
+        }
+        var kept = 0
+        for index in counts.indices where counts[index] != 0 {
+            buckets[kept] = buckets[index]
+            counts[kept] = counts[index]
+            kept += 1
+        }
+        buckets.removeLast(buckets.count - kept)
+        counts.removeLast(counts.count - kept)
+    }
+
     /// The nearest-rank `quantile` (0…1) in milliseconds, or nil when the histogram is empty.
     package func percentileMs(_ quantile: Double) -> Double? {
         let total = totalCount

@@ -3,8 +3,9 @@ import TollgateCore
 
 /// One batch's rollup changes, aggregated in memory so each rollup row is written once per batch.
 ///
-/// Events go into hourly totals; daily totals are folded from those at write time, so an event
-/// is hashed once.
+/// Events go into hourly totals; the other tables' totals are folded from those at write time, so
+/// an event is hashed once. A batch touches at most a few hundred full-detail rows and a few dozen
+/// per-model ones, so the per-model tables add few upserts to a batch of 512 events.
 struct RollupAccumulator {
     private(set) var hourly: [RollupKey: StatsSummary] = [:]
 
@@ -15,28 +16,28 @@ struct RollupAccumulator {
         hourly[key, default: StatsSummary()].add(event)
     }
 
-    /// The daily totals of everything added.
-    func daily() -> [RollupKey: StatsSummary] {
-        var daily: [RollupKey: StatsSummary] = [:]
-        for (hourKey, totals) in hourly {
-            var key = hourKey
-            key.bucketStart = RollupGranularity.day.bucketStart(hourKey.bucketStart)
-            daily[key, default: StatsSummary()].merge(totals)
-        }
-        return daily
-    }
-
-    /// Adds the totals to both rollup tables; call inside the batch's transaction.
+    /// Adds the totals to every rollup table; call inside the batch's transaction.
     func write(to db: Database) throws {
         if hourly.isEmpty { return }
-        try Self.upsert(hourly, into: .hour, db)
-        try Self.upsert(daily(), into: .day, db)
+        try Self.upsert(hourly, into: .hourly, db)
+        try Self.upsert(Self.fold(hourly, to: .daily), into: .daily, db)
+        let hourlyByModel = Self.fold(hourly, to: .hourlyByModel)
+        try Self.upsert(hourlyByModel, into: .hourlyByModel, db)
+        try Self.upsert(Self.fold(hourlyByModel, to: .dailyByModel), into: .dailyByModel, db)
     }
 
-    private static func upsert(_ rows: [RollupKey: StatsSummary], into granularity: RollupGranularity, _ db: Database) throws {
-        var statement = RawStatement(try db.cachedStatement(sql: granularity.upsertSQL))
+    private static func fold(_ rows: [RollupKey: StatsSummary], to table: RollupTable) -> [RollupKey: StatsSummary] {
+        var folded: [RollupKey: StatsSummary] = [:]
         for (key, totals) in rows {
-            try totals.bindUpsert(key: key, to: &statement)
+            folded[key.rolled(to: table.granularity, table.detail), default: StatsSummary()].merge(totals)
+        }
+        return folded
+    }
+
+    private static func upsert(_ rows: [RollupKey: StatsSummary], into table: RollupTable, _ db: Database) throws {
+        var statement = RawStatement(try db.cachedStatement(sql: table.upsertSQL))
+        for (key, totals) in rows {
+            try totals.bindUpsert(key: key, detail: table.detail, to: &statement)
             _ = try statement.execute(db)
         }
     }

@@ -1,4 +1,4 @@
-/// The two rollup tables and the size of their buckets.
+/// The bucket sizes of the rollup tables (see `RollupTable`).
 package enum RollupGranularity: String, Sendable, CaseIterable {
     case hour
     case day
@@ -10,24 +10,6 @@ package enum RollupGranularity: String, Sendable, CaseIterable {
         case .day: 86_400_000
         }
     }
-
-    var table: String {
-        switch self {
-        case .hour: "rollup_hourly"
-        case .day: "rollup_daily"
-        }
-    }
-
-    /// The rollup upsert for this table, built once.
-    var upsertSQL: String {
-        switch self {
-        case .hour: Self.upsertHourly
-        case .day: Self.upsertDaily
-        }
-    }
-
-    private static let upsertHourly = UsageSQL.upsertRollup(table: RollupGranularity.hour.table)
-    private static let upsertDaily = UsageSQL.upsertRollup(table: RollupGranularity.day.table)
 
     /// Start of the bucket holding `ms` (floor).
     package func bucketStart(_ ms: Int64) -> Int64 {

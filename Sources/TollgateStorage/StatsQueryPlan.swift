@@ -3,19 +3,25 @@ import GRDB
 /// How a stats query over `[from, to)` is split between rollups and raw events so that its totals
 /// are exact for any range and cheap for long ones.
 ///
-/// - Whole UTC days inside the range come from `rollup_daily` (unless the query asks for hourly
-///   buckets);
-/// - whole hours outside those days from `rollup_hourly`;
-/// - the partial hours at the edges (a `from` or `to` not on an hour) from `usage_events`, at most
-///   two hours of raw rows, read through the `started_at` index;
+/// - Whole UTC days inside the range come from a daily rollup table (unless the query asks for
+///   hourly buckets);
+/// - whole hours outside those days from an hourly one;
+/// - the partial hours at the edges (a `from` or `to` not on an hour) from `usage_events`, read
+///   through the `started_at` index: the part of the edge hour inside the range, or, when that is
+///   more than half the hour, the whole hour from the rollups minus the raw events of the part
+///   outside the range (a `subtracted` segment). So at most an hour of raw rows is read in all,
+///   half an hour per edge;
 /// - everything from `usage_events` when a tag filters or groups, since rollups carry no tags.
 ///
-/// A rollup row with `bucket_start` in an aligned range `[a, b)` holds exactly the events with
-/// `started_at` in `[a, b)`, so the parts add up to the same totals as summing raw events.
+/// The rollup tables are the per-model ones (`RollupDetail.model`, a few dozen rows a day) when the
+/// query neither filters nor groups by key, team or user, else the full-detail ones (thousands of
+/// rows a day). Either way a rollup row with `bucket_start` in an aligned range `[a, b)` holds
+/// exactly the events with `started_at` in `[a, b)`, so the parts add up to the same totals as
+/// summing raw events.
 struct StatsQueryPlan {
     enum Source: Equatable {
         case raw
-        case rollup(RollupGranularity)
+        case rollup(RollupTable)
     }
 
     struct Segment: Equatable {
@@ -24,13 +30,18 @@ struct StatsQueryPlan {
         var from: Int64?
         /// Exclusive end, nil = unbounded.
         var to: Int64?
+        /// Its totals are taken out of the rollup segment that covers the same hour. Counts and
+        /// money are integers and histograms counts per bucket, so the difference is exact.
+        var subtracted = false
     }
 
     var segments: [Segment]
 
     /// The plan for `[from, to)`. `rawOnly` forces raw events; `allowDaily` is false when results
-    /// are bucketed by hour.
-    init(from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool) {
+    /// are bucketed by hour; `detail` picks the rollup tables.
+    init(from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool, detail: RollupDetail = .full) {
+        let hourly = RollupTable(granularity: .hour, detail: detail)
+        let daily = RollupTable(granularity: .day, detail: detail)
         if let from, let to, from >= to {
             segments = []
             return
@@ -41,32 +52,44 @@ struct StatsQueryPlan {
         }
         let hour = RollupGranularity.hour.milliseconds
         let day = RollupGranularity.day.milliseconds
-        let hoursFrom = from.map { Self.ceil($0, hour) }
-        let hoursTo = to.map { Self.floor($0, hour) }
+        var hoursFrom = from.map { Self.ceil($0, hour) }
+        var hoursTo = to.map { Self.floor($0, hour) }
         if let hoursFrom, let hoursTo, hoursFrom >= hoursTo {
             segments = [Segment(source: .raw, from: from, to: to)]
             return
         }
         var segments: [Segment] = []
-        if let from, let hoursFrom, from < hoursFrom {
-            segments.append(Segment(source: .raw, from: from, to: hoursFrom))
+        var end: Segment?
+        if let from, let edge = hoursFrom, from < edge {
+            if from - (edge - hour) < edge - from {
+                hoursFrom = edge - hour
+                segments.append(Segment(source: .raw, from: edge - hour, to: from, subtracted: true))
+            } else {
+                segments.append(Segment(source: .raw, from: from, to: edge))
+            }
+        }
+        if let to, let edge = hoursTo, edge < to {
+            if edge + hour - to < to - edge {
+                hoursTo = edge + hour
+                end = Segment(source: .raw, from: to, to: edge + hour, subtracted: true)
+            } else {
+                end = Segment(source: .raw, from: edge, to: to)
+            }
         }
         let daysFrom = hoursFrom.map { Self.ceil($0, day) }
         let daysTo = hoursTo.map { Self.floor($0, day) }
         if !allowDaily || (daysFrom != nil && daysTo != nil && daysFrom! >= daysTo!) {
-            segments.append(Segment(source: .rollup(.hour), from: hoursFrom, to: hoursTo))
+            segments.append(Segment(source: .rollup(hourly), from: hoursFrom, to: hoursTo))
         } else {
             if let hoursFrom, let daysFrom, hoursFrom < daysFrom {
-                segments.append(Segment(source: .rollup(.hour), from: hoursFrom, to: daysFrom))
+                segments.append(Segment(source: .rollup(hourly), from: hoursFrom, to: daysFrom))
             }
-            segments.append(Segment(source: .rollup(.day), from: daysFrom, to: daysTo))
+            segments.append(Segment(source: .rollup(daily), from: daysFrom, to: daysTo))
             if let hoursTo, let daysTo, daysTo < hoursTo {
-                segments.append(Segment(source: .rollup(.hour), from: daysTo, to: hoursTo))
+                segments.append(Segment(source: .rollup(hourly), from: daysTo, to: hoursTo))
             }
         }
-        if let to, let hoursTo, hoursTo < to {
-            segments.append(Segment(source: .raw, from: hoursTo, to: to))
-        }
+        if let end { segments.append(end) }
         self.segments = segments
     }
 
@@ -136,8 +159,8 @@ extension StatsQueryPlan.Segment {
         case .raw:
             table = "usage_events"
             summaryColumns = UsageSQL.rawSummaryColumns
-        case .rollup(let granularity):
-            table = granularity.table
+        case .rollup(let rollup):
+            table = rollup.name
             summaryColumns = UsageSQL.rollupSummaryColumns
         }
         var sql = "SELECT \((groupColumns + [summaryColumns]).joined(separator: ", ")) FROM \(table)"

@@ -24,14 +24,16 @@ extension StatsSummary {
         latencyHistogram.add(event.storedLatencyMs)
     }
 
-    /// Binds the values of `UsageSQL.upsertRollup`: the key, the counters in
+    /// Binds the values of `UsageSQL.upsertRollup`: the key columns of `detail`, the counters in
     /// `rollupCounterColumns` order, then the histogram.
-    func bindUpsert(key: RollupKey, to statement: inout RawStatement) throws {
+    func bindUpsert(key: RollupKey, detail: RollupDetail, to statement: inout RawStatement) throws {
         try statement.bind(key.bucketStart)
         try statement.bind(key.org)
-        try statement.bind(key.keyID)
-        try statement.bind(key.team)
-        try statement.bind(key.user)
+        if detail == .full {
+            try statement.bind(key.keyID)
+            try statement.bind(key.team)
+            try statement.bind(key.user)
+        }
         try statement.bind(key.provider)
         try statement.bind(key.model)
         for counter in [

@@ -57,6 +57,27 @@ package struct StatsSummary: Sendable, Equatable {
         latencyHistogram.merge(other.latencyHistogram)
     }
 
+    /// Takes out the requests of `other`, a subset of this summary's requests.
+    mutating func subtract(_ other: StatsSummary) {
+        requests -= other.requests
+        okRequests -= other.okRequests
+        errorRequests -= other.errorRequests
+        blockedRequests -= other.blockedRequests
+        cachedRequests -= other.cachedRequests
+        unpricedRequests -= other.unpricedRequests
+        inputTokens -= other.inputTokens
+        outputTokens -= other.outputTokens
+        cachedInputTokens -= other.cachedInputTokens
+        cacheWriteTokens -= other.cacheWriteTokens
+        reasoningTokens -= other.reasoningTokens
+        costNanos -= other.costNanos
+        potentialCostNanos -= other.potentialCostNanos
+        promptCacheSavingsNanos -= other.promptCacheSavingsNanos
+        chargedNanos -= other.chargedNanos
+        latencyMicrosSum -= other.latencyMicrosSum
+        latencyHistogram.subtract(other.latencyHistogram)
+    }
+
     /// Reads the columns of `UsageSQL.rawSummaryColumns` / `rollupSummaryColumns`, starting at `offset`.
     init(row: Row, offset: Int = 0) throws {
         requests = row[offset]

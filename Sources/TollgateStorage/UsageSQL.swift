@@ -64,23 +64,20 @@ enum UsageSQL {
         "cost_nanos", "potential_cost_nanos", "prompt_cache_savings_nanos", "charged_nanos", "latency_us_sum",
     ]
 
-    /// The rollup key columns, in `RollupKey` order.
-    static let rollupKeyColumns = ["bucket_start", "org", "key_id", "team", "\"user\"", "provider", "model"]
-
     /// The summary columns in `StatsSummary(row:)` order, aggregated over rollup rows.
     static let rollupSummaryColumns =
         rollupCounterColumns.map { "COALESCE(SUM(\($0)), 0)" }.joined(separator: ",\n")
         + ",\n\(LatencyHistogram.aggregateFunctionName)(latency_hist)"
 
     /// Adds one batch's totals to a rollup row, creating it if needed.
-    static func upsertRollup(table: String) -> String {
-        let columns = rollupKeyColumns + rollupCounterColumns + ["latency_hist"]
+    static func upsertRollup(table: RollupTable) -> String {
+        let columns = table.keyColumns + rollupCounterColumns + ["latency_hist"]
         let updates = rollupCounterColumns.map { "\($0) = \($0) + excluded.\($0)" }
             + ["latency_hist = \(LatencyHistogram.unionFunctionName)(latency_hist, excluded.latency_hist)"]
         return """
-            INSERT INTO \(table) (\(columns.joined(separator: ", ")))
+            INSERT INTO \(table.name) (\(columns.joined(separator: ", ")))
             VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
-            ON CONFLICT (\(rollupKeyColumns.joined(separator: ", "))) DO UPDATE SET
+            ON CONFLICT (\(table.keyColumns.joined(separator: ", "))) DO UPDATE SET
             \(updates.joined(separator: ",\n"))
             """
     }

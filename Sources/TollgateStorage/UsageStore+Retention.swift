@@ -45,14 +45,14 @@ extension UsageStore {
                 try await Task.sleep(for: pause)
             }
         }
-        for (table, cutoff, keyPath) in [
-            ("rollup_hourly", hourlyBefore, \PruneResult.hourlyRows), ("rollup_daily", dailyBefore, \PruneResult.dailyRows),
-        ] {
+        for table in RollupTable.all {
+            let (cutoff, keyPath) = table.granularity == .hour
+                ? (hourlyBefore, \PruneResult.hourlyRows) : (dailyBefore, \PruneResult.dailyRows)
             guard let cutoff else { continue }
             while true {
                 let deleted = try await pool.write { db in
                     try db.execute(
-                        sql: "DELETE FROM \(table) WHERE bucket_start = (SELECT min(bucket_start) FROM \(table) WHERE bucket_start < ?)",
+                        sql: "DELETE FROM \(table.name) WHERE bucket_start = (SELECT min(bucket_start) FROM \(table.name) WHERE bucket_start < ?)",
                         arguments: [cutoff])
                     return db.changesCount
                 }

@@ -30,14 +30,20 @@ package struct UsageStore: Sendable {
         filter: StatsFilter, groupBy: [StatsDimension] = [], granularity: RollupGranularity? = nil,
         forceRaw: Bool = false
     ) async throws -> [StatsGroup] {
-        let rawOnly = forceRaw || !filter.tags.isEmpty || groupBy.contains(where: \.needsRawEvents)
-        let plan = StatsQueryPlan(from: filter.from, to: filter.to, rawOnly: rawOnly, allowDaily: granularity != .hour)
-        let queries = try plan.segments.map { try $0.sql(filter: filter, groupBy: groupBy, granularity: granularity) }
+        let rawOnly = forceRaw || !RollupDetail.full.answers(filter, groupBy: groupBy)
+        let detail: RollupDetail = RollupDetail.model.answers(filter, groupBy: groupBy) ? .model : .full
+        let plan = StatsQueryPlan(
+            from: filter.from, to: filter.to, rawOnly: rawOnly, allowDaily: granularity != .hour, detail: detail)
+        // Subtracted segments last: they take requests out of totals the others have put in.
+        let segments = plan.segments.filter { !$0.subtracted } + plan.segments.filter(\.subtracted)
+        let queries = try segments.map {
+            (try $0.sql(filter: filter, groupBy: groupBy, granularity: granularity), subtracted: $0.subtracted)
+        }
         let groupColumnCount = groupBy.count + (granularity == nil ? 0 : 1)
         let hasBucket = granularity != nil
         return try await read { db in
             var totals: [StatsGroupKey: StatsSummary] = [:]
-            for query in queries {
+            for (query, subtracted) in queries {
                 let rows = try Row.fetchCursor(db, sql: query.sql, arguments: query.arguments)
                 while let row = try rows.next() {
                     let summary = try StatsSummary(row: row, offset: groupColumnCount)
@@ -45,13 +51,17 @@ package struct UsageStore: Sendable {
                     let bucketStart: Int64? = hasBucket ? row[0] : nil
                     let values = (hasBucket ? 1 : 0)..<groupColumnCount
                     let key = StatsGroupKey(bucketStart: bucketStart, values: values.map { String.fromDatabaseValue(row[$0]) })
-                    totals[key, default: StatsSummary()].merge(summary)
+                    if subtracted {
+                        totals[key, default: StatsSummary()].subtract(summary)
+                    } else {
+                        totals[key, default: StatsSummary()].merge(summary)
+                    }
                 }
             }
             if groupColumnCount == 0 {
                 return [StatsGroup(bucketStart: nil, values: [], summary: totals.values.first ?? StatsSummary())]
             }
-            return totals.sorted { $0.key < $1.key }.map {
+            return totals.filter { $0.value.requests != 0 }.sorted { $0.key < $1.key }.map {
                 StatsGroup(bucketStart: $0.key.bucketStart, values: $0.key.values, summary: $0.value)
             }
         }
@@ -111,9 +121,10 @@ package struct UsageStore: Sendable {
         }
     }
 
-    /// Recomputes both rollup tables from `usage_events` in one transaction (`tollgate db
-    /// rebuild-rollups`; after a reprice, for the repriced period), a UTC day of events at a time so
-    /// each GROUP BY stays small. With `from`/`to` (Unix ms) only the whole UTC days overlapping
+    /// Recomputes every rollup table (`RollupTable.all`) from `usage_events` in one transaction
+    /// (`tollgate db rebuild-rollups`; after a reprice, for the repriced period), a UTC day of events
+    /// at a time so each GROUP BY stays small: the full-detail hourly rows from the events, every
+    /// other table from a finer one. With `from`/`to` (Unix ms) only the whole UTC days overlapping
     /// `[from, to)` are rebuilt. Returns the number of events rolled up. Usage writes wait for it;
     /// readers keep seeing the old rollups until it commits.
     @discardableResult
@@ -122,22 +133,31 @@ package struct UsageStore: Sendable {
         let hour = RollupGranularity.hour
         let firstDay = from.map { day.bucketStart($0) }
         let endDay = to.map { day.bucketStart($0 - 1) + day.milliseconds }
-        let rollupColumns = (UsageSQL.rollupKeyColumns + UsageSQL.rollupCounterColumns + ["latency_hist"])
-            .joined(separator: ", ")
+        func columns(_ table: RollupTable) -> String {
+            (table.keyColumns + UsageSQL.rollupCounterColumns + ["latency_hist"]).joined(separator: ", ")
+        }
         let hourlyFromEvents = """
-            INSERT INTO rollup_hourly (\(rollupColumns))
+            INSERT INTO \(RollupTable.hourly.name) (\(columns(.hourly)))
             SELECT \(UsageSQL.bucketStart("started_at", size: hour.milliseconds)), org, key_id,
                 COALESCE(team, ''), COALESCE("user", ''), provider, model, \(UsageSQL.rawSummaryColumns)
             FROM usage_events WHERE started_at >= ? AND started_at < ?
             GROUP BY 1, 2, 3, 4, 5, 6, 7
             """
-        let dailyFromHourly = """
-            INSERT INTO rollup_daily (\(rollupColumns))
-            SELECT \(UsageSQL.bucketStart("bucket_start", size: day.milliseconds)), org, key_id, team, "user",
-                provider, model, \(UsageSQL.rollupSummaryColumns)
-            FROM rollup_hourly WHERE bucket_start >= ? AND bucket_start < ?
-            GROUP BY 1, 2, 3, 4, 5, 6, 7
-            """
+        func rollup(_ target: RollupTable, from source: RollupTable) -> String {
+            let dimensions = target.detail.dimensionColumns
+            return """
+                INSERT INTO \(target.name) (\(columns(target)))
+                SELECT \(UsageSQL.bucketStart("bucket_start", size: target.granularity.milliseconds)),
+                    \(dimensions.joined(separator: ", ")), \(UsageSQL.rollupSummaryColumns)
+                FROM \(source.name) WHERE bucket_start >= ? AND bucket_start < ?
+                GROUP BY \((1...dimensions.count + 1).map(String.init).joined(separator: ", "))
+                """
+        }
+        let derived = [
+            rollup(.daily, from: .hourly),
+            rollup(.hourlyByModel, from: .hourly),
+            rollup(.dailyByModel, from: .hourlyByModel),
+        ]
         return try await write { db in
             // Never rebuild a day that retention pruned events from: the rollups are its only record
             // (SPEC: raw events are kept 90 days, rollups longer).
@@ -145,8 +165,8 @@ package struct UsageStore: Sendable {
             let firstComplete = pruned.map { day.bucketStart($0 - 1) + day.milliseconds } ?? .min
             let lower = max(firstDay ?? .min, firstComplete)
             let upper = endDay ?? .max
-            for table in [hour.table, day.table] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?", arguments: [lower, upper])
+            for table in RollupTable.all {
+                try db.execute(sql: "DELETE FROM \(table.name) WHERE bucket_start >= ? AND bucket_start < ?", arguments: [lower, upper])
             }
             var rolledUp = 0
             var next = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [lower])
@@ -154,9 +174,11 @@ package struct UsageStore: Sendable {
                 let dayStart = day.bucketStart(start)
                 let dayEnd = dayStart + day.milliseconds
                 try db.execute(sql: hourlyFromEvents, arguments: [dayStart, dayEnd])
-                try db.execute(sql: dailyFromHourly, arguments: [dayStart, dayEnd])
+                for sql in derived {
+                    try db.execute(sql: sql, arguments: [dayStart, dayEnd])
+                }
                 rolledUp += try Int.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(requests), 0) FROM rollup_daily WHERE bucket_start = ?",
+                    db, sql: "SELECT COALESCE(SUM(requests), 0) FROM \(RollupTable.dailyByModel.name) WHERE bucket_start = ?",
                     arguments: [dayStart]) ?? 0
                 next = try Int64.fetchOne(
                     db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [dayEnd])

@@ -58,6 +58,17 @@ struct LatencyHistogramTests {
         #expect(merged.totalCount == 3_000)
     }
 
+    @Test("subtracting a histogram of some of the latencies leaves exactly the histogram of the rest")
+    func subtractIsExact() {
+        let latencies = (0..<2_000).map { exp(Double($0 % 97) / 9) }
+        var all = LatencyHistogram(latencies: latencies[...])
+        all.subtract(LatencyHistogram(latencies: latencies[..<1_500]))
+        #expect(all == LatencyHistogram(latencies: latencies[1_500...]))
+        #expect(all.encoded == LatencyHistogram(latencies: latencies[1_500...]).encoded)
+        all.subtract(LatencyHistogram(latencies: latencies[1_500...]))
+        #expect(all.isEmpty)
+    }
+
     @Test("p50, p95 and p99 are within 5 % of the exact values on a log-normal distribution")
     func percentileAccuracy() throws {
         var random = SeededGenerator(seed: 3)

@@ -14,7 +14,7 @@ struct TollgateDatabaseTests {
             let tables = try await database.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             }
-            for table in ["usage_events", "rollup_hourly", "rollup_daily", "storage_probe"] {
+            for table in ["usage_events", "rollup_hourly", "rollup_daily", "rollup_hourly_model", "rollup_daily_model", "storage_probe"] {
                 #expect(tables.contains(table))
             }
             let columns = try await database.pool.read { db in try db.columns(in: "usage_events").map(\.name) }
@@ -56,6 +56,47 @@ struct TollgateDatabaseTests {
         let store = UsageStore(database: reopened)
         #expect(try await store.event(requestID: "r1") == Fixtures.event("r1", costNanos: 7))
         #expect(try await store.summary(filter: StatsFilter()).costNanos == 18)
+    }
+
+    @Test("v3-rollup-model backfills the per-model rollups of an existing file from its full rollups, exactly")
+    func perModelBackfill() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let events = Fixtures.mixedEvents(count: 2_500, days: 3)
+        func perModelRows(_ database: TollgateDatabase) throws -> [[DatabaseValue]] {
+            try database.pool.read { db in
+                try ["rollup_hourly_model", "rollup_daily_model"].flatMap { table in
+                    try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2, 3, 4").map { Array($0.databaseValues) }
+                }
+            }
+        }
+        let written: [[DatabaseValue]]
+        do {
+            let database = try TollgateDatabase.open(at: directory.databasePath)
+            let writer = UsageWriter.manual(database)
+            for (index, event) in events.enumerated() {
+                writer.record(event)
+                if index % 400 == 399 { try await writer.flush() }
+            }
+            try await writer.flush()
+            written = try perModelRows(database)
+            // Back to the file as v2-access left it: full rollups only.
+            try await database.pool.write { db in
+                try db.execute(
+                    sql: """
+                        DROP TABLE rollup_hourly_model;
+                        DROP TABLE rollup_daily_model;
+                        DELETE FROM grdb_migrations WHERE identifier = 'v3-rollup-model';
+                        """)
+            }
+        }
+        #expect(!written.isEmpty)
+        let upgraded = try TollgateDatabase.open(at: directory.databasePath)
+        #expect(try await upgraded.appliedMigrations().last == "v3-rollup-model")
+        #expect(try perModelRows(upgraded) == written)
+        let store = UsageStore(database: upgraded)
+        let filter = StatsFilter(from: Fixtures.day0 + 5 * Fixtures.hour, to: Fixtures.day0 + 2 * Fixtures.day + 3 * Fixtures.hour)
+        #expect(try await store.summary(filter: filter) == store.rawSummary(filter: filter))
     }
 
     @Test("additional migrations from other modules run after storage's, once")

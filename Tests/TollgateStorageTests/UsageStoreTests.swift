@@ -66,6 +66,8 @@ struct UsageStoreTests {
         (day0 + 30 * hour + 1, nil),
         (nil, day0 + day + 7),
         (day0 + 4 * day, day0 + 5 * day),
+        (day0 + 3 * hour + 50 * 60_000, day0 + 2 * day + 7 * hour + 55 * 60_000),
+        (day0 + 23 * hour + 1, day0 + day + 59 * 60_000),
     ]
 
     @Test("rollup totals equal raw sums and the Swift oracle for every range and filter")
@@ -154,18 +156,13 @@ struct UsageStoreTests {
             events += events.prefix(100)  // duplicates must not count in either
             try await store(events, in: database, batch: 333)
             // Rows are not Sendable, so this reads synchronously.
-            func snapshot() throws -> [Row] {
-                try database.pool.read { db in
-                    try ["rollup_hourly", "rollup_daily"].flatMap { table in
-                        try Row.fetchAll(db, sql: "SELECT '\(table)', * FROM \(table) ORDER BY bucket_start, org, key_id, team, \"user\", provider, model")
-                    }
-                }
-            }
+            func snapshot() throws -> [Row] { try rollupRows(database) }
             let incremental = try snapshot()
             let store = UsageStore(database: database)
             #expect(try await store.rebuildRollups() == 3_000)
             let rebuilt = try snapshot()
             #expect(rebuilt.count == incremental.count)
+            #expect(Set(rebuilt.map { $0[0] as String }) == Set(RollupTable.all.map(\.name)))
             #expect(rebuilt == incremental)
             let summary = try await store.summary(filter: StatsFilter())
             let raw = try await store.rawSummary(filter: StatsFilter())
@@ -177,17 +174,14 @@ struct UsageStoreTests {
     func rebuildRange() async throws {
         try await withTemporaryDatabase { database, _ in
             try await store(Fixtures.mixedEvents(count: 2_000, days: 4), in: database)
-            func rows() throws -> [Row] {
-                try database.pool.read { db in
-                    try Row.fetchAll(db, sql: "SELECT * FROM rollup_daily ORDER BY bucket_start, org, key_id, team, \"user\", provider, model")
-                        + Row.fetchAll(db, sql: "SELECT * FROM rollup_hourly ORDER BY bucket_start, org, key_id, team, \"user\", provider, model")
-                }
-            }
+            func rows() throws -> [Row] { try rollupRows(database) }
             let before = try rows()
             // Tamper with day 2 and day 0; rebuild day 1 through the middle of day 2 only.
             try await database.pool.write { db in
                 try db.execute(sql: "UPDATE rollup_daily SET cost_nanos = 0 WHERE bucket_start IN (?, ?)", arguments: [Self.day0, Self.day0 + 2 * Self.day])
                 try db.execute(sql: "UPDATE rollup_hourly SET cost_nanos = 0 WHERE bucket_start >= ? AND bucket_start < ?", arguments: [Self.day0 + 2 * Self.day, Self.day0 + 3 * Self.day])
+                try db.execute(sql: "UPDATE rollup_daily_model SET cost_nanos = 0 WHERE bucket_start IN (?, ?)", arguments: [Self.day0, Self.day0 + 2 * Self.day])
+                try db.execute(sql: "UPDATE rollup_hourly_model SET cost_nanos = 0 WHERE bucket_start >= ? AND bucket_start < ?", arguments: [Self.day0 + 2 * Self.day, Self.day0 + 3 * Self.day])
             }
             let store = UsageStore(database: database)
             let rebuilt = try await store.rebuildRollups(from: Self.day0 + Self.day + 5, to: Self.day0 + 2 * Self.day + Self.hour)
@@ -195,6 +189,8 @@ struct UsageStoreTests {
             #expect(Int64(rebuilt) == raw.requests)
             let day0Cost = try await store.summary(filter: StatsFilter(from: Self.day0, to: Self.day0 + Self.day)).costNanos
             #expect(day0Cost == 0)  // outside the range: left as it was
+            let day2 = StatsFilter(from: Self.day0 + 2 * Self.day, to: Self.day0 + 3 * Self.day)
+            #expect(try await store.summary(filter: day2) == store.rawSummary(filter: day2))
             try await store.rebuildRollups()
             #expect(try rows() == before)
         }
@@ -262,14 +258,18 @@ struct UsageStoreTests {
             let events = Fixtures.mixedEvents(count: 2_000, days: 2)
             try await store(events, in: database)
             let store = UsageStore(database: database)
-            let filter = StatsFilter(from: Self.day0 + 90 * 60_000, to: Self.day0 + 2 * Self.day - 1)
-            for granularity in [RollupGranularity.hour, .day, nil] {
-                for groupBy in [[StatsDimension](), [.model], [.org, .team], [.user]] {
-                    if granularity == nil && groupBy.isEmpty { continue }
-                    let fromRollups = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity)
-                    let fromRaw = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity, forceRaw: true)
-                    #expect(fromRollups == fromRaw)
-                    #expect(fromRollups.reduce(0) { $0 + $1.summary.costNanos } == expected(events, filter).costNanos)
+            for filter in [
+                StatsFilter(from: Self.day0 + 90 * 60_000, to: Self.day0 + 2 * Self.day - 1),
+                StatsFilter(from: Self.day0 + 5 * 60_000, to: Self.day0 + Self.day + 20 * 60_000),
+            ] {
+                for granularity in [RollupGranularity.hour, .day, nil] {
+                    for groupBy in [[StatsDimension](), [.model], [.org, .provider], [.org, .team], [.user]] {
+                        if granularity == nil && groupBy.isEmpty { continue }
+                        let fromRollups = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity)
+                        let fromRaw = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity, forceRaw: true)
+                        #expect(fromRollups == fromRaw)
+                        #expect(fromRollups.reduce(0) { $0 + $1.summary.costNanos } == expected(events, filter).costNanos)
+                    }
                 }
             }
             let hours = try await store.summaries(filter: StatsFilter(), granularity: .hour)
@@ -314,25 +314,127 @@ struct UsageStoreTests {
         typealias Segment = StatsQueryPlan.Segment
         let d = Self.day0
         let h = Self.hour
-        #expect(StatsQueryPlan(from: nil, to: nil, rawOnly: false, allowDaily: true).segments == [Segment(source: .rollup(.day), from: nil, to: nil)])
+        #expect(StatsQueryPlan(from: nil, to: nil, rawOnly: false, allowDaily: true).segments == [Segment(source: .rollup(.daily), from: nil, to: nil)])
         #expect(
             StatsQueryPlan(from: d - 2 * h - 5, to: d + h + 5, rawOnly: false, allowDaily: true).segments == [
                 Segment(source: .raw, from: d - 2 * h - 5, to: d - 2 * h),
-                Segment(source: .rollup(.hour), from: d - 2 * h, to: d + h),
+                Segment(source: .rollup(.hourly), from: d - 2 * h, to: d + h),
                 Segment(source: .raw, from: d + h, to: d + h + 5),
             ])
         #expect(
             StatsQueryPlan(from: d - h, to: d + Self.day + 2 * h, rawOnly: false, allowDaily: true).segments == [
-                Segment(source: .rollup(.hour), from: d - h, to: d),
-                Segment(source: .rollup(.day), from: d, to: d + Self.day),
-                Segment(source: .rollup(.hour), from: d + Self.day, to: d + Self.day + 2 * h),
+                Segment(source: .rollup(.hourly), from: d - h, to: d),
+                Segment(source: .rollup(.daily), from: d, to: d + Self.day),
+                Segment(source: .rollup(.hourly), from: d + Self.day, to: d + Self.day + 2 * h),
+            ])
+        #expect(
+            StatsQueryPlan(from: d - h - 5, to: d + Self.day + 2 * h, rawOnly: false, allowDaily: true, detail: .model).segments == [
+                Segment(source: .raw, from: d - h - 5, to: d - h),
+                Segment(source: .rollup(.hourlyByModel), from: d - h, to: d),
+                Segment(source: .rollup(.dailyByModel), from: d, to: d + Self.day),
+                Segment(source: .rollup(.hourlyByModel), from: d + Self.day, to: d + Self.day + 2 * h),
             ])
         #expect(
             StatsQueryPlan(from: d - h, to: d + Self.day + 2 * h, rawOnly: false, allowDaily: false).segments == [
-                Segment(source: .rollup(.hour), from: d - h, to: d + Self.day + 2 * h)
+                Segment(source: .rollup(.hourly), from: d - h, to: d + Self.day + 2 * h)
+            ])
+        // An edge more than half an hour into the range: the whole hour from the rollups, minus the rest.
+        #expect(
+            StatsQueryPlan(from: d - h + 5, to: d + Self.day + 2 * h - 5, rawOnly: false, allowDaily: true, detail: .model).segments == [
+                Segment(source: .raw, from: d - h, to: d - h + 5, subtracted: true),
+                Segment(source: .rollup(.hourlyByModel), from: d - h, to: d),
+                Segment(source: .rollup(.dailyByModel), from: d, to: d + Self.day),
+                Segment(source: .rollup(.hourlyByModel), from: d + Self.day, to: d + Self.day + 2 * h),
+                Segment(source: .raw, from: d + Self.day + 2 * h - 5, to: d + Self.day + 2 * h, subtracted: true),
+            ])
+        #expect(
+            StatsQueryPlan(from: d + 5, to: d + Self.day, rawOnly: false, allowDaily: true).segments == [
+                Segment(source: .raw, from: d, to: d + 5, subtracted: true),
+                Segment(source: .rollup(.daily), from: d, to: d + Self.day),
             ])
         #expect(StatsQueryPlan(from: d + 5, to: d + 10, rawOnly: false, allowDaily: true).segments == [Segment(source: .raw, from: d + 5, to: d + 10)])
         #expect(StatsQueryPlan(from: d, to: d + 10, rawOnly: true, allowDaily: true).segments == [Segment(source: .raw, from: d, to: d + 10)])
         #expect(StatsQueryPlan(from: d, to: d, rawOnly: false, allowDaily: true).segments.isEmpty)
+    }
+    @Test("queries naming no key, team, user or tag read the per-model rollups; the others the full ones")
+    func detailChoice() async throws {
+        #expect(RollupDetail.model.answers(StatsFilter(), groupBy: []))
+        #expect(RollupDetail.model.answers(StatsFilter(org: "acme", provider: "openai", model: "gpt-4o"), groupBy: [.org, .provider, .model]))
+        #expect(!RollupDetail.model.answers(StatsFilter(key: "k"), groupBy: []))
+        #expect(!RollupDetail.model.answers(StatsFilter(team: "ml"), groupBy: []))
+        #expect(!RollupDetail.model.answers(StatsFilter(user: "ann"), groupBy: []))
+        #expect(!RollupDetail.model.answers(StatsFilter(tags: ["feature": "chat"]), groupBy: []))
+        for dimension in [StatsDimension.key, .team, .user, .tag("feature")] {
+            #expect(!RollupDetail.model.answers(StatsFilter(), groupBy: [.org, dimension]))
+        }
+        #expect(RollupDetail.full.answers(StatsFilter(key: "k"), groupBy: [.user]))
+        #expect(!RollupDetail.full.answers(StatsFilter(tags: ["feature": "chat"]), groupBy: []))
+
+        // End to end: zero the per-model tables' cost; only the queries that read them see it.
+        try await withTemporaryDatabase { database, _ in
+            let events = Fixtures.mixedEvents(count: 1_000, days: 2)
+            try await store(events, in: database)
+            try await database.pool.write { db in
+                for table in [RollupTable.hourlyByModel, .dailyByModel] {
+                    try db.execute(sql: "UPDATE \(table.name) SET cost_nanos = 0")
+                }
+            }
+            let store = UsageStore(database: database)
+            let range = (from: Self.day0 + Self.hour, to: Self.day0 + 2 * Self.day)
+            for filter in [StatsFilter(), StatsFilter(org: "acme"), StatsFilter(provider: "anthropic", model: "claude-sonnet-4-5")] {
+                var ranged = filter
+                (ranged.from, ranged.to) = range
+                #expect(try await store.summary(filter: ranged).costNanos == 0)
+                #expect(try await store.summaries(filter: ranged, groupBy: [.model]).allSatisfy { $0.summary.costNanos == 0 })
+            }
+            for filter in [StatsFilter(key: "key_acme_1"), StatsFilter(team: "ml"), StatsFilter(org: "acme", user: "user2")] {
+                var ranged = filter
+                (ranged.from, ranged.to) = range
+                #expect(try await store.summary(filter: ranged).costNanos == expected(events, ranged).costNanos)
+                #expect(try await store.summary(filter: ranged).costNanos > 0)
+            }
+            #expect(try await store.summaries(filter: StatsFilter(), groupBy: [.org, .user]).allSatisfy { $0.summary.costNanos > 0 })
+        }
+    }
+
+    @Test("per-model rollups hold exactly the sums of the full rollups and of the raw events, duplicates ignored")
+    func perModelRollupsEqualSums() async throws {
+        try await withTemporaryDatabase { database, _ in
+            var events = Fixtures.mixedEvents(count: 3_000, days: 3, seed: 7)
+            events += events.suffix(200)  // retried request ids: counted once
+            try await store(events, in: database, batch: 257)
+            let unique = Array(events.prefix(3_000))
+            func check() throws {
+                try database.pool.read { db in
+                    for (fine, coarse) in [(RollupTable.hourly, RollupTable.hourlyByModel), (.daily, .dailyByModel)] {
+                        let summed = try Row.fetchAll(
+                            db,
+                            sql: """
+                                SELECT bucket_start, org, provider, model, \(UsageSQL.rollupSummaryColumns) FROM \(fine.name)
+                                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                                """)
+                        let stored = try Row.fetchAll(db, sql: "SELECT * FROM \(coarse.name) ORDER BY 1, 2, 3, 4")
+                        #expect(stored.count == summed.count)
+                        #expect(stored.map { Array($0.databaseValues) } == summed.map { Array($0.databaseValues) }, "\(coarse.name)")
+                    }
+                    let requests = try Int.fetchOne(db, sql: "SELECT SUM(requests) FROM rollup_daily_model")
+                    #expect(requests == 3_000)
+                    let cost = try Int64.fetchOne(db, sql: "SELECT SUM(cost_nanos) FROM rollup_hourly_model")
+                    #expect(cost == unique.reduce(0) { $0 + $1.costNanos })
+                }
+            }
+            try check()
+            try await UsageStore(database: database).rebuildRollups()
+            try check()
+        }
+    }
+
+    /// Every rollup table's rows, each prefixed with its table name, in key order.
+    private func rollupRows(_ database: TollgateDatabase) throws -> [Row] {
+        try database.pool.read { db in
+            try RollupTable.all.flatMap { table in
+                try Row.fetchAll(db, sql: "SELECT '\(table.name)', * FROM \(table.name) ORDER BY \(table.keyColumns.joined(separator: ", "))")
+            }
+        }
     }
 }
