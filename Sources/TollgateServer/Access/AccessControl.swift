@@ -52,6 +52,11 @@ final class AccessControl: Service, Sendable {
         return registry.withLock { $0.keysByHash[hash] }
     }
 
+    /// The key whose secret hashes to `hash` (a dashboard session remembers the hash, not the secret).
+    func key(hash: String) -> TollgateKey? {
+        registry.withLock { $0.keysByHash[hash] }
+    }
+
     /// The org's markup (none for an unknown org).
     func markup(org: String) -> Markup {
         registry.withLock { $0.orgs[org]?.markup } ?? .none

@@ -19,7 +19,7 @@ enum AdminResponse {
 
 /// Builds a JSON object by appending members in order; money goes in as exact decimal numbers,
 /// never through Double. The members stay readable, so a terminal table can show the same figures.
-package struct JSONObject {
+package struct JSONObject: Sendable {
     /// Each member's name and its value as JSON text.
     package private(set) var members: [(name: String, json: String)] = []
     /// The objects of each list member added with `add(_:objects:)`, so a terminal table can show

@@ -1,0 +1,132 @@
+import Foundation
+
+/// The dashboard (`GET /dashboard`): summary cards, the spend trend, top keys, users and models,
+/// budgets and recent alerts for the filters given, rendered on the server as one HTML document
+/// with inline CSS and SVG. Every figure sits in an element whose `data-field` names the API
+/// member it shows, holding the API's exact text, so a test reads the numbers `/admin/stats` answers.
+struct DashboardPage {
+    var data: DashboardData
+    var principal: AdminPrincipal
+    /// How long reading the figures took, shown in the footer.
+    var loadMs: Double
+
+    func render() -> String {
+        var body = header()
+        body += "<main>"
+        body += filterBar()
+        body += cards()
+        body += trend()
+        body += #"<section class="grid3">"#
+        body += topTable("Top keys", id: "top-keys", dimension: "key", data.topKeys)
+        body += topTable("Top users", id: "top-users", dimension: "user", data.topUsers)
+        body += topTable("Top models", id: "top-models", dimension: "model", data.topModels)
+        body += "</section>"
+        body += budgets()
+        body += alerts()
+        body += "</main>"
+        body += #"<footer>Figures read in <span data-field="server_ms">\#(String(format: "%.1f", loadMs))</span> ms from the rollups, through the same code as <code>/admin/stats</code>.</footer>"#
+        return Self.document(title: "Tollgate dashboard", body: body)
+    }
+
+    /// A whole HTML document around `body`, with the inline stylesheet.
+    static func document(title: String, body: String) -> String {
+        #"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">"#
+            + "<title>\(HTML.escape(title))</title><style>\(DashboardStyle.css)</style></head><body>\(body)</body></html>"
+    }
+
+    /// An error page inside the dashboard's frame (a bad filter, an org the admin may not see).
+    static func error(_ message: String) -> String {
+        document(
+            title: "Tollgate dashboard",
+            body: #"<main><p class="error" id="page-error" role="alert">\#(HTML.escape(message))</p><p><a href="/dashboard">Back to the dashboard without filters</a></p></main>"#)
+    }
+
+    // MARK: Parts
+
+    private func header() -> String {
+        let who: String = switch principal {
+        case .master: "master admin · all orgs"
+        case .orgAdmin(let org): "org admin · " + org
+        }
+        var html = "<header><div><h1>Tollgate</h1>"
+        html += #"<div class="muted"><span id="principal">\#(HTML.escape(who))</span> · <span data-field="from">\#(HTML.escape(data.summary.text("from") ?? ""))</span> → <span data-field="to">\#(HTML.escape(data.summary.text("to") ?? ""))</span></div></div>"#
+        html += #"<form method="post" action="/dashboard/logout"><button type="submit" id="sign-out">Sign out</button></form></header>"#
+        return html
+    }
+
+    private func filterBar() -> String {
+        var html = #"<section><div class="chips" id="filters">"#
+        if data.filters.isEmpty {
+            html += #"<span class="muted">All traffic of the last 30 days. Click a key, user or model to drill down.</span>"#
+        } else {
+            for (name, value) in data.filters {
+                html += #"<span class="chip" data-filter="\#(HTML.escape(name))">\#(HTML.escape(name)) = <b>\#(HTML.escape(value))</b> <a href="\#(HTML.escape(link(without: name)))" title="Remove this filter">×</a></span>"#
+            }
+            html += #"<a href="/dashboard" id="clear-filters">clear all</a>"#
+        }
+        html += #"</div><details><summary class="muted">Filters</summary><form class="filters" method="get" action="/dashboard">"#
+        let values = Dictionary(data.filters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        for name in DashboardData.filterNames {
+            let hint = name == "from" || name == "to" ? "7d, 24h or 2026-11-21" : "any"
+            html += #"<label>\#(name)<input name="\#(name)" value="\#(HTML.escape(values[name] ?? ""))" placeholder="\#(hint)" size="14"></label>"#
+        }
+        for (name, value) in data.filters where name.hasPrefix("tag.") {
+            html += #"<input type="hidden" name="\#(HTML.escape(name))" value="\#(HTML.escape(value))">"#
+        }
+        html += #"<button class="primary" type="submit">Apply</button></form></details></section>"#
+        return html
+    }
+
+    private func cards() -> String {
+        let s = data.summary
+        var html = #"<section class="cards" id="summary">"#
+        html += card("Spend", "$" + field("cost_usd", s), sub: "charged $\(field("charged_usd", s)) · profit $\(field("profit_usd", s))")
+        html += card(
+            "Savings", "$" + field("savings_usd", s),
+            sub: "\(field("savings_pct", s))% of $\(field("potential_cost_usd", s)) · prompt cache $\(field("prompt_cache_savings_usd", s))")
+        html += card(
+            "Requests", field("requests", s),
+            sub: "ok \(field("ok_requests", s)) · errors \(field("error_requests", s)) · blocked \(field("blocked_requests", s)) · unpriced \(field("unpriced_requests", s))")
+        let rate = Double(s.text("cache_hit_rate") ?? "0") ?? 0
+        html += card(
+            "Cache hit rate", #"<span class="num" data-field="cache_hit_pct">\#(String(format: "%.1f", rate * 100))</span>%"#,
+            sub: "\(field("cached_requests", s)) cached · rate \(field("cache_hit_rate", s))")
+        html += card("Tokens in / out", field("input_tokens", s) + " / " + field("output_tokens", s),
+                     sub: "cached \(field("cached_input_tokens", s)) · written \(field("cache_write_tokens", s)) · reasoning \(field("reasoning_tokens", s))")
+        html += card("Latency p95", field("p95_latency_ms", s) + " ms",
+                     sub: "p50 \(field("p50_latency_ms", s)) · p99 \(field("p99_latency_ms", s)) · avg \(field("avg_latency_ms", s)) ms")
+        return html + "</section>"
+    }
+
+    private func card(_ label: String, _ value: String, sub: String) -> String {
+        #"<div class="card"><div class="label">\#(HTML.escape(label))</div><div class="value">\#(value)</div><div class="sub">\#(sub)</div></div>"#
+    }
+
+    private func trend() -> String {
+        let hourly = data.trend.text("granularity") == "hour"
+        let chart = SVGBarChart(bars: DashboardTrend.bars(data.trend), title: hourly ? "Spend per hour" : "Spend per day")
+        return #"<section class="panel" id="trend"><h2>\#(hourly ? "Spend per hour" : "Spend per day") (UTC)</h2>\#(chart.render())</section>"#
+    }
+
+    // MARK: Helpers
+
+    /// `object`'s member `name` as the API wrote it, in an element a test can find.
+    func field(_ name: String, _ object: JSONObject) -> String {
+        #"<span class="num" data-field="\#(name)">\#(HTML.escape(object.text(name) ?? "0"))</span>"#
+    }
+
+    /// This page's URL with filter `name` set to `value` (the drill-down links).
+    func link(setting name: String, to value: String) -> String {
+        var pairs = data.filters.filter { $0.name != name }.map { ($0.name, $0.value) }
+        pairs.append((name, value))
+        let order = Dictionary(uniqueKeysWithValues: DashboardData.filterNames.enumerated().map { ($1, $0) })
+        pairs.sort { (order[$0.0] ?? 99, $0.0) < (order[$1.0] ?? 99, $1.0) }
+        return "/dashboard?" + HTML.query(pairs)
+    }
+
+    /// This page's URL without filter `name`.
+    func link(without name: String) -> String {
+        let pairs = data.filters.filter { $0.name != name }.map { ($0.name, $0.value) }
+        return pairs.isEmpty ? "/dashboard" : "/dashboard?" + HTML.query(pairs)
+    }
+}

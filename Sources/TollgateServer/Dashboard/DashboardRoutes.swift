@@ -1,0 +1,136 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TollgateCore
+import TollgateStorage
+
+/// `GET /dashboard`, `POST /dashboard/login`, `POST /dashboard/logout` (SPEC §9): a browser signs
+/// in once with an admin key through a form and gets a random session token in an HttpOnly,
+/// SameSite=Strict cookie; the key itself is never stored in the browser. An org admin sees only
+/// its org, through the same principal checks as the admin API.
+struct DashboardRoutes: Sendable {
+    static let cookieName = "tollgate_session"
+
+    let auth: AdminAuth
+    let sessions: DashboardSessions
+    let store: UsageStore
+    let admin: AccessAdmin
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/dashboard") { request, _ in try await page(request) }
+        router.post("/dashboard/login") { request, _ in try await login(request) }
+        router.post("/dashboard/logout") { request, _ in logout(request) }
+    }
+
+    private func page(_ request: Request) async throws -> Response {
+        guard let principal = signedIn(request) else {
+            var response = Self.html(DashboardLoginPage.render())
+            // A cookie that names no live session (expired, signed out elsewhere, server restarted) is cleared.
+            if request.cookies[Self.cookieName] != nil { response.headers[.setCookie] = Self.cookie("", request: request, maxAge: 0) }
+            return response
+        }
+        let started = ContinuousClock.now
+        let filters = DashboardData.filters(HTML.formValues(request.uri.query ?? ""))
+        let data: DashboardData
+        do {
+            data = try await DashboardData.load(filters: filters, by: principal, store: store, admin: admin)
+        } catch let invalid as AdminStats.InvalidQuery {
+            return Self.html(DashboardPage.error(invalid.message), status: .badRequest)
+        } catch let refusal as AdminError {
+            return Self.html(DashboardPage.error(refusal.message), status: HTTPResponse.Status(code: refusal.status.rawValue))
+        }
+        let loaded = ContinuousClock.now
+        let html = DashboardPage(data: data, principal: principal, loadMs: Self.ms(loaded - started)).render()
+        var response = Self.html(html)
+        response.headers[.init("Server-Timing")!] = "db;dur=\(Self.ms(loaded - started)), render;dur=\(Self.ms(ContinuousClock.now - loaded))"
+        return response
+    }
+
+    /// Checks the key from the form; on success starts a session and sends the browser back to the page.
+    private func login(_ request: Request) async throws -> Response {
+        guard Self.sameOrigin(request) else {
+            return Self.html(DashboardLoginPage.render(error: "Sign-in refused: the form was posted from another site."), status: .forbidden)
+        }
+        let body = try await request.body.collect(upTo: 64 << 10)
+        let key = HTML.formValues(String(buffer: body)).last { $0.name == "key" }?.value.trimmingSpaces() ?? ""
+        guard !key.isEmpty else {
+            return Self.html(DashboardLoginPage.render(error: "Enter the admin key."), status: .unauthorized)
+        }
+        let principal: AdminPrincipal
+        do {
+            principal = try auth.principal(token: key)
+        } catch {
+            return Self.html(DashboardLoginPage.render(error: error.message), status: HTTPResponse.Status(code: error.status.rawValue))
+        }
+        let keyHash = principal == .master ? nil : KeySecret.hash(key)
+        let token = sessions.create(principal, keyHash: keyHash)
+        return Self.redirect(setting: Self.cookie(token, request: request, maxAge: Int(DashboardSessions.lifetimeMs / 1000)))
+    }
+
+    private func logout(_ request: Request) -> Response {
+        guard Self.sameOrigin(request) else {
+            return Self.html(DashboardPage.error("Sign-out refused: the form was posted from another site."), status: .forbidden)
+        }
+        if let token = request.cookies[Self.cookieName]?.value { sessions.end(token) }
+        return Self.redirect(setting: Self.cookie("", request: request, maxAge: 0))
+    }
+
+    /// The signed-in admin: the session cookie's (rechecking an admin-role key, which may have been
+    /// revoked since), else a valid bearer admin token, so `curl -H "Authorization: Bearer …"` works too.
+    private func signedIn(_ request: Request) -> AdminPrincipal? {
+        if let token = request.cookies[Self.cookieName]?.value, let session = sessions.session(token) {
+            guard let hash = session.keyHash else { return session.principal }
+            if let current = try? auth.principal(keyHash: hash), current == session.principal { return session.principal }
+            sessions.end(token)
+            return nil
+        }
+        guard request.headers[.authorization] != nil else { return nil }
+        return try? auth.principal(request)
+    }
+
+    // MARK: HTTP details
+
+    /// The session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's page
+    /// sends it), Path=/; Secure when the browser reached Tollgate over HTTPS (a TLS proxy in
+    /// front says so with `X-Forwarded-Proto`).
+    static func cookie(_ value: String, request: Request, maxAge: Int) -> String {
+        let https = request.uri.scheme == .https || request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
+        return "\(cookieName)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (https ? "; Secure" : "")
+    }
+
+    /// A form post from a page of another origin is refused (login CSRF); requests without an
+    /// `Origin` header (non-browser clients) pass.
+    static func sameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        guard let host = request.head.authority else { return false }
+        return origin == "http://" + host || origin == "https://" + host
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: htmlHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// 303 to the page, so a reload after signing in or out does not post the form again.
+    static func redirect(setting cookie: String) -> Response {
+        var headers = htmlHeaders
+        headers[.location] = "/dashboard"
+        headers[.setCookie] = cookie
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// Nothing but the page's own inline style and SVG runs or loads; the page is never cached
+    /// or framed, and its URL (which may name users) goes to no other site as a referrer (no-referrer
+    /// would also make the browser send `Origin: null` on the page's own form posts).
+    static let htmlHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .cacheControl: "no-store",
+        .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .init("X-Content-Type-Options")!: "nosniff",
+        .init("Referrer-Policy")!: "same-origin",
+    ]
+
+    static func ms(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return ((Double(seconds) * 1000 + Double(attoseconds) / 1e15) * 10).rounded() / 10
+    }
+}
