@@ -16,7 +16,9 @@ struct RetentionService: Service {
     func run() async throws {
         var wait = firstDelay
         while !Task.isShuttingDownGracefully {
-            do { try await Task.sleep(for: wait) } catch { return }
+            // Woken by a graceful shutdown, not only by the timer: SIGTERM must not wait an hour.
+            let delay = wait
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } } catch { return }
             wait = interval
             let cut = retention.cutoffs(nowMs: clock())
             do {

@@ -103,7 +103,7 @@ final class AccessControl: Service, Sendable {
     /// Polls for outside changes and saves what the request path noted, until shutdown.
     func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await Task.sleep(for: pollInterval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.pollInterval) }
             await flush()
         }
         await flush()

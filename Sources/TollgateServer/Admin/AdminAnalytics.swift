@@ -80,7 +80,7 @@ package enum AdminAnalytics {
     /// `GET /admin/stats/forecast`: the next 30 and 90 days' spend from the last `history` days
     /// (default 56) of daily cost; method in `SpendForecast` and docs/analytics.md.
     package static func forecast(store: UsageStore, query: [String: String], by principal: AdminPrincipal, nowMs: Int64) async throws -> JSONObject {
-        let days = try limitValue(query["history_days"], default: 56, max: 730)
+        let days = try limitValue(query["history_days"], default: 56, max: 730, name: "history_days")
         guard days >= 7 else { throw AdminStats.InvalidQuery(message: "'history_days' must be at least 7.") }
         let today = BudgetPeriod.day.start(containing: nowMs)
         var params = query
@@ -152,10 +152,10 @@ package enum AdminAnalytics {
         return dimension
     }
 
-    static func limitValue(_ text: String?, default value: Int, max: Int) throws -> Int {
+    static func limitValue(_ text: String?, default value: Int, max: Int, name: String = "limit") throws -> Int {
         guard let text else { return value }
         guard let limit = Int(text), limit >= 1, limit <= max else {
-            throw AdminStats.InvalidQuery(message: "'limit' must be 1 to \(max), got '\(text)'.")
+            throw AdminStats.InvalidQuery(message: "'\(name)' must be 1 to \(max), got '\(text)'.")
         }
         return limit
     }

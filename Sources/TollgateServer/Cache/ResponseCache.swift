@@ -129,7 +129,7 @@ final class ResponseCache: Service, Sendable {
             } catch {
                 logger.error("Cannot read the cache generation", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(1))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }
 
