@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 import TollgateCore
 import TollgateStorage
@@ -11,6 +12,8 @@ package struct TollgateService: Sendable {
     package let services: [any Service]
     package let config: TollgateConfig
     package let logger: Logger
+    /// Every series `/metrics` shows.
+    package let metricsRegistry: PrometheusCollectorRegistry
 
     /// Runs until SIGTERM/SIGINT, then drains in-flight requests (bounded by `shutdown_timeout`) and returns.
     package func run() async throws {
@@ -40,8 +43,10 @@ package func buildTollgate(
     try await access.reload(force: true)
     let cache = ResponseCache(store: CacheStore(database: database), maxBytes: config.cacheMaxBytes, logger: logger)
     await cache.purgeExpired()
+    let metricsRegistry = PrometheusCollectorRegistry()
     let proxy = ProxyHandler(
-        router: ProviderRouter(providers: config.providers), upstream: upstream, recorder: writer,
+        router: ProviderRouter(providers: config.providers), upstream: upstream,
+        recorder: MetricsRecorder(registry: metricsRegistry, next: writer),
         meter: Meter(pricing: pricing), access: access, cache: cache,
         settings: ProxySettings(
             allowPassthrough: config.allowPassthrough, maxBodyBytes: config.maxBodyBytes, timeouts: config.timeouts,
@@ -60,6 +65,11 @@ package func buildTollgate(
     DashboardRoutes(auth: auth, sessions: DashboardSessions(clock: access.clock), store: usage, admin: accessAdmin).register(on: router)
     CacheRoutes(auth: auth, admin: CacheAdmin(store: cache.store, cache: cache)).register(on: router)
     PricingRoutes(auth: auth, pricing: pricing).register(on: router)
+    let exporter = MetricsExporter(
+        registry: metricsRegistry,
+        sources: .init(
+            writer: { writer.metrics }, budgets: { access.ledger.accounts }, cacheTotals: { cache.memoryTotals }))
+    MetricsRoutes(auth: auth, requireAdmin: config.metricsRequireAdmin, exporter: exporter).register(on: router)
 
     let app = Application(
         responder: TollgateResponder(proxy: proxy, local: router.buildResponder()),
@@ -73,6 +83,7 @@ package func buildTollgate(
                     "pricing": "\(pricing.source) (\(pricing.current.version), \(pricing.current.models.count) models)",
                     "passthrough": "\(config.allowPassthrough)",
                     "admin_api": "\(config.adminKey == nil ? "disabled (set TOLLGATE_ADMIN_KEY)" : "enabled")",
+                    "metrics": "\(config.metricsRequireAdmin ? "/metrics (admin key required)" : "/metrics (open)")",
                     "cache": "\(config.cacheEnabled ? "on" : "off (per request: X-Tollgate-Cache: on)"), max \(config.cacheMaxBytes >> 20) MiB in memory",
                 ])
             for provider in config.providers {
@@ -88,5 +99,6 @@ package func buildTollgate(
     let retention = RetentionService(
         store: UsageStore(database: database), retention: config.retention, clock: access.clock, logger: logger)
     return TollgateService(
-        services: [upstream, alerts, writer, access, cache, retention, reload, app], config: config, logger: logger)
+        services: [upstream, alerts, writer, access, cache, retention, reload, app], config: config, logger: logger,
+        metricsRegistry: metricsRegistry)
 }

@@ -20,4 +20,6 @@ package struct UsageWriterMetrics: Sendable, Equatable {
     package var lastFlushLag: Duration = .zero
     /// How long the last batch's transaction took.
     package var lastCommitDuration: Duration = .zero
+
+    package init() {}
 }

@@ -67,6 +67,7 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "tollgate")
         let service = try await buildTollgate(settings, logger: logger)
+        service.bootstrapMetricsSystem()
         try await service.run()
         logger.info("Tollgate stopped")
     }

@@ -120,6 +120,18 @@ package final class BudgetLedger: Sendable {
         }
     }
 
+    /// Every budget's live state, rolled into the current period (read by `/metrics` at scrape time).
+    package var accounts: [Account] {
+        let now = clock()
+        return state.withLock { state in
+            state.accounts.values.map { account in
+                var account = account
+                Self.roll(&account, now: now)
+                return account
+            }
+        }
+    }
+
     /// Reserves `worstCaseNanos` on every budget covering `subjects`, or refuses without reserving
     /// anything. Nil when no budget covers the request.
     package func reserve(_ subjects: [BudgetSubject], worstCaseNanos: Int64) throws(Refusal) -> Reservation? {

@@ -1,0 +1,27 @@
+import Hummingbird
+import NIOCore
+
+/// `GET /metrics` in the Prometheus text format (SPEC §9): open by default, since it holds no
+/// per-key secrets; with `metrics.require_admin: true` it takes the admin API's bearer auth (the
+/// master key or an org-admin key; 401 without a valid one, 403 for a client key).
+struct MetricsRoutes: Sendable {
+    let auth: AdminAuth
+    let requireAdmin: Bool
+    let exporter: MetricsExporter
+
+    /// The exposition format's content type, as Prometheus asks for it.
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/metrics") { request, _ in
+            guard requireAdmin else { return scrape() }
+            return try await auth.guarded(request) { _ in scrape() }
+        }
+    }
+
+    private func scrape() -> Response {
+        Response(
+            status: .ok, headers: [.contentType: Self.contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: exporter.scrape())))
+    }
+}
