@@ -9,6 +9,24 @@ wrk.headers["Content-Type"] = "application/json"
 -- A passthrough provider key by default; run.sh sets BENCH_AUTH to a tg_ key for the keyed target.
 wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_AUTH") or "sk-bench")
 
+-- BENCH_UNIQUE=1: every request's body differs (a counter in a "user"-independent field), so a
+-- cache-on Tollgate misses every time — the miss side of the cache benchmark.
+if os.getenv("BENCH_UNIQUE") == "1" then
+  -- Each wrk thread has its own Lua state: number them, so their counters never collide.
+  local threads = 0
+  function setup(thread)
+    threads = threads + 1
+    thread:set("thread_id", threads)
+  end
+  local counter = 0
+  request = function()
+    counter = counter + 1
+    local tag = string.format("%d-%d-%d", os.time(), thread_id or 0, counter)
+    local body = wrk.body:gsub('"Say hi"', '"Say hi ' .. tag .. '"', 1)
+    return wrk.format(nil, nil, nil, body)
+  end
+end
+
 -- Called once, in wrk's main thread, with the latency histogram merged over all threads.
 function done(summary, latency, requests)
   local e = summary.errors

@@ -24,6 +24,8 @@
 #                                  as target tollgate-unmetered, for the metering-cost ratio
 #   BENCH_KEYED (1)                also run target tollgate-keyed: clients use a tg_ key with a budget and
 #                                  rate limits (never refusing), for the key + budget cost ratio; 0 = skip
+#   BENCH_CACHE (1)                also run tollgate-cache-hit (cache on, the same body every time) and
+#                                  tollgate-cache-miss (cache on, a unique body per request); 0 = skip
 #   BENCH_STRICT=1                 exit 1 when a Tollgate target misses a floor or any request failed
 #   BENCH_OUT_DIR (bench/out)      where latest.md, a dated copy and raw wrk output go
 #   BENCH_KEEP_TMP=1               keep the run's temp dir (configs, logs, SQLite database)
@@ -175,13 +177,14 @@ $(tail -n 20 "$@" 2> /dev/null)"
 # ---------------------------------------------------------------------------------------------------
 TARGETS=()
 TOLLGATE_NAMES=()   # the real Tollgate processes (for the database-size note)
-declare -A TARGET_URL TARGET_PIDS TARGET_LABEL TARGET_AUTH
+declare -A TARGET_URL TARGET_PIDS TARGET_LABEL TARGET_AUTH TARGET_UNIQUE
 add_target() {  # name url "pid ..." [label] [bearer token, default the passthrough key sk-bench]
   TARGETS+=("$1")
   TARGET_URL[$1]=$2
   TARGET_PIDS[$1]=$3
   TARGET_LABEL[$1]=${4:-$1}
   TARGET_AUTH[$1]=${5:-sk-bench}
+  TARGET_UNIQUE[$1]=${START_UNIQUE:-0}
 }
 
 render() {  # template output name port [upstream_port]
@@ -324,12 +327,14 @@ measure() {  # name label threads conns seconds
   local -a pids
   read -r -a pids <<< "${TARGET_PIDS[$name]}"
   if ((WARMUP_SECONDS > 0)); then
-    BENCH_AUTH=${TARGET_AUTH[$name]} run_wrk "$threads" "$conns" "$WARMUP_SECONDS" "$url" > "$WORK/warmup.txt" 2>&1 \
+    BENCH_AUTH=${TARGET_AUTH[$name]} BENCH_UNIQUE=${TARGET_UNIQUE[$name]} \
+      run_wrk "$threads" "$conns" "$WARMUP_SECONDS" "$url" > "$WORK/warmup.txt" 2>&1 \
       || die "warm-up of $name $label failed: $(tail -n 5 "$WORK/warmup.txt")"
   fi
   log "$name $label: wrk -t$threads -c$conns -d${secs}s"
   cpu0=$(cpu_ticks "${pids[@]}")
-  BENCH_AUTH=${TARGET_AUTH[$name]} run_wrk "$threads" "$conns" "$secs" "$url" > "$raw" 2>&1 || die "wrk failed for $name $label: $(tail -n 5 "$raw")"
+  BENCH_AUTH=${TARGET_AUTH[$name]} BENCH_UNIQUE=${TARGET_UNIQUE[$name]} \
+    run_wrk "$threads" "$conns" "$secs" "$url" > "$raw" 2>&1 || die "wrk failed for $name $label: $(tail -n 5 "$raw")"
   cpu1=$(cpu_ticks "${pids[@]}")
 
   line=$(grep '^BENCH_RESULT ' "$raw" || true)
@@ -406,6 +411,14 @@ report() {
     ratio=$(calc "\"%.3f\", ${R_RPS[tollgate c32]} / ${R_RPS[tollgate-unmetered c32]}")
     verdict "$(calc "\"%d\", (${R_RPS[tollgate c32]} / ${R_RPS[tollgate-unmetered c32]} >= 0.9)")"
     echo "- tollgate (metering on) RPS / tollgate-unmetered RPS at c32: **${ratio}×** (floor ≥ 0.9×) — $VERDICT"
+  fi
+  if [[ -n ${R_RPS[tollgate-cache-hit c32]:-} && -n ${R_RPS[tollgate-cache-miss c32]:-} ]]; then
+    ratio=$(calc "\"%.3f\", ${R_RPS[tollgate-cache-hit c32]} / ${R_RPS[tollgate-cache-miss c32]}")
+    verdict "$(calc "\"%d\", (${R_RPS[tollgate-cache-hit c32]} / ${R_RPS[tollgate-cache-miss c32]} >= 2)")"
+    echo "- tollgate-cache-hit RPS / tollgate-cache-miss RPS at c32: **${ratio}×** (floor ≥ 2×) — $VERDICT"
+    added=$(calc "\"%.3f\", ${R_P50[tollgate-cache-hit c1]} - ${R_P50[direct c1]}")
+    verdict "$(calc "\"%d\", ($added <= 0.15)")"
+    echo "- tollgate-cache-hit added p50 at c1: **${added} ms** (floor ≤ 0.15 ms) — $VERDICT"
   fi
   if [[ -n ${R_RPS[tollgate-keyed c32]:-} ]]; then
     ratio=$(calc "\"%.3f\", ${R_RPS[tollgate-keyed c32]} / ${R_RPS[tollgate c32]}")
@@ -496,6 +509,13 @@ else
   start_tollgate tollgate
   # Tollgate keys with a budget: must stay within 0.9× of passthrough (issue 4).
   [[ ${BENCH_KEYED:-1} == 1 ]] && start_keyed_tollgate tollgate-keyed
+  # The response cache: every request a hit (the same body) and every request a miss (unique
+  # bodies), both with the cache on; hits must reach ≥ 2× the misses' RPS (issue 5).
+  if [[ ${BENCH_CACHE:-1} == 1 ]]; then
+    START_LABEL="tollgate-cache-hit (TOLLGATE_CACHE=on, same body)" start_tollgate tollgate-cache-hit TOLLGATE_CACHE=on
+    START_LABEL="tollgate-cache-miss (TOLLGATE_CACHE=on, unique bodies)" START_UNIQUE=1 \
+      start_tollgate tollgate-cache-miss TOLLGATE_CACHE=on
+  fi
   # The forwarding-only baseline (a binary built from before metering) for the metering-cost ratio.
   if [[ -n ${BENCH_UNMETERED_BIN:-} ]]; then START_BIN=$BENCH_UNMETERED_BIN start_tollgate tollgate-unmetered; fi
   # More Tollgate targets, e.g. metering variants, from BENCH_TOLLGATE_VARIANTS (one per ';').

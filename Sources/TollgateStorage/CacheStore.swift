@@ -25,21 +25,24 @@ package struct CacheStore: Sendable {
         }
     }
 
-    /// Stores (or replaces) an entry.
-    package func save(_ answer: CachedAnswer) async throws {
+    /// Stores (or replaces) entries, in one transaction.
+    package func save(_ answers: [CachedAnswer]) async throws {
+        guard !answers.isEmpty else { return }
         try await pool.write { db in
-            try db.execute(
+            let statement = try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO cache_entries (key, org, provider, format, endpoint, model, body, input_tokens,
                         output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, cost_nanos, created_at, expires_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """)
+            for answer in answers {
+                try statement.execute(arguments: [
                     answer.key, answer.org, answer.provider, answer.format.rawValue, answer.endpoint.rawValue, answer.model,
                     Data(answer.body), answer.usage.inputTokens, answer.usage.outputTokens, answer.usage.cachedInputTokens,
                     answer.usage.cacheWriteTokens, answer.usage.reasoningTokens, answer.costNanos, answer.createdAtMs,
                     answer.expiresAtMs,
                 ])
+            }
         }
     }
 

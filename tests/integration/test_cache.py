@@ -566,6 +566,10 @@ def test_twenty_concurrent_identical_streams_reach_the_provider_once_and_are_cou
     s = admin.wait_requests(20)
     assert s["requests"] == 20 and s["cached_requests"] == 19, s
     assert s["cost_usd"] == C and s["potential_cost_usd"] == 20 * C and s["savings_usd"] == 19 * C, s
+    events = usage_events(tg, 20)
+    hits = [e for e in events if e["cached"]]
+    assert len(hits) == 19 and all(e["stream"] for e in events), events
+    assert all(e["cost_usd"] == 0 and e["potential_cost_usd"] == C for e in hits), hits
 
 
 # -- accounting -------------------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ final class ResponseCache: Service, Sendable {
         var memory: LRUMap<CachedAnswer>
         /// Keys being fetched upstream, with the requests waiting for them.
         var inFlight: [String: [CheckedContinuation<CachedAnswer?, Never>]] = [:]
+        /// Answers kept in memory but not yet written to SQLite (written in batches by `run`).
+        var unsaved: [CachedAnswer] = []
         var generation: Int64 = -1
     }
 
@@ -84,13 +86,26 @@ final class ResponseCache: Service, Sendable {
         CacheLease(key: key, cache: self, coalesced: false)
     }
 
-    /// Keeps an answer in memory and in SQLite (written in the background).
+    /// Keeps an answer in memory at once and queues it for SQLite, which `run` writes in one
+    /// transaction every `flushInterval` — one write per batch, not per answer, beside the usage writer.
     func save(_ answer: CachedAnswer) {
-        remember(answer)
-        let store = self.store
-        let logger = self.logger
-        Task {
-            do { try await store.save(answer) } catch { logger.error("Cannot store a cache entry", metadata: ["error": "\(error)"]) }
+        state.withLock { state in
+            _ = state.memory.set(answer.key, answer, cost: answer.memoryCost)
+            state.unsaved.append(answer)
+        }
+    }
+
+    /// Writes the queued answers to SQLite.
+    func flushUnsaved() async {
+        let batch = state.withLock { state in
+            defer { state.unsaved = [] }
+            return state.unsaved
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await store.save(batch)
+        } catch {
+            logger.error("Cannot store cache entries", metadata: ["entries": "\(batch.count)", "error": "\(error)"])
         }
     }
 
@@ -115,22 +130,29 @@ final class ResponseCache: Service, Sendable {
         state.withLock { ($0.memory.count, $0.memory.totalCost) }
     }
 
-    /// Drops the memory copy when the database's entries were cleared elsewhere (`tollgate cache
-    /// clear`), and purges expired rows, until shutdown.
+    /// Writes queued answers every `flushInterval`, and drops the memory copy when the database's
+    /// entries were cleared elsewhere (`tollgate cache clear`, checked every second), until
+    /// shutdown; then writes what is still queued.
     func run() async throws {
+        var ticks = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                let generation = try await store.generation()
-                let changed = state.withLock { state -> Bool in
-                    defer { state.generation = generation }
-                    return state.generation >= 0 && state.generation != generation
+            await flushUnsaved()
+            if ticks % 10 == 0 {
+                do {
+                    let generation = try await store.generation()
+                    let changed = state.withLock { state -> Bool in
+                        defer { state.generation = generation }
+                        return state.generation >= 0 && state.generation != generation
+                    }
+                    if changed { forget(org: nil) }
+                } catch {
+                    logger.error("Cannot read the cache generation", metadata: ["error": "\(error)"])
                 }
-                if changed { forget(org: nil) }
-            } catch {
-                logger.error("Cannot read the cache generation", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            ticks += 1
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(100)) }
         }
+        await flushUnsaved()
     }
 
     /// Deletes expired entries from SQLite (at start).
