@@ -42,7 +42,7 @@ package func buildTollgate(
     let access = AccessControl(store: accessStore, alerts: alerts, logger: logger)
     try await access.reload(force: true)
     let cache = ResponseCache(store: CacheStore(database: database), maxBytes: config.cacheMaxBytes, logger: logger)
-    await cache.purgeExpired()
+    await cache.load()
     let metricsRegistry = PrometheusCollectorRegistry()
     let proxy = ProxyHandler(
         router: ProviderRouter(providers: config.providers), upstream: upstream,

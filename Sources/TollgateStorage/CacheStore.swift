@@ -46,6 +46,11 @@ package struct CacheStore: Sendable {
         }
     }
 
+    /// The keys of the live entries (to know, without a read, which keys are worth looking up).
+    package func keys(nowMs: Int64) async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "SELECT key FROM cache_entries WHERE expires_at > ?", arguments: [nowMs]) }
+    }
+
     /// Deletes every entry, or one org's; returns how many. Moves the generation.
     package func clear(org: String? = nil) async throws -> Int {
         try await pool.write { db in

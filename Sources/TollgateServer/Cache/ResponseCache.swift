@@ -25,6 +25,10 @@ final class ResponseCache: Service, Sendable {
         var inFlight: [String: [CheckedContinuation<CachedAnswer?, Never>]] = [:]
         /// Answers kept in memory but not yet written to SQLite (written in batches by `run`).
         var unsaved: [CachedAnswer] = []
+        /// The first 64 bits of every key stored in SQLite (loaded at start, added on save), so a
+        /// memory miss reads SQLite only when the key may be there: a plain miss costs no read.
+        /// Entries cleared or expired since stay in the set; they cost one read that finds nothing.
+        var stored: Set<UInt64> = []
         var generation: Int64 = -1
     }
 
@@ -72,7 +76,8 @@ final class ResponseCache: Service, Sendable {
             if let answer { return .hit(answer, .memory) }
             return await lookup(key)
         case .lead:
-            if let answer = try? await store.entry(key, nowMs: now) {
+            let mayBeStored = state.withLock { $0.stored.contains(Self.prefix(key)) }
+            if mayBeStored, let answer = try? await store.entry(key, nowMs: now) {
                 remember(answer)
                 resolve(key, answer)
                 return .hit(answer, .database)
@@ -92,6 +97,7 @@ final class ResponseCache: Service, Sendable {
         state.withLock { state in
             _ = state.memory.set(answer.key, answer, cost: answer.memoryCost)
             state.unsaved.append(answer)
+            state.stored.insert(Self.prefix(answer.key))
         }
     }
 
@@ -155,12 +161,17 @@ final class ResponseCache: Service, Sendable {
         await flushUnsaved()
     }
 
-    /// Deletes expired entries from SQLite (at start).
-    func purgeExpired() async {
+    /// At start: deletes expired entries from SQLite and learns which keys it holds.
+    func load() async {
         if let purged = try? await store.purgeExpired(nowMs: clock()), purged > 0 {
             logger.info("cache: removed expired entries", metadata: ["entries": "\(purged)"])
         }
+        let keys = (try? await store.keys(nowMs: clock())) ?? []
+        state.withLock { $0.stored = Set(keys.map(Self.prefix)) }
     }
+
+    /// The first 16 hex digits of a key as a number.
+    static func prefix(_ key: String) -> UInt64 { UInt64(key.prefix(16), radix: 16) ?? 0 }
 }
 
 /// The duty of a request that went upstream for a cache key: complete once, with the answer to
