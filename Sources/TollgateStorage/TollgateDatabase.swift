@@ -17,11 +17,9 @@ package struct TollgateDatabase: Sendable {
     /// The file's path as given.
     package let path: String
 
-    /// Opens (creating if needed) the database at `path` and applies every migration not yet applied:
-    /// Tollgate's storage migrations first, then `additionalMigrations` (other modules' tables, such
-    /// as keys or budgets) in the order given.
+    /// Opens (creating if needed) the database at `path` and applies every migration not yet applied.
     package static func open(
-        at path: String, additionalMigrations: [SchemaMigration] = [], logger: Logger = Logger(label: "tollgate.storage")
+        at path: String, logger: Logger = Logger(label: "tollgate.storage")
     ) throws -> TollgateDatabase {
         let pool: DatabasePool
         do {
@@ -32,7 +30,7 @@ package struct TollgateDatabase: Sendable {
             throw StorageError(.openFailed, "cannot open the database at \(path)", underlying: error)
         }
         let database = TollgateDatabase(pool: pool, path: path)
-        try database.migrate(additionalMigrations: additionalMigrations, logger: logger)
+        try database.migrate(logger: logger)
         return database
     }
 
@@ -52,8 +50,8 @@ package struct TollgateDatabase: Sendable {
     }
 
     /// Applies every migration not yet applied, each in its own transaction.
-    func migrate(additionalMigrations: [SchemaMigration], logger: Logger) throws {
-        let migrations = SchemaMigration.storage + additionalMigrations
+    func migrate(logger: Logger) throws {
+        let migrations = SchemaMigration.storage
         var migrator = DatabaseMigrator()
         for migration in migrations {
             migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }

@@ -9,7 +9,8 @@ import TollgateCore
 /// `record` appends to an in-memory queue under a lock and returns; it never touches SQLite. The
 /// service's `run` commits what is pending every `flushInterval`, or as soon as `batchSize` events
 /// wait, one transaction per batch: the events (`INSERT OR IGNORE`, so a request id is stored once)
-/// and the rollups of the rows actually inserted, plus the optional `UsageBatchHook`. A failed
+/// and the rollups of the rows actually inserted. Budget spend is read from those rollups, so it
+/// settles in the same transaction (SPEC §5). A failed
 /// commit puts its events back at the head of the queue and is retried at the next tick.
 ///
 /// On graceful shutdown or cancellation `run` commits everything still pending before it returns,
@@ -86,20 +87,18 @@ package final class UsageWriter: Service, UsageRecorder {
 
     private let pool: DatabasePool
     private let configuration: Configuration
-    private let hook: UsageBatchHook?
     private let logger: Logger
     private let state = Mutex(State())
     private let wakeups: AsyncStream<Void>
     private let wakeupContinuation: AsyncStream<Void>.Continuation
 
-    /// A writer into `database`; `hook` runs inside each batch's transaction.
+    /// A writer into `database`.
     package init(
-        database: TollgateDatabase, configuration: Configuration = Configuration(), hook: UsageBatchHook? = nil,
+        database: TollgateDatabase, configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "tollgate.usage-writer")
     ) {
         self.pool = database.pool
         self.configuration = configuration
-        self.hook = hook
         self.logger = logger
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -262,10 +261,9 @@ package final class UsageWriter: Service, UsageRecorder {
 
     /// Commits one batch in one transaction on GRDB's writer queue.
     private func commit(_ events: ArraySlice<UsageEvent>) async throws -> UsageBatchResult {
-        let hook = self.hook
-        return try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
             pool.asyncWrite(
-                { db in try UsageBatch.write(events, hook: hook, to: db) },
+                { db in try UsageBatch.write(events, to: db) },
                 completion: { _, result in continuation.resume(with: result) })
         }
     }

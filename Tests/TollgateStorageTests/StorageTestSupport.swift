@@ -110,8 +110,8 @@ enum Fixtures {
 
 extension UsageWriter {
     /// A writer with a flush interval long enough that only `flush()` or the batch size commits.
-    static func manual(_ database: TollgateDatabase, batchSize: Int = 100_000, hook: UsageBatchHook? = nil) -> UsageWriter {
+    static func manual(_ database: TollgateDatabase, batchSize: Int = 100_000) -> UsageWriter {
         UsageWriter(
-            database: database, configuration: Configuration(flushInterval: .seconds(3600), batchSize: batchSize), hook: hook)
+            database: database, configuration: Configuration(flushInterval: .seconds(3600), batchSize: batchSize))
     }
 }

@@ -99,16 +99,6 @@ struct TollgateDatabaseTests {
         #expect(try await store.summary(filter: filter) == store.rawSummary(filter: filter))
     }
 
-    @Test("additional migrations from other modules run after storage's, once")
-    func additionalMigrations() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let extra = SchemaMigration(name: "v1-extra", sql: "CREATE TABLE extra_things (id TEXT NOT NULL PRIMARY KEY) STRICT")
-        _ = try TollgateDatabase.open(at: directory.databasePath, additionalMigrations: [extra])
-        let database = try TollgateDatabase.open(at: directory.databasePath, additionalMigrations: [extra])
-        #expect(try await database.appliedMigrations().last == "v1-extra")
-    }
-
     @Test("the readiness check passes on a writable file and fails on a read-only one")
     func readiness() async throws {
         try await withTemporaryDatabase { database, directory in

@@ -238,6 +238,8 @@ def test_mock_drop_cuts_the_stream_without_its_end(mock):
         for _ in oai(mock).chat.completions.create(model="mock-drop", messages=MSG, stream=True):
             pass
     rec = mock.last()
+    # The client can see the cut before the mock's thread has marked the record: wait for it.
+    assert rec.wait_done(5)
     assert rec.dropped and not rec.completed and not rec.raw.endswith(b"0\r\n\r\n")
     with pytest.raises((anthropic.APIError, httpx.HTTPError, httpx2.HTTPError)):
         with ant(mock).messages.stream(model="mock-drop", max_tokens=10, messages=MSG) as stream:
