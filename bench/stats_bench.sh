@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Stats at scale: generates N usage events spread over 30 days with the real writer (WriterBench,
-# rollups included), starts Tollgate on that database and times GET /admin/stats for a 30-day
-# range with several filters. Prints p50/p95 per query. Usage: bench/stats_bench.sh [--skip-build]
-# Env: STATS_EVENTS (10000000), STATS_QUERIES (100 per filter), STATS_DB (reuse an existing file).
+# rollups included), starts Tollgate on that database (timing how long opening it takes: any
+# pending migration runs then) and times every stats endpoint for a 30-day range: /admin/stats
+# with several filters, timeseries by hour and day, breakdowns by each dimension, forecast and
+# usage. Prints p50/p95 per query. Usage: bench/stats_bench.sh [--skip-build]
+# Env: STATS_EVENTS (10000000), STATS_QUERIES (100 per query), STATS_DB (reuse an existing file;
+# opening it applies pending migrations), TOLLGATE_BIN (.build/release/tollgate; e.g. another
+# checkout's build, for a before/after pair).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${STATS_EVENTS:-10000000}
@@ -20,31 +24,55 @@ if [ ! -s "$DB" ]; then
 fi
 echo "database: $(du -h "$DB" | cut -f1)"
 
+BIN=${TOLLGATE_BIN:-.build/release/tollgate}
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 TOLLGATE_LISTEN=127.0.0.1:$PORT TOLLGATE_DB=$DB TOLLGATE_ADMIN_KEY=bench TOLLGATE_LOG_LEVEL=warning \
-  .build/release/tollgate serve > "$DIR/tollgate.log" 2>&1 & PID=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.05; done
+  "$BIN" serve > "$DIR/tollgate.log" 2>&1 & PID=$!
+START=$(date +%s.%N)
+for _ in $(seq 1 12000); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.05; done
+echo "open (migrations included) until /healthz answers: $(python3 -c "print(f'{$(date +%s.%N) - $START:.1f}')") s"
 
 python3 - "$PORT" "$QUERIES" <<'PY'
 import sys, time, urllib.request, json
 port, n = sys.argv[1], int(sys.argv[2])
 # The generated traffic ends 2026-11-20; ranges are absolute so the run is repeatable.
 base = "from=2026-10-21T00:00:00Z&to=2026-11-20T00:00:00Z"
+stats = "/admin/stats?"
 queries = {
-    "30 days, all": base,
-    "30 days, one org": base + "&org=org3",
-    "30 days, one model": base + "&model=gpt-4o",
-    "30 days, org + provider": base + "&org=org1&provider=anthropic",
-    "30 days, ragged edges": "from=2026-10-21T07:13:00Z&to=2026-11-19T18:47:00Z",
+    "stats: 30 days, all": stats + base,
+    "stats: 30 days, one org": stats + base + "&org=org3",
+    "stats: 30 days, one model": stats + base + "&model=gpt-4o",
+    "stats: 30 days, org + provider": stats + base + "&org=org1&provider=anthropic",
+    "stats: 30 days, one key": stats + base + "&key=key_2_1",
+    "stats: 30 days, one user": stats + base + "&user=user3_2_5",
+    "stats: 30 days, ragged edges": stats + "from=2026-10-21T07:13:00Z&to=2026-11-19T18:47:00Z",
+    "timeseries day": "/admin/stats/timeseries?granularity=day&" + base,
+    "timeseries hour": "/admin/stats/timeseries?granularity=hour&" + base,
+    "timeseries hour, one org": "/admin/stats/timeseries?granularity=hour&org=org3&" + base,
+    "timeseries day by team": "/admin/stats/timeseries?granularity=day&group_by=team&" + base,
+    "breakdown by org": "/admin/stats/breakdown?by=org&" + base,
+    "breakdown by key": "/admin/stats/breakdown?by=key&" + base,
+    "breakdown by team": "/admin/stats/breakdown?by=team&" + base,
+    "breakdown by user": "/admin/stats/breakdown?by=user&" + base,
+    "breakdown by user, one org": "/admin/stats/breakdown?by=user&org=org3&" + base,
+    "breakdown by provider": "/admin/stats/breakdown?by=provider&" + base,
+    "breakdown by model": "/admin/stats/breakdown?by=model&" + base,
+    "forecast": "/admin/stats/forecast",
+    "usage, 100 events": "/admin/usage?limit=100",
 }
+def counted(answer):
+    if "requests" in answer: return answer["requests"]
+    rows = answer.get("data")
+    if isinstance(rows, list): return sum(r.get("requests", 1) for r in rows)
+    return "-"
 print(f"| query | p50 ms | p95 ms | requests counted |\n| --- | ---: | ---: | ---: |")
 for name, q in queries.items():
     times, answer = [], None
     for _ in range(n):
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/admin/stats?{q}", headers={"Authorization": "Bearer bench"})
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{q}", headers={"Authorization": "Bearer bench"})
         t = time.perf_counter()
         answer = json.load(urllib.request.urlopen(req))
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
-    print(f"| {name} | {times[len(times)//2]:.2f} | {times[int(len(times)*0.95)-1]:.2f} | {answer['requests']} |")
+    print(f"| {name} | {times[len(times)//2]:.2f} | {times[max(0, int(len(times)*0.95)-1)]:.2f} | {counted(answer)} |", flush=True)
 PY

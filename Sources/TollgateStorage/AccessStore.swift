@@ -210,11 +210,11 @@ package struct AccessStore: Sendable {
     }
 
     private static func spentNanos(_ db: Database, _ budget: Budget, sinceMs start: Int64) throws -> Int64 {
-        // An org's spend comes from the per-model rollups (far fewer rows); a key's or team's needs the full ones.
+        // The coarsest daily rollups that keep the scope's dimension (see `RollupDetail`).
         let (table, condition): (String, String) = switch budget.scope {
-        case .key: ("rollup_daily", " AND key_id = ?")
-        case .team: ("rollup_daily", " AND team = ?")
-        case .org: ("rollup_daily_model", "")
+        case .key: (RollupTable.dailyByCaller.name, " AND key_id = ?")
+        case .team: (RollupTable.dailyByCaller.name, " AND team = ?")
+        case .org: (RollupTable.dailyByOrg.name, "")
         }
         let arguments: StatementArguments = budget.scope == .org ? [budget.org, start] : [budget.org, start, budget.scopeID]
         return try Int64.fetchOne(

@@ -3,9 +3,10 @@ import TollgateCore
 
 /// One batch's rollup changes, aggregated in memory so each rollup row is written once per batch.
 ///
-/// Events go into hourly totals; the other tables' totals are folded from those at write time, so
-/// an event is hashed once. A batch touches at most a few hundred full-detail rows and a few dozen
-/// per-model ones, so the per-model tables add few upserts to a batch of 512 events.
+/// Events go into full-detail hourly totals; every other table's totals are folded from its
+/// `RollupTable.source` at write time, so an event is hashed once. A batch of 512 events touches at
+/// most a few hundred full-detail rows and far fewer of every coarser detail, so the coarser tables
+/// add few upserts to a batch.
 struct RollupAccumulator {
     private(set) var hourly: [RollupKey: StatsSummary] = [:]
 
@@ -19,11 +20,12 @@ struct RollupAccumulator {
     /// Adds the totals to every rollup table; call inside the batch's transaction.
     func write(to db: Database) throws {
         if hourly.isEmpty { return }
-        try Self.upsert(hourly, into: .hourly, db)
-        try Self.upsert(Self.fold(hourly, to: .daily), into: .daily, db)
-        let hourlyByModel = Self.fold(hourly, to: .hourlyByModel)
-        try Self.upsert(hourlyByModel, into: .hourlyByModel, db)
-        try Self.upsert(Self.fold(hourlyByModel, to: .dailyByModel), into: .dailyByModel, db)
+        var totals: [RollupTable: [RollupKey: StatsSummary]] = [.hourly: hourly]
+        for table in RollupTable.all {
+            let rows = table.source.map { Self.fold(totals[$0]!, to: table) } ?? hourly
+            totals[table] = rows
+            try Self.upsert(rows, into: table, db)
+        }
     }
 
     private static func fold(_ rows: [RollupKey: StatsSummary], to table: RollupTable) -> [RollupKey: StatsSummary] {

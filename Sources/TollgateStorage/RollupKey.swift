@@ -1,7 +1,7 @@
 import TollgateCore
 
-/// A rollup row's key; a missing team or user is ''. At `RollupDetail.model` the key, team and user
-/// are '' too and not stored.
+/// A rollup row's key; a missing team or user is ''. Dimensions a `RollupDetail` does not keep are
+/// '' too and not stored.
 struct RollupKey: Hashable {
     var bucketStart: Int64
     var org: String
@@ -21,16 +21,30 @@ struct RollupKey: Hashable {
         model = event.model
     }
 
+    /// The value of an attribution dimension.
+    subscript(dimension: StatsDimension) -> String {
+        switch dimension {
+        case .org: org
+        case .key: keyID
+        case .team: team
+        case .user: user
+        case .provider: provider
+        case .model: model
+        case .tag: preconditionFailure("rollups carry no tags")
+        }
+    }
+
     /// This key in a table of `granularity` and `detail`: the bucket that holds this one, with the
     /// dimensions the detail does not keep dropped.
     func rolled(to granularity: RollupGranularity, _ detail: RollupDetail) -> RollupKey {
         var key = self
         key.bucketStart = granularity.bucketStart(bucketStart)
-        if detail == .model {
-            key.keyID = ""
-            key.team = ""
-            key.user = ""
-        }
+        let kept = detail.dimensions
+        if !kept.contains(.key) { key.keyID = "" }
+        if !kept.contains(.team) { key.team = "" }
+        if !kept.contains(.user) { key.user = "" }
+        if !kept.contains(.provider) { key.provider = "" }
+        if !kept.contains(.model) { key.model = "" }
         return key
     }
 }

@@ -1,6 +1,6 @@
-/// One of the four rollup tables: a bucket size (`RollupGranularity`) times a detail (`RollupDetail`).
+/// One of the rollup tables: a bucket size (`RollupGranularity`) times a detail (`RollupDetail`).
 ///
-/// All four hold the same counters (`UsageSQL.rollupCounterColumns`) and a latency histogram, are
+/// All of them hold the same counters (`UsageSQL.rollupCounterColumns`) and a latency histogram, are
 /// written in the same transaction as the events they count (`RollupAccumulator`) and rebuilt together
 /// (`UsageStore.rebuildRollups`), so any of them answers a range exactly.
 struct RollupTable: Hashable, Sendable {
@@ -11,9 +11,15 @@ struct RollupTable: Hashable, Sendable {
     static let daily = RollupTable(granularity: .day, detail: .full)
     static let hourlyByModel = RollupTable(granularity: .hour, detail: .model)
     static let dailyByModel = RollupTable(granularity: .day, detail: .model)
+    static let hourlyByCaller = RollupTable(granularity: .hour, detail: .caller)
+    static let dailyByCaller = RollupTable(granularity: .day, detail: .caller)
+    static let hourlyByOrg = RollupTable(granularity: .hour, detail: .org)
+    static let dailyByOrg = RollupTable(granularity: .day, detail: .org)
 
-    /// Every table, finer ones first: the order the writer and the rebuild fill them in.
-    static let all: [RollupTable] = [.hourly, .daily, .hourlyByModel, .dailyByModel]
+    /// Every table, each after its `source`: the order the writer and the rebuild fill them in.
+    static let all: [RollupTable] = [
+        .hourly, .daily, .hourlyByModel, .dailyByModel, .hourlyByCaller, .dailyByCaller, .hourlyByOrg, .dailyByOrg,
+    ]
 
     init(granularity: RollupGranularity, detail: RollupDetail) {
         self.granularity = granularity
@@ -26,6 +32,23 @@ struct RollupTable: Hashable, Sendable {
         case (.day, .full): "rollup_daily"
         case (.hour, .model): "rollup_hourly_model"
         case (.day, .model): "rollup_daily_model"
+        case (.hour, .caller): "rollup_hourly_caller"
+        case (.day, .caller): "rollup_daily_caller"
+        case (.hour, .org): "rollup_hourly_by_org"
+        case (.day, .org): "rollup_daily_by_org"
+        }
+    }
+
+    /// The smallest finer table this one is the sum of (the writer folds it, the rebuild groups
+    /// it): a daily table sums its hourly twin, an hourly one the full-detail hourly rows, except
+    /// the per-org one, which sums the far fewer per-model rows. Nil for the full-detail hourly
+    /// table, which comes from the events.
+    var source: RollupTable? {
+        switch (granularity, detail) {
+        case (.hour, .full): nil
+        case (.day, _): RollupTable(granularity: .hour, detail: detail)
+        case (.hour, .model), (.hour, .caller): .hourly
+        case (.hour, .org): .hourlyByModel
         }
     }
 

@@ -13,9 +13,9 @@ import GRDB
 ///   half an hour per edge;
 /// - everything from `usage_events` when a tag filters or groups, since rollups carry no tags.
 ///
-/// The rollup tables are the per-model ones (`RollupDetail.model`, a few dozen rows a day) when the
-/// query neither filters nor groups by key, team or user, else the full-detail ones (thousands of
-/// rows a day). Either way a rollup row with `bucket_start` in an aligned range `[a, b)` holds
+/// The rollup tables are those of one `RollupDetail`, the coarsest that keeps every dimension the
+/// query filters or groups by (`RollupDetail.coarsest`): per org, per model or per caller (a few to
+/// a few hundred rows a day), else the full-detail ones (thousands of rows a day). Either way a rollup row with `bucket_start` in an aligned range `[a, b)` holds
 /// exactly the events with `started_at` in `[a, b)`, so the parts add up to the same totals as
 /// summing raw events.
 struct StatsQueryPlan {

@@ -28,14 +28,9 @@ extension StatsSummary {
     /// `rollupCounterColumns` order, then the histogram.
     func bindUpsert(key: RollupKey, detail: RollupDetail, to statement: inout RawStatement) throws {
         try statement.bind(key.bucketStart)
-        try statement.bind(key.org)
-        if detail == .full {
-            try statement.bind(key.keyID)
-            try statement.bind(key.team)
-            try statement.bind(key.user)
+        for dimension in detail.dimensions {
+            try statement.bind(key[dimension])
         }
-        try statement.bind(key.provider)
-        try statement.bind(key.model)
         for counter in [
             requests, okRequests, errorRequests, blockedRequests, cachedRequests, unpricedRequests,
             inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,

@@ -30,10 +30,10 @@ package struct UsageStore: Sendable {
         filter: StatsFilter, groupBy: [StatsDimension] = [], granularity: RollupGranularity? = nil,
         forceRaw: Bool = false
     ) async throws -> [StatsGroup] {
-        let rawOnly = forceRaw || !RollupDetail.full.answers(filter, groupBy: groupBy)
-        let detail: RollupDetail = RollupDetail.model.answers(filter, groupBy: groupBy) ? .model : .full
+        let detail = forceRaw ? nil : RollupDetail.coarsest(answering: filter, groupBy: groupBy)
         let plan = StatsQueryPlan(
-            from: filter.from, to: filter.to, rawOnly: rawOnly, allowDaily: granularity != .hour, detail: detail)
+            from: filter.from, to: filter.to, rawOnly: detail == nil, allowDaily: granularity != .hour,
+            detail: detail ?? .full)
         // Subtracted segments last: they take requests out of totals the others have put in.
         let segments = plan.segments.filter { !$0.subtracted } + plan.segments.filter(\.subtracted)
         let queries = try segments.map {
@@ -124,7 +124,7 @@ package struct UsageStore: Sendable {
     /// Recomputes every rollup table (`RollupTable.all`) from `usage_events` in one transaction
     /// (`tollgate db rebuild-rollups`; after a reprice, for the repriced period), a UTC day of events
     /// at a time so each GROUP BY stays small: the full-detail hourly rows from the events, every
-    /// other table from a finer one. With `from`/`to` (Unix ms) only the whole UTC days overlapping
+    /// other table from its `RollupTable.source`. With `from`/`to` (Unix ms) only the whole UTC days overlapping
     /// `[from, to)` are rebuilt. Returns the number of events rolled up. Usage writes wait for it;
     /// readers keep seeing the old rollups until it commits.
     @discardableResult
@@ -153,11 +153,7 @@ package struct UsageStore: Sendable {
                 GROUP BY \((1...dimensions.count + 1).map(String.init).joined(separator: ", "))
                 """
         }
-        let derived = [
-            rollup(.daily, from: .hourly),
-            rollup(.hourlyByModel, from: .hourly),
-            rollup(.dailyByModel, from: .hourlyByModel),
-        ]
+        let derived = RollupTable.all.compactMap { table in table.source.map { rollup(table, from: $0) } }
         return try await write { db in
             // Never rebuild a day that retention pruned events from: the rollups are its only record
             // (SPEC: raw events are kept 90 days, rollups longer).
@@ -178,7 +174,7 @@ package struct UsageStore: Sendable {
                     try db.execute(sql: sql, arguments: [dayStart, dayEnd])
                 }
                 rolledUp += try Int.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(requests), 0) FROM \(RollupTable.dailyByModel.name) WHERE bucket_start = ?",
+                    db, sql: "SELECT COALESCE(SUM(requests), 0) FROM \(RollupTable.dailyByOrg.name) WHERE bucket_start = ?",
                     arguments: [dayStart]) ?? 0
                 next = try Int64.fetchOne(
                     db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [dayEnd])

@@ -47,17 +47,24 @@ struct RetentionTests {
             let store = UsageStore(database: database)
             let hourCut = Fixtures.day0 + 2 * Fixtures.day
             let dayCut = Fixtures.day0 + Fixtures.day
-            // Both detail levels of each granularity (full and per-model) go by the same cut-off.
-            let oldHourly = try await count(database, "SELECT count(*) FROM rollup_hourly WHERE bucket_start < \(hourCut)")
-                + count(database, "SELECT count(*) FROM rollup_hourly_model WHERE bucket_start < \(hourCut)")
-            let oldDaily = try await count(database, "SELECT count(*) FROM rollup_daily WHERE bucket_start < \(dayCut)")
-                + count(database, "SELECT count(*) FROM rollup_daily_model WHERE bucket_start < \(dayCut)")
+            // Every detail level of each granularity (full, per caller, per model, per org) goes by the same cut-off.
+            var oldHourly = 0
+            var oldDaily = 0
+            for table in RollupTable.all {
+                let cut = table.granularity == .hour ? hourCut : dayCut
+                let old = try await count(database, "SELECT count(*) FROM \(table.name) WHERE bucket_start < \(cut)")
+                #expect(old > 0, "\(table.name)")
+                if table.granularity == .hour { oldHourly += old } else { oldDaily += old }
+            }
             let result = try await store.prune(eventsBefore: nil, hourlyBefore: hourCut, dailyBefore: dayCut, pause: .zero)
             #expect(result.events == 0)
             #expect(result.hourlyRows == oldHourly && oldHourly > 0)
             #expect(result.dailyRows == oldDaily && oldDaily > 0)
             #expect(try await count(database, "SELECT count(*) FROM rollup_hourly WHERE bucket_start < \(hourCut)") == 0)
-            #expect(try await count(database, "SELECT count(*) FROM rollup_hourly_model WHERE bucket_start < \(hourCut)") == 0)
+            for table in RollupTable.all {
+                let cut = table.granularity == .hour ? hourCut : dayCut
+                #expect(try await count(database, "SELECT count(*) FROM \(table.name) WHERE bucket_start < \(cut)") == 0)
+            }
             #expect(try await count(database, "SELECT count(*) FROM rollup_daily WHERE bucket_start >= \(dayCut)") > 0)
             #expect(try await count(database, "SELECT count(*) FROM usage_events") == 500)
         }

@@ -14,7 +14,7 @@ struct TollgateDatabaseTests {
             let tables = try await database.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             }
-            for table in ["usage_events", "rollup_hourly", "rollup_daily", "rollup_hourly_model", "rollup_daily_model", "storage_probe"] {
+            for table in ["usage_events", "rollup_hourly", "rollup_daily", "rollup_hourly_model", "rollup_daily_model", "rollup_hourly_caller", "rollup_daily_caller", "rollup_hourly_by_org", "rollup_daily_by_org", "storage_probe"] {
                 #expect(tables.contains(table))
             }
             let columns = try await database.pool.read { db in try db.columns(in: "usage_events").map(\.name) }
@@ -97,6 +97,45 @@ struct TollgateDatabaseTests {
         let store = UsageStore(database: upgraded)
         let filter = StatsFilter(from: Fixtures.day0 + 5 * Fixtures.hour, to: Fixtures.day0 + 2 * Fixtures.day + 3 * Fixtures.hour)
         #expect(try await store.summary(filter: filter) == store.rawSummary(filter: filter))
+    }
+
+    @Test("v4-rollup-levels backfills the per-caller and per-org rollups of an existing file from its rollups, exactly")
+    func rollupLevelsBackfill() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let events = Fixtures.mixedEvents(count: 2_500, days: 3, seed: 11)
+        let tables = ["rollup_hourly_caller", "rollup_daily_caller", "rollup_hourly_by_org", "rollup_daily_by_org"]
+        func levelRows(_ database: TollgateDatabase) throws -> [[DatabaseValue]] {
+            try database.pool.read { db in
+                try tables.flatMap { table in
+                    try Row.fetchAll(db, sql: "SELECT '\(table)', * FROM \(table) ORDER BY 2, 3, 4, 5, 6").map { Array($0.databaseValues) }
+                }
+            }
+        }
+        let written: [[DatabaseValue]]
+        do {
+            let database = try TollgateDatabase.open(at: directory.databasePath)
+            let writer = UsageWriter.manual(database)
+            for (index, event) in events.enumerated() {
+                writer.record(event)
+                if index % 400 == 399 { try await writer.flush() }
+            }
+            try await writer.flush()
+            written = try levelRows(database)
+            // Back to the file as v3-rollup-model left it.
+            try await database.pool.write { db in
+                for table in tables { try db.execute(sql: "DROP TABLE \(table)") }
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v4-rollup-levels'")
+            }
+        }
+        #expect(written.count > 100)
+        let upgraded = try TollgateDatabase.open(at: directory.databasePath)
+        #expect(try await upgraded.appliedMigrations().last == "v4-rollup-levels")
+        #expect(try levelRows(upgraded) == written)
+        let store = UsageStore(database: upgraded)
+        let filter = StatsFilter(from: Fixtures.day0 + 5 * Fixtures.hour, to: Fixtures.day0 + 2 * Fixtures.day + 3 * Fixtures.hour)
+        #expect(try await store.summaries(filter: filter, groupBy: [.user]) == store.summaries(filter: filter, groupBy: [.user], forceRaw: true))
+        #expect(try await store.summaries(filter: filter, granularity: .hour) == store.summaries(filter: filter, granularity: .hour, forceRaw: true))
     }
 
     @Test("the readiness check passes on a writable file and fails on a read-only one")

@@ -178,10 +178,14 @@ struct UsageStoreTests {
             let before = try rows()
             // Tamper with day 2 and day 0; rebuild day 1 through the middle of day 2 only.
             try await database.pool.write { db in
-                try db.execute(sql: "UPDATE rollup_daily SET cost_nanos = 0 WHERE bucket_start IN (?, ?)", arguments: [Self.day0, Self.day0 + 2 * Self.day])
-                try db.execute(sql: "UPDATE rollup_hourly SET cost_nanos = 0 WHERE bucket_start >= ? AND bucket_start < ?", arguments: [Self.day0 + 2 * Self.day, Self.day0 + 3 * Self.day])
-                try db.execute(sql: "UPDATE rollup_daily_model SET cost_nanos = 0 WHERE bucket_start IN (?, ?)", arguments: [Self.day0, Self.day0 + 2 * Self.day])
-                try db.execute(sql: "UPDATE rollup_hourly_model SET cost_nanos = 0 WHERE bucket_start >= ? AND bucket_start < ?", arguments: [Self.day0 + 2 * Self.day, Self.day0 + 3 * Self.day])
+                for table in RollupTable.all where table.granularity == .day {
+                    try db.execute(sql: "UPDATE \(table.name) SET cost_nanos = 0 WHERE bucket_start IN (?, ?)", arguments: [Self.day0, Self.day0 + 2 * Self.day])
+                }
+                for table in RollupTable.all where table.granularity == .hour {
+                    try db.execute(
+                        sql: "UPDATE \(table.name) SET cost_nanos = 0 WHERE bucket_start >= ? AND bucket_start < ?",
+                        arguments: [Self.day0 + 2 * Self.day, Self.day0 + 3 * Self.day])
+                }
             }
             let store = UsageStore(database: database)
             let rebuilt = try await store.rebuildRollups(from: Self.day0 + Self.day + 5, to: Self.day0 + 2 * Self.day + Self.hour)
@@ -261,9 +265,11 @@ struct UsageStoreTests {
             for filter in [
                 StatsFilter(from: Self.day0 + 90 * 60_000, to: Self.day0 + 2 * Self.day - 1),
                 StatsFilter(from: Self.day0 + 5 * 60_000, to: Self.day0 + Self.day + 20 * 60_000),
+                StatsFilter(from: Self.day0 + 5 * 60_000, to: Self.day0 + Self.day + 40 * 60_000, org: "acme"),
+                StatsFilter(from: Self.day0 + 35 * 60_000, to: Self.day0 + 2 * Self.day, key: "key_globex_1"),
             ] {
                 for granularity in [RollupGranularity.hour, .day, nil] {
-                    for groupBy in [[StatsDimension](), [.model], [.org, .provider], [.org, .team], [.user]] {
+                    for groupBy in [[StatsDimension](), [.model], [.org], [.org, .provider], [.org, .team], [.user], [.key], [.team, .user]] {
                         if granularity == nil && groupBy.isEmpty { continue }
                         let fromRollups = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity)
                         let fromRaw = try await store.summaries(filter: filter, groupBy: groupBy, granularity: granularity, forceRaw: true)
@@ -356,49 +362,59 @@ struct UsageStoreTests {
         #expect(StatsQueryPlan(from: d, to: d + 10, rawOnly: true, allowDaily: true).segments == [Segment(source: .raw, from: d, to: d + 10)])
         #expect(StatsQueryPlan(from: d, to: d, rawOnly: false, allowDaily: true).segments.isEmpty)
     }
-    @Test("queries naming no key, team, user or tag read the per-model rollups; the others the full ones")
+    @Test("a query reads the coarsest rollup detail that keeps every dimension it filters or groups by")
     func detailChoice() async throws {
-        #expect(RollupDetail.model.answers(StatsFilter(), groupBy: []))
-        #expect(RollupDetail.model.answers(StatsFilter(org: "acme", provider: "openai", model: "gpt-4o"), groupBy: [.org, .provider, .model]))
-        #expect(!RollupDetail.model.answers(StatsFilter(key: "k"), groupBy: []))
-        #expect(!RollupDetail.model.answers(StatsFilter(team: "ml"), groupBy: []))
-        #expect(!RollupDetail.model.answers(StatsFilter(user: "ann"), groupBy: []))
-        #expect(!RollupDetail.model.answers(StatsFilter(tags: ["feature": "chat"]), groupBy: []))
-        for dimension in [StatsDimension.key, .team, .user, .tag("feature")] {
-            #expect(!RollupDetail.model.answers(StatsFilter(), groupBy: [.org, dimension]))
+        func coarsest(_ filter: StatsFilter, _ groupBy: [StatsDimension] = []) -> RollupDetail? {
+            RollupDetail.coarsest(answering: filter, groupBy: groupBy)
         }
-        #expect(RollupDetail.full.answers(StatsFilter(key: "k"), groupBy: [.user]))
-        #expect(!RollupDetail.full.answers(StatsFilter(tags: ["feature": "chat"]), groupBy: []))
+        #expect(coarsest(StatsFilter()) == .org)
+        #expect(coarsest(StatsFilter(org: "acme"), [.org]) == .org)
+        #expect(coarsest(StatsFilter(provider: "openai")) == .model)
+        #expect(coarsest(StatsFilter(org: "acme", provider: "openai", model: "gpt-4o"), [.org, .provider, .model]) == .model)
+        #expect(coarsest(StatsFilter(), [.model]) == .model)
+        #expect(coarsest(StatsFilter(key: "k")) == .caller)
+        #expect(coarsest(StatsFilter(team: "ml")) == .caller)
+        #expect(coarsest(StatsFilter(org: "acme", user: "ann")) == .caller)
+        #expect(coarsest(StatsFilter(), [.key]) == .caller)
+        #expect(coarsest(StatsFilter(), [.user]) == .caller)
+        #expect(coarsest(StatsFilter(org: "acme"), [.team, .user]) == .caller)
+        #expect(coarsest(StatsFilter(key: "k"), [.model]) == .full)
+        #expect(coarsest(StatsFilter(model: "gpt-4o"), [.user]) == .full)
+        #expect(coarsest(StatsFilter(tags: ["feature": "chat"])) == nil)
+        #expect(coarsest(StatsFilter(), [.org, .tag("feature")]) == nil)
 
-        // End to end: zero the per-model tables' cost; only the queries that read them see it.
-        try await withTemporaryDatabase { database, _ in
-            let events = Fixtures.mixedEvents(count: 1_000, days: 2)
-            try await store(events, in: database)
-            try await database.pool.write { db in
-                for table in [RollupTable.hourlyByModel, .dailyByModel] {
-                    try db.execute(sql: "UPDATE \(table.name) SET cost_nanos = 0")
+        // End to end: zero one detail's cost; exactly the queries the planner sends there see it.
+        let range = (from: Self.day0 + Self.hour, to: Self.day0 + 2 * Self.day)
+        let queries: [(StatsFilter, [StatsDimension])] = [
+            (StatsFilter(), []), (StatsFilter(org: "acme"), [.org]), (StatsFilter(provider: "anthropic"), [.model]),
+            (StatsFilter(key: "key_acme_1"), []), (StatsFilter(), [.user]), (StatsFilter(team: "ml"), [.key]),
+            (StatsFilter(org: "acme", user: "user2"), [.model]),
+        ]
+        for detail in RollupDetail.allCases {
+            try await withTemporaryDatabase { database, _ in
+                let events = Fixtures.mixedEvents(count: 1_000, days: 2)
+                try await store(events, in: database)
+                try await database.pool.write { db in
+                    for table in RollupTable.all where table.detail == detail {
+                        try db.execute(sql: "UPDATE \(table.name) SET cost_nanos = 0")
+                    }
+                }
+                let store = UsageStore(database: database)
+                for (filter, groupBy) in queries {
+                    var ranged = filter
+                    (ranged.from, ranged.to) = range
+                    let rows = try await store.summaries(filter: ranged, groupBy: groupBy, granularity: .day)
+                    let cost = rows.reduce(0) { $0 + $1.summary.costNanos }
+                    let reads = coarsest(filter, groupBy) == detail
+                    #expect(cost == (reads ? 0 : expected(events, ranged).costNanos), "\(detail) \(filter) \(groupBy)")
+                    #expect(reads || cost > 0)
                 }
             }
-            let store = UsageStore(database: database)
-            let range = (from: Self.day0 + Self.hour, to: Self.day0 + 2 * Self.day)
-            for filter in [StatsFilter(), StatsFilter(org: "acme"), StatsFilter(provider: "anthropic", model: "claude-sonnet-4-5")] {
-                var ranged = filter
-                (ranged.from, ranged.to) = range
-                #expect(try await store.summary(filter: ranged).costNanos == 0)
-                #expect(try await store.summaries(filter: ranged, groupBy: [.model]).allSatisfy { $0.summary.costNanos == 0 })
-            }
-            for filter in [StatsFilter(key: "key_acme_1"), StatsFilter(team: "ml"), StatsFilter(org: "acme", user: "user2")] {
-                var ranged = filter
-                (ranged.from, ranged.to) = range
-                #expect(try await store.summary(filter: ranged).costNanos == expected(events, ranged).costNanos)
-                #expect(try await store.summary(filter: ranged).costNanos > 0)
-            }
-            #expect(try await store.summaries(filter: StatsFilter(), groupBy: [.org, .user]).allSatisfy { $0.summary.costNanos > 0 })
         }
     }
 
-    @Test("per-model rollups hold exactly the sums of the full rollups and of the raw events, duplicates ignored")
-    func perModelRollupsEqualSums() async throws {
+    @Test("each coarser rollup holds exactly the sums of its source table and of the raw events, duplicates ignored")
+    func coarserRollupsEqualSums() async throws {
         try await withTemporaryDatabase { database, _ in
             var events = Fixtures.mixedEvents(count: 3_000, days: 3, seed: 7)
             events += events.suffix(200)  // retried request ids: counted once
@@ -406,21 +422,25 @@ struct UsageStoreTests {
             let unique = Array(events.prefix(3_000))
             func check() throws {
                 try database.pool.read { db in
-                    for (fine, coarse) in [(RollupTable.hourly, RollupTable.hourlyByModel), (.daily, .dailyByModel)] {
+                    for table in RollupTable.all {
+                        guard let source = table.source else { continue }
+                        let keys = table.keyColumns.count
+                        let groups = (1...keys).map(String.init).joined(separator: ", ")
                         let summed = try Row.fetchAll(
                             db,
                             sql: """
-                                SELECT bucket_start, org, provider, model, \(UsageSQL.rollupSummaryColumns) FROM \(fine.name)
-                                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                                SELECT \(UsageSQL.bucketStart("bucket_start", size: table.granularity.milliseconds)),
+                                    \(table.detail.dimensionColumns.joined(separator: ", ")), \(UsageSQL.rollupSummaryColumns)
+                                FROM \(source.name) GROUP BY \(groups) ORDER BY \(groups)
                                 """)
-                        let stored = try Row.fetchAll(db, sql: "SELECT * FROM \(coarse.name) ORDER BY 1, 2, 3, 4")
-                        #expect(stored.count == summed.count)
-                        #expect(stored.map { Array($0.databaseValues) } == summed.map { Array($0.databaseValues) }, "\(coarse.name)")
+                        let stored = try Row.fetchAll(db, sql: "SELECT * FROM \(table.name) ORDER BY \(groups)")
+                        #expect(stored.count == summed.count && !stored.isEmpty, "\(table.name)")
+                        #expect(stored.map { Array($0.databaseValues) } == summed.map { Array($0.databaseValues) }, "\(table.name)")
+                        let requests = try Int.fetchOne(db, sql: "SELECT SUM(requests) FROM \(table.name)")
+                        #expect(requests == 3_000, "\(table.name)")
+                        let cost = try Int64.fetchOne(db, sql: "SELECT SUM(cost_nanos) FROM \(table.name)")
+                        #expect(cost == unique.reduce(0) { $0 + $1.costNanos }, "\(table.name)")
                     }
-                    let requests = try Int.fetchOne(db, sql: "SELECT SUM(requests) FROM rollup_daily_model")
-                    #expect(requests == 3_000)
-                    let cost = try Int64.fetchOne(db, sql: "SELECT SUM(cost_nanos) FROM rollup_hourly_model")
-                    #expect(cost == unique.reduce(0) { $0 + $1.costNanos })
                 }
             }
             try check()
