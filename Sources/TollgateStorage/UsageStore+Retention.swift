@@ -14,13 +14,13 @@ extension UsageStore {
     /// Deletes usage events started before `eventsBefore`, hourly rollups of hours before
     /// `hourlyBefore` and daily rollups of days before `dailyBefore` (Unix ms; nil keeps all).
     ///
-    /// Small transactions — `batchSize` events, or one rollup bucket, each — with a `pause`
-    /// between them, so the usage writer (which shares SQLite's single write lock) never waits
-    /// long. Rollups are deleted only by their own cut-off: pruning raw events leaves every total
+    /// Small transactions — `batchSize` events, or one rollup bucket, each — with a rest between
+    /// them of at least `pause` and `restFactor` times the batch's own time, so the usage writer
+    /// (which shares SQLite's single write lock) never waits long and live requests keep their p99. Rollups are deleted only by their own cut-off: pruning raw events leaves every total
     /// the rollups answer intact.
     package func prune(
-        eventsBefore: Int64?, hourlyBefore: Int64?, dailyBefore: Int64?, batchSize: Int = 5000,
-        pause: Duration = .milliseconds(5), progress: @Sendable (PruneResult) -> Void = { _ in }
+        eventsBefore: Int64?, hourlyBefore: Int64?, dailyBefore: Int64?, batchSize: Int = 2000,
+        pause: Duration = .milliseconds(5), restFactor: Double = 4, progress: @Sendable (PruneResult) -> Void = { _ in }
     ) async throws -> PruneResult {
         var result = PruneResult()
         if let cutoff = eventsBefore {
@@ -33,6 +33,7 @@ extension UsageStore {
                     arguments: [cutoff])
             }
             while true {
+                let started = ContinuousClock.now
                 let deleted = try await pool.write { db in
                     try db.execute(
                         sql: "DELETE FROM usage_events WHERE rowid IN (SELECT rowid FROM usage_events WHERE started_at < ? LIMIT ?)",
@@ -42,7 +43,9 @@ extension UsageStore {
                 result.events += deleted
                 progress(result)
                 if deleted < batchSize { break }
-                try await Task.sleep(for: pause)
+                // Rest `restFactor` times as long as the batch took: pruning takes at most about
+                // 1 / (1 + restFactor) of a core and of the write lock, so live traffic keeps its latency.
+                try await Task.sleep(for: max(pause, (ContinuousClock.now - started) * restFactor))
             }
         }
         for table in RollupTable.all {
