@@ -12,24 +12,11 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "csv or json.") var format: String = "csv"
     @Option(help: "Write here instead of standard output.") var out: String?
-    @Option(help: "Start: ISO-8601 or relative (24h, 7d). Default: 30 days ago.") var from: String?
-    @Option(help: "End: ISO-8601 or relative. Default: now.") var to: String?
-    @Option(help: "Only this organization.") var org: String?
-    @Option(help: "Only this team.") var team: String?
-    @Option(help: "Only this user.") var user: String?
-    @Option(help: "Only this provider.") var provider: String?
-    @Option(help: "Only this model.") var model: String?
-    @Option(help: "Only this key id.") var key: String?
+    @OptionGroup var filters: StatsFilterOptions
 
     func run() async throws {
         guard format == "csv" || format == "json" else { throw ValidationError("--format must be csv or json.") }
-        var query: [String: String] = [:]
-        for (name, value) in [
-            ("from", from), ("to", to), ("org", org), ("team", team), ("user", user), ("provider", provider),
-            ("model", model), ("key", key),
-        ] {
-            query[name] = value
-        }
+        let query = filters.query
         let store = UsageStore(database: try database.open())
         let handle: FileHandle
         if let out {

@@ -13,27 +13,14 @@ struct StatsCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Start: ISO-8601 or relative (24h, 7d). Default: 30 days ago.") var from: String?
-    @Option(help: "End: ISO-8601 or relative. Default: now.") var to: String?
-    @Option(help: "Only this organization.") var org: String?
-    @Option(help: "Only this team.") var team: String?
-    @Option(help: "Only this user.") var user: String?
-    @Option(help: "Only this provider.") var provider: String?
-    @Option(help: "Only this model.") var model: String?
-    @Option(help: "Only this key id.") var key: String?
+    @OptionGroup var filters: StatsFilterOptions
     @Option(help: "Break down by org, team, user, key, provider, model or tag.<name>.") var by: String?
     @Option(help: "With --by: order by cost, requests or tokens.") var order: String = "cost"
     @Option(help: "With --by: at most this many rows.") var limit: Int = 20
     @Option(help: "table or json.") var format: OutputFormat = .table
 
     func run() async throws {
-        var query: [String: String] = [:]
-        for (name, value) in [
-            ("from", from), ("to", to), ("org", org), ("team", team), ("user", user), ("provider", provider),
-            ("model", model), ("key", key),
-        ] {
-            query[name] = value
-        }
+        var query = filters.query
         let store = UsageStore(database: try database.open())
         do {
             guard let by else {

@@ -34,9 +34,9 @@ struct Exchange: Sendable {
     var admittedTokens: Int?
 
     init() {
-        requestID = RequestIDGenerator.make()
         startedNanos = monotonicNanos()
         startedAtMs = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        requestID = RequestIDGenerator.make(atMs: startedAtMs)
     }
 
     /// The usage event for this exchange, ending now.

@@ -1,0 +1,25 @@
+import ArgumentParser
+
+/// The stats filters of SPEC §9 as flags, shared by `tollgate stats` and `tollgate export`.
+struct StatsFilterOptions: ParsableArguments {
+    @Option(help: "Start: ISO-8601 or relative (24h, 7d). Default: 30 days ago.") var from: String?
+    @Option(help: "End: ISO-8601 or relative. Default: now.") var to: String?
+    @Option(help: "Only this organization.") var org: String?
+    @Option(help: "Only this team.") var team: String?
+    @Option(help: "Only this user.") var user: String?
+    @Option(help: "Only this provider.") var provider: String?
+    @Option(help: "Only this model.") var model: String?
+    @Option(help: "Only this key id.") var key: String?
+
+    /// The filters given, as the admin API's query parameters.
+    var query: [String: String] {
+        var query: [String: String] = [:]
+        for (name, value) in [
+            ("from", from), ("to", to), ("org", org), ("team", team), ("user", user), ("provider", provider),
+            ("model", model), ("key", key),
+        ] {
+            query[name] = value
+        }
+        return query
+    }
+}
