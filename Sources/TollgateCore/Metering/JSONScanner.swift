@@ -167,26 +167,71 @@ enum JSONScanner {
     /// includes its quotes), or nil if the text is not an object or has no such key.
     static func topLevelValue(of key: String, in p: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         let wanted = Array(key.utf8)
+        var found: Range<Int>?
+        forEachMember(of: p) { name, value in
+            guard name.elementsEqual(wanted) else { return true }
+            found = value
+            return false
+        }
+        return found
+    }
+
+    /// Calls `body` with each member of the object `p` holds, in order: the key's bytes (between
+    /// its quotes, escapes still in place) and the byte range of its value. `body` returns false
+    /// to stop. Returns false if `p` is not an object or ends early (members seen so far were
+    /// still reported).
+    @discardableResult
+    static func forEachMember(
+        of p: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, Range<Int>) -> Bool
+    ) -> Bool {
         let n = p.count
         var i = 0
         while i < n && isSpace(p[i]) { i += 1 }
-        guard i < n, p[i] == UInt8(ascii: "{") else { return nil }
+        guard i < n, p[i] == UInt8(ascii: "{") else { return false }
         i += 1
         while i < n {
             while i < n && (isSpace(p[i]) || p[i] == UInt8(ascii: ",")) { i += 1 }
-            guard i < n, p[i] == quote else { return nil }
-            guard let keyEnd = stringEnd(p, from: i) else { return nil }
-            let isWanted = p[(i + 1)..<(keyEnd - 1)].elementsEqual(wanted)
+            guard i < n else { return false }
+            if p[i] == UInt8(ascii: "}") { return true }
+            guard p[i] == quote, let keyEnd = stringEnd(p, from: i) else { return false }
+            let name = UnsafeBufferPointer(rebasing: p[(i + 1)..<(keyEnd - 1)])
             i = keyEnd
             while i < n && isSpace(p[i]) { i += 1 }
-            guard i < n, p[i] == colon else { return nil }
+            guard i < n, p[i] == colon else { return false }
             i += 1
             while i < n && isSpace(p[i]) { i += 1 }
-            guard i < n, let valueEnd = valueEnd(p, from: i) else { return nil }
-            if isWanted { return i..<valueEnd }
+            guard i < n, let valueEnd = valueEnd(p, from: i) else { return false }
+            guard body(name, i..<valueEnd) else { return true }
             i = valueEnd
         }
-        return nil
+        return false
+    }
+
+    /// The integer a JSON number spells, if it is one that fits an `Int` (`12`, `-3`, `12.0`,
+    /// `1e3`); nil for fractions, other values and out-of-range numbers.
+    static func integer(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
+        var value = 0
+        var negative = false
+        var i = 0
+        if i < p.count && p[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        guard i < p.count else { return nil }
+        while i < p.count {
+            let digit = p[i] &- UInt8(ascii: "0")
+            guard digit < 10 else {
+                // A fraction or exponent: rare in token counts, so the slow exact path.
+                guard let double = Double(String(decoding: p, as: UTF8.self)) else { return nil }
+                return Int(exactly: double)
+            }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(digit))
+            guard !o1 && !o2 else { return nil }
+            value = sum
+            i += 1
+        }
+        return negative ? -value : value
     }
 
     /// The offset just past the string starting at `start` (a quote), or nil if it never ends.
