@@ -25,11 +25,6 @@ package enum CacheKey {
     /// The canonical form of a JSON object body, without `ignoredFields`.
     package static func canonicalBody(_ body: some Collection<UInt8>) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
-        return canonical(object)
-    }
-
-    /// The canonical form of a parsed JSON object, without `ignoredFields`.
-    package static func canonical(_ object: [String: Any]) -> String {
         var out = ""
         write(object.filter { !ignoredFields.contains($0.key) }, into: &out)
         return out

@@ -23,15 +23,15 @@ package struct RequestInspection: Sendable, Equatable {
     package init() {}
 }
 
-/// Reads a metered request's JSON body once (SPEC §2, §5).
+/// Reads a metered request's JSON body once (SPEC §2, §5), with `RequestBodyReader`.
 ///
-/// A body that is not a JSON object is refused (400 `invalid_request`) with the parser's own
-/// account of what is wrong. For OpenAI chat and completions streams that do not ask for usage,
+/// A body that is not a JSON object is refused (400 `invalid_request`) with the reader's
+/// account of what is wrong and where. For OpenAI chat and completions streams that do not ask for usage,
 /// the body sent upstream gains `"stream_options":{"include_usage":true}` by splicing bytes —
 /// every other byte stays as the client sent it — and the answer's usage chunk is then stripped.
 package enum RequestInspector {
-    /// Parses `body`; throws `RequestError.invalidRequest` naming what is wrong. With
-    /// `canonicalize`, also gives the body's canonical form for the response cache (one parse for both).
+    /// Reads `body`; throws `RequestError.invalidRequest` naming what is wrong. With
+    /// `canonicalize`, also gives the body's canonical form for the response cache.
     package static func inspect(
         _ body: some Collection<UInt8>, format: ProviderFormat, endpoint: Endpoint, path: Substring, canonicalize: Bool = false
     ) throws(RequestError) -> RequestInspection {
@@ -44,32 +44,30 @@ package enum RequestInspector {
         guard bytes.contains(where: { !JSONScanner.isSpace($0) }) else {
             throw .invalidRequest("The request body is empty; this endpoint expects a JSON object.")
         }
-        let object: Any
+        let facts: RequestBodyFacts
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)
-        } catch {
-            throw .invalidRequest(
-                "The request body is not valid JSON (\(JSONErrorText.describe(error))). Send a JSON object.")
-        }
-        guard let json = object as? [String: Any] else {
-            throw .invalidRequest("The request body must be a JSON object, not an array or a single value.")
-        }
-        if let model = json["model"] as? String { inspection.model = model }
-        if format != .gemini { inspection.stream = json["stream"] as? Bool ?? false }
-        inspection.user = json["user"] as? String
-        inspection.maxOutputTokens =
-            positiveInt(json["max_completion_tokens"]) ?? positiveInt(json["max_tokens"])
-            ?? positiveInt(json["max_output_tokens"])
-            ?? positiveInt((json["generationConfig"] as? [String: Any])?["maxOutputTokens"])
-        inspection.estimatedInputTokens = (InputEstimate.textBytes(json) + 3) / 4
-        if canonicalize { inspection.canonicalBody = CacheKey.canonical(json) }
-
-        if format == .openai, inspection.stream, endpoint == .chat || endpoint == .completion {
-            let options = json["stream_options"] as? [String: Any]
-            if options?["include_usage"] as? Bool != true, let rewritten = withIncludeUsage(bytes) {
-                inspection.upstreamBody = rewritten
-                inspection.stripUsageChunk = true
+            let read = try bytes.withUnsafeBufferPointer { (p) throws(RequestBodyReader.Failure) in try RequestBodyReader.read(p) }
+            guard read.isObject else {
+                throw RequestError.invalidRequest("The request body must be a JSON object, not an array or a single value.")
             }
+            facts = read.facts
+        } catch let failure as RequestBodyReader.Failure {
+            throw .invalidRequest("The request body is not valid JSON (\(failure.message)). Send a JSON object.")
+        } catch {
+            throw error as! RequestError
+        }
+        if let model = facts.model { inspection.model = model }
+        if format != .gemini { inspection.stream = facts.stream }
+        inspection.user = facts.user
+        inspection.maxOutputTokens = facts.maxOutputTokens
+        inspection.estimatedInputTokens = (facts.textBytes + 3) / 4
+        if canonicalize { inspection.canonicalBody = CacheKey.canonicalBody(bytes) }
+
+        if format == .openai, inspection.stream, endpoint == .chat || endpoint == .completion, !facts.includesUsage,
+            let rewritten = withIncludeUsage(bytes)
+        {
+            inspection.upstreamBody = rewritten
+            inspection.stripUsageChunk = true
         }
         return inspection
     }
@@ -118,11 +116,6 @@ package enum RequestInspector {
         }
         return nil
     }
-
-    private static func positiveInt(_ value: Any?) -> Int? {
-        guard let number = value as? NSNumber, let int = Int(exactly: number.doubleValue), int > 0 else { return nil }
-        return int
-    }
 }
 
 /// How much text a request sends, for the input estimate used when the provider reports none
@@ -140,26 +133,7 @@ enum InputEstimate {
         "stream_options", "metadata", "response_format_type", "service_tier", "reasoning_effort",
     ]
 
-    static func textBytes(_ value: Any) -> Int {
-        switch value {
-        case let string as String:
-            return string.utf8.count
-        case let object as [String: Any]:
-            var total = 0
-            for (key, member) in object where !skippedKeys.contains(key) { total += textBytes(member) }
-            return total
-        case let list as [Any]:
-            var total = 0
-            for element in list {
-                if element is String || element is [String: Any] || element is [Any] {
-                    total += textBytes(element)
-                } else if element is NSNumber {
-                    total += 4
-                }
-            }
-            return total
-        default:
-            return 0
-        }
+    static func isSkipped(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        skippedKeys.contains(String(decoding: key, as: UTF8.self))
     }
 }
