@@ -77,9 +77,10 @@ extension ProxyHandler {
     }
 
     /// Stores a successful answer under the request's cache key (and releases coalesced requests).
-    func cacheAnswer(_ event: UsageEvent, body: [UInt8]?, _ exchange: Exchange) {
+    /// `body` is only made when the request holds a cache lease: most requests never copy their answer.
+    func cacheAnswer(_ event: UsageEvent, body: @autoclosure () -> [UInt8]?, _ exchange: Exchange) {
         guard let lease = exchange.cacheLease else { return }
-        guard let body, let key = exchange.cacheKey, event.outcome == .ok, event.status == 200 else {
+        guard let body = body(), let key = exchange.cacheKey, event.outcome == .ok, event.status == 200 else {
             lease.complete(nil)
             return
         }
