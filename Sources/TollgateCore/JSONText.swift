@@ -12,6 +12,12 @@ package enum JSONText {
     /// Appends `value` as a JSON string literal.
     package static func append(_ value: String, to out: inout String) {
         out += "\""
+        // Most values (names, ids, models) need no escape: appended whole, not scalar by scalar.
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out += value
+            out += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -51,7 +51,13 @@ package struct JSONObject: Sendable {
     }
     /// A list of already-rendered objects.
     mutating func add(_ name: String, objects: [JSONObject]) {
-        members.append((name, "[" + objects.map(\.string).joined(separator: ",") + "]"))
+        var json = "["
+        for (index, object) in objects.enumerated() {
+            if index > 0 { json += "," }
+            object.write(to: &json)
+        }
+        json += "]"
+        members.append((name, json))
         lists[name] = objects
     }
     /// A ratio or a latency, rounded to `digits` decimals.
@@ -64,6 +70,21 @@ package struct JSONObject: Sendable {
     }
 
     package var string: String {
-        "{" + members.map { JSONText.quoted($0.name) + ":" + $0.json }.joined(separator: ",") + "}"
+        var out = ""
+        out.reserveCapacity(members.reduce(2) { $0 + $1.name.utf8.count + $1.json.utf8.count + 4 })
+        write(to: &out)
+        return out
+    }
+
+    /// Appends the object's JSON text to `out`.
+    func write(to out: inout String) {
+        out += "{"
+        for (index, member) in members.enumerated() {
+            if index > 0 { out += "," }
+            JSONText.append(member.name, to: &out)
+            out += ":"
+            out += member.json
+        }
+        out += "}"
     }
 }
