@@ -24,6 +24,7 @@ let package = Package(
         // inline functions, as GRDB's GRDBSQLite/shim.h does for SQLite.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "TollgateCore",
             dependencies: [
@@ -45,6 +46,7 @@ let package = Package(
             name: "TollgateStorage",
             dependencies: [
                 "TollgateCore",
+                "CSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
