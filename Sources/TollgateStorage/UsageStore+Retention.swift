@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Retention (SPEC defaults: raw events 90 days, hourly rollups 90 days, daily rollups 730 days).
@@ -16,11 +17,12 @@ extension UsageStore {
     ///
     /// Small transactions — `batchSize` events, or one rollup bucket, each — with a rest between
     /// them of at least `pause` and `restFactor` times the batch's own time, so the usage writer
-    /// (which shares SQLite's single write lock) never waits long and live requests keep their p99. Rollups are deleted only by their own cut-off: pruning raw events leaves every total
-    /// the rollups answer intact.
+    /// (which shares SQLite's single write lock) never waits long. Events are deleted on an
+    /// idle-priority thread, so live requests keep their CPU and their p99. Rollups are deleted
+    /// only by their own cut-off: pruning raw events leaves every total the rollups answer intact.
     package func prune(
-        eventsBefore: Int64?, hourlyBefore: Int64?, dailyBefore: Int64?, batchSize: Int = 2000,
-        pause: Duration = .milliseconds(5), restFactor: Double = 4, progress: @Sendable (PruneResult) -> Void = { _ in }
+        eventsBefore: Int64?, hourlyBefore: Int64?, dailyBefore: Int64?, batchSize: Int = 500,
+        pause: Duration = .milliseconds(2), restFactor: Double = 1, progress: @escaping @Sendable (PruneResult) -> Void = { _ in }
     ) async throws -> PruneResult {
         var result = PruneResult()
         if let cutoff = eventsBefore {
@@ -32,20 +34,31 @@ extension UsageStore {
                         """,
                     arguments: [cutoff])
             }
-            while true {
-                let started = ContinuousClock.now
-                let deleted = try await pool.write { db in
-                    try db.execute(
-                        sql: "DELETE FROM usage_events WHERE rowid IN (SELECT rowid FROM usage_events WHERE started_at < ? LIMIT ?)",
-                        arguments: [cutoff, batchSize])
-                    return db.changesCount
+            // The deletes run on an idle-priority thread (`IdleThread`): on a busy machine they take
+            // only CPU that requests leave unused. `pool.write` from that thread runs there too.
+            let pool = self.pool
+            let before = result
+            result.events = try await IdleThread.run(name: "tollgate-prune") { cancellation in
+                var deletedTotal = 0
+                while true {
+                    if cancellation.isCancelled { throw CancellationError() }
+                    let started = ContinuousClock.now
+                    let deleted = try pool.write { db in
+                        try db.execute(
+                            sql: "DELETE FROM usage_events WHERE rowid IN (SELECT rowid FROM usage_events WHERE started_at < ? LIMIT ?)",
+                            arguments: [cutoff, batchSize])
+                        return db.changesCount
+                    }
+                    deletedTotal += deleted
+                    var running = before
+                    running.events = deletedTotal
+                    progress(running)
+                    if deleted < batchSize { return deletedTotal }
+                    // Rest `restFactor` times as long as the batch took, so the usage writer (which
+                    // shares SQLite's single write lock) gets its turns between batches.
+                    let rest = max(pause, (ContinuousClock.now - started) * restFactor)
+                    Thread.sleep(forTimeInterval: Double(rest.components.attoseconds) / 1e18 + Double(rest.components.seconds))
                 }
-                result.events += deleted
-                progress(result)
-                if deleted < batchSize { break }
-                // Rest `restFactor` times as long as the batch took: pruning takes at most about
-                // 1 / (1 + restFactor) of a core and of the write lock, so live traffic keeps its latency.
-                try await Task.sleep(for: max(pause, (ContinuousClock.now - started) * restFactor))
             }
         }
         for table in RollupTable.all {
