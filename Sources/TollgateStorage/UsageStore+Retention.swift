@@ -34,11 +34,11 @@ extension UsageStore {
                         """,
                     arguments: [cutoff])
             }
-            // The deletes run on an idle-priority thread (`IdleThread`): on a busy machine they take
-            // only CPU that requests leave unused. `pool.write` from that thread runs there too.
+            // The deletes run on an idle-priority thread (`BackgroundThread.maintenance`): on a busy
+            // machine they take only CPU that requests leave unused.
             let pool = self.pool
             let before = result
-            result.events = try await IdleThread.run(name: "tollgate-prune") { cancellation in
+            result.events = try await BackgroundThread.maintenance.run { cancellation in
                 var deletedTotal = 0
                 while true {
                     if cancellation.isCancelled { throw CancellationError() }
