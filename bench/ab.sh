@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A/B throughput of two Tollgate binaries in interleaved rounds, for ratios that shared machines
+# blur: bench/run.sh measures its targets one after another, minutes apart, and on this 2-core VM
+# the machine's speed drifts by 10-20 % over that time. Here each round runs wrk -t2 -c32 against
+# A, then B, so drift hits both alike; the summary gives the median and mean of the per-round
+# ratios and the ratio of the totals.
+#
+# Usage: bench/ab.sh BIN_A BIN_B        e.g. A = .build/release/tollgate, B = a forwarding-only
+#                                       build of commit a13fa56 (the metering-cost ratio)
+# Env: AB_ROUNDS (10), AB_SECONDS (8 per run), TOLLGATE_* (passed to both; LISTEN, DB and
+# OPENAI_BASE_URL are set here). Both proxies sit in front of the same nginx mock on 127.0.0.1,
+# on free ports; every process started is stopped by PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ $# -eq 2 && -x $1 && -x $2 ]] || { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
+A=$1 B=$2 ROUNDS=${AB_ROUNDS:-10} SECS=${AB_SECONDS:-8}
+DIR=$(mktemp -d /tmp/tollgate-ab.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$DIR"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+MOCK=$(port)
+sed -e "s#__DIR__#$DIR#g" -e "s#__NAME__#mock#g" -e "s#__PORT__#$MOCK#g" -e "s#__UPSTREAM_PORT__#none#g" \
+  bench/nginx-upstream.conf > "$DIR/mock.conf"
+nginx -p "$DIR" -c "$DIR/mock.conf" > "$DIR/mock.log" 2>&1 & PIDS+=($!)
+declare -A PORT PID
+for side in a b; do
+  bin=$A; [[ $side == b ]] && bin=$B
+  PORT[$side]=$(port)
+  TOLLGATE_LISTEN=127.0.0.1:${PORT[$side]} TOLLGATE_DB=$DIR/$side.db TOLLGATE_OPENAI_BASE_URL=http://127.0.0.1:$MOCK \
+    TOLLGATE_LOG_LEVEL=warning "$bin" serve > "$DIR/$side.log" 2>&1 &
+  PID[$side]=$!
+  PIDS+=("${PID[$side]}")
+done
+for side in a b; do
+  for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:${PORT[$side]}/healthz" && break; sleep 0.1; done
+done
+export BENCH_REQUEST_BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hi"}]}' BENCH_AUTH=sk-bench BENCH_UNIQUE=0
+url() { echo "http://127.0.0.1:${PORT[$1]}/openai/v1/chat/completions"; }
+for side in a b; do wrk -t2 -c32 -d2s -s bench/post.lua "$(url $side)" > /dev/null; done  # warm-up
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+echo "A = $A"
+echo "B = $B"
+for round in $(seq 1 "$ROUNDS"); do
+  for side in a b; do
+    t0=$(ticks "${PID[$side]}")
+    out=$(timeout $((SECS + 30)) wrk -t2 -c32 -d"${SECS}s" --latency -s bench/post.lua "$(url $side)")
+    t1=$(ticks "${PID[$side]}")
+    awk -v r="$round" -v s="$side" -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
+      /Requests\/sec/ { rps = $2 } / 50%/ { p50 = $2 } / requests in / { n = $1 }
+      END { printf "%s %s %.0f %s %.1f\n", r, s, rps, p50, dt * 1e6 / hz / n }' <<< "$out" | tee -a "$DIR/rounds"
+  done
+done
+python3 - "$DIR/rounds" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+a = [float(r[2]) for r in rows if r[1] == "a"]
+b = [float(r[2]) for r in rows if r[1] == "b"]
+ratios = [x / y for x, y in zip(a, b)]
+cpu = {s: statistics.median(float(r[4]) for r in rows if r[1] == s) for s in "ab"}
+print("round ratios A/B: " + " ".join(f"{r:.2f}" for r in ratios))
+print(f"A/B RPS at c32: median {statistics.median(ratios):.3f}, mean {statistics.mean(ratios):.3f}, "
+      f"totals {sum(a) / sum(b):.3f}; median RPS A {statistics.median(a):.0f}, B {statistics.median(b):.0f}; "
+      f"median CPU µs/request A {cpu['a']:.1f}, B {cpu['b']:.1f}")
+PY
