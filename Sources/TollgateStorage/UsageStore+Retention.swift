@@ -37,7 +37,6 @@ extension UsageStore {
             // The deletes run on an idle-priority thread (`BackgroundThread.maintenance`): on a busy
             // machine they take only CPU that requests leave unused.
             let pool = self.pool
-            let before = result
             result.events = try await BackgroundThread.maintenance.run { cancellation in
                 var deletedTotal = 0
                 while true {
@@ -50,14 +49,14 @@ extension UsageStore {
                         return db.changesCount
                     }
                     deletedTotal += deleted
-                    var running = before
+                    var running = PruneResult()  // events go first: nothing else is counted yet
                     running.events = deletedTotal
                     progress(running)
                     if deleted < batchSize { return deletedTotal }
                     // Rest `restFactor` times as long as the batch took, so the usage writer (which
                     // shares SQLite's single write lock) gets its turns between batches.
                     let rest = max(pause, (ContinuousClock.now - started) * restFactor)
-                    Thread.sleep(forTimeInterval: Double(rest.components.attoseconds) / 1e18 + Double(rest.components.seconds))
+                    Thread.sleep(forTimeInterval: Double(rest.components.seconds) + Double(rest.components.attoseconds) * 1e-18)
                 }
             }
         }

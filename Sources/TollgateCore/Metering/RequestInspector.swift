@@ -44,18 +44,16 @@ package enum RequestInspector {
         guard bytes.contains(where: { !JSONScanner.isSpace($0) }) else {
             throw .invalidRequest("The request body is empty; this endpoint expects a JSON object.")
         }
-        let facts: RequestBodyFacts
+        let read: (facts: RequestBodyFacts, isObject: Bool)
         do {
-            let read = try bytes.withUnsafeBufferPointer { (p) throws(RequestBodyReader.Failure) in try RequestBodyReader.read(p) }
-            guard read.isObject else {
-                throw RequestError.invalidRequest("The request body must be a JSON object, not an array or a single value.")
-            }
-            facts = read.facts
-        } catch let failure as RequestBodyReader.Failure {
-            throw .invalidRequest("The request body is not valid JSON (\(failure.message)). Send a JSON object.")
+            read = try bytes.withUnsafeBufferPointer { (p) throws(RequestBodyReader.Failure) in try RequestBodyReader.read(p) }
         } catch {
-            throw error as! RequestError
+            throw .invalidRequest("The request body is not valid JSON (\(error.message)). Send a JSON object.")
         }
+        guard read.isObject else {
+            throw .invalidRequest("The request body must be a JSON object, not an array or a single value.")
+        }
+        let facts = read.facts
         if let model = facts.model { inspection.model = model }
         if format != .gemini { inspection.stream = facts.stream }
         inspection.user = facts.user
