@@ -1,5 +1,3 @@
-import Foundation
-
 /// A provider's usage object as sent, every field optional, before normalization.
 ///
 /// One type covers the three wire formats (their field names do not collide), so an object can
@@ -126,37 +124,6 @@ package struct ProviderUsage: Sendable, Equatable {
         case .cachedContentTokenCount: cachedContentTokenCount = JSONScanner.integer(value)
         case .thoughtsTokenCount: thoughtsTokenCount = JSONScanner.integer(value)
         }
-    }
-
-    /// From an already parsed object (`JSONSerialization`).
-    package init(dictionary u: [String: Any]) {
-        func int(_ key: Field, in object: [String: Any] = u) -> Int? {
-            guard let number = object[key.rawValue] as? NSNumber else { return nil }
-            return number.intValue
-        }
-        func details(_ key: Field) -> Details? {
-            guard let object = u[key.rawValue] as? [String: Any] else { return nil }
-            func detail(_ name: Details.Field) -> Int? { (object[name.rawValue] as? NSNumber)?.intValue }
-            return Details(
-                cachedTokens: detail(.cachedTokens), reasoningTokens: detail(.reasoningTokens),
-                cacheWriteTokens: detail(.cacheWriteTokens))
-        }
-        promptTokens = int(.promptTokens)
-        completionTokens = int(.completionTokens)
-        totalTokens = int(.totalTokens)
-        promptTokensDetails = details(.promptTokensDetails)
-        completionTokensDetails = details(.completionTokensDetails)
-        promptCacheHitTokens = int(.promptCacheHitTokens)
-        inputTokens = int(.inputTokens)
-        outputTokens = int(.outputTokens)
-        inputTokensDetails = details(.inputTokensDetails)
-        outputTokensDetails = details(.outputTokensDetails)
-        cacheReadInputTokens = int(.cacheReadInputTokens)
-        cacheCreationInputTokens = int(.cacheCreationInputTokens)
-        promptTokenCount = int(.promptTokenCount)
-        candidatesTokenCount = int(.candidatesTokenCount)
-        cachedContentTokenCount = int(.cachedContentTokenCount)
-        thoughtsTokenCount = int(.thoughtsTokenCount)
     }
 
     /// `self` with every field `newer` carries replacing this one's: Anthropic's `message_delta`

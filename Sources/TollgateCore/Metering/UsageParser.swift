@@ -50,18 +50,6 @@ package enum UsageParser {
         }
         return MeteredUsage(model: parsed.model, usage: usage, source: .provider)
     }
-
-    /// OpenAI chat/completions/embeddings usage from a parsed object.
-    package static func openAI(_ u: [String: Any]) -> Usage { ProviderUsage(dictionary: u).normalized(.openai) }
-
-    /// OpenAI Responses API usage from a parsed object.
-    package static func openAIResponses(_ u: [String: Any]) -> Usage { ProviderUsage(dictionary: u).normalized(.openai) }
-
-    /// Anthropic usage from a parsed object: cache reads and writes added into input.
-    package static func anthropic(_ u: [String: Any]) -> Usage { ProviderUsage(dictionary: u).normalized(.anthropic) }
-
-    /// Gemini `usageMetadata` from a parsed object: output is candidates + thoughts.
-    package static func gemini(_ u: [String: Any]) -> Usage { ProviderUsage(dictionary: u).normalized(.gemini) }
 }
 
 /// Turns the inside of a JSON string (between its quotes) into a `String`.

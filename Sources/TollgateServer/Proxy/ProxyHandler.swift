@@ -124,10 +124,11 @@ struct ProxyHandler: Sendable {
         var headers = responseHeaders(answer.head, exchange: exchange, decoded: request.decodeContent)
         var event: UsageEvent
         if status < 400 {
-            let parsed = UsageParser.parse(body: answer.body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint)
-            exchange.model = parsed.model ?? exchange.model
-            let usage = parsed.usage ?? Usage(inputTokens: inspection.estimatedInputTokens)
-            event = exchange.event(status: status, outcome: .ok, usage: usage, source: parsed.usage == nil ? .estimated : .provider)
+            let metered = UsageParser.metered(
+                body: answer.body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint,
+                estimatedInputTokens: inspection.estimatedInputTokens)
+            exchange.model = metered.model ?? exchange.model
+            event = exchange.event(status: status, outcome: .ok, usage: metered.usage, source: metered.source)
             price(&event)
             headers[.tollgateCost] = Money.decimalString(event.costNanos)
             cacheAnswer(event, body: Array(answer.body.readableBytesView), exchange)
@@ -235,10 +236,11 @@ struct ProxyHandler: Sendable {
         _ exchange: Exchange, body: ByteBuffer, inspection: RequestInspection, status: Int, outcome: Outcome, failure: String?
     ) {
         var exchange = exchange
-        let parsed = UsageParser.parse(body: body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint)
-        exchange.model = parsed.model ?? exchange.model
-        let usage = parsed.usage ?? Usage(inputTokens: inspection.estimatedInputTokens)
-        var event = exchange.event(status: status, outcome: outcome, usage: usage, source: parsed.usage == nil ? .estimated : .provider, error: failure)
+        let metered = UsageParser.metered(
+            body: body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint,
+            estimatedInputTokens: inspection.estimatedInputTokens)
+        exchange.model = metered.model ?? exchange.model
+        var event = exchange.event(status: status, outcome: outcome, usage: metered.usage, source: metered.source, error: failure)
         price(&event)
         if exchange.cacheLease != nil, status == 200 {
             cacheAnswer(event, body: StreamAssembler.assemble(Array(body.readableBytesView), format: exchange.format, endpoint: exchange.endpoint), exchange)

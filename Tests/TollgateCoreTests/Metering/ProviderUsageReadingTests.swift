@@ -79,3 +79,34 @@ struct ProviderUsageReadingTests {
         }
     }
 }
+
+extension ProviderUsage {
+    /// The reference reading: the same fields taken from a fully parsed object (`JSONSerialization`).
+    init(dictionary u: [String: Any]) {
+        self.init()
+        func int(_ key: Field) -> Int? { (u[key.rawValue] as? NSNumber)?.intValue }
+        func details(_ key: Field) -> Details? {
+            guard let object = u[key.rawValue] as? [String: Any] else { return nil }
+            func detail(_ name: Details.Field) -> Int? { (object[name.rawValue] as? NSNumber)?.intValue }
+            return Details(
+                cachedTokens: detail(.cachedTokens), reasoningTokens: detail(.reasoningTokens),
+                cacheWriteTokens: detail(.cacheWriteTokens))
+        }
+        promptTokens = int(.promptTokens)
+        completionTokens = int(.completionTokens)
+        totalTokens = int(.totalTokens)
+        promptTokensDetails = details(.promptTokensDetails)
+        completionTokensDetails = details(.completionTokensDetails)
+        promptCacheHitTokens = int(.promptCacheHitTokens)
+        inputTokens = int(.inputTokens)
+        outputTokens = int(.outputTokens)
+        inputTokensDetails = details(.inputTokensDetails)
+        outputTokensDetails = details(.outputTokensDetails)
+        cacheReadInputTokens = int(.cacheReadInputTokens)
+        cacheCreationInputTokens = int(.cacheCreationInputTokens)
+        promptTokenCount = int(.promptTokenCount)
+        candidatesTokenCount = int(.candidatesTokenCount)
+        cachedContentTokenCount = int(.cachedContentTokenCount)
+        thoughtsTokenCount = int(.thoughtsTokenCount)
+    }
+}

@@ -91,13 +91,13 @@ struct UsageExtractionTests {
 
     @Test("already parsed objects normalize the same way")
     func dictionaries() {
-        #expect(UsageParser.openAI(["prompt_tokens": 10, "completion_tokens": 5, "prompt_tokens_details": ["cached_tokens": 4],
-            "completion_tokens_details": ["reasoning_tokens": 2]]) == Usage(inputTokens: 10, outputTokens: 5, cachedInputTokens: 4, reasoningTokens: 2))
-        #expect(UsageParser.openAIResponses(["input_tokens": 10, "output_tokens": 5, "input_tokens_details": ["cached_tokens": 4]])
+        #expect(ProviderUsage(dictionary: ["prompt_tokens": 10, "completion_tokens": 5, "prompt_tokens_details": ["cached_tokens": 4],
+            "completion_tokens_details": ["reasoning_tokens": 2]]).normalized(.openai) == Usage(inputTokens: 10, outputTokens: 5, cachedInputTokens: 4, reasoningTokens: 2))
+        #expect(ProviderUsage(dictionary: ["input_tokens": 10, "output_tokens": 5, "input_tokens_details": ["cached_tokens": 4]]).normalized(.openai)
             == Usage(inputTokens: 10, outputTokens: 5, cachedInputTokens: 4))
-        #expect(UsageParser.anthropic(["input_tokens": 1, "cache_read_input_tokens": 2, "cache_creation_input_tokens": 3, "output_tokens": 4])
+        #expect(ProviderUsage(dictionary: ["input_tokens": 1, "cache_read_input_tokens": 2, "cache_creation_input_tokens": 3, "output_tokens": 4]).normalized(.anthropic)
             == Usage(inputTokens: 6, outputTokens: 4, cachedInputTokens: 2, cacheWriteTokens: 3))
-        #expect(UsageParser.gemini(["promptTokenCount": 7, "candidatesTokenCount": 1, "thoughtsTokenCount": 2])
+        #expect(ProviderUsage(dictionary: ["promptTokenCount": 7, "candidatesTokenCount": 1, "thoughtsTokenCount": 2]).normalized(.gemini)
             == Usage(inputTokens: 7, outputTokens: 3, reasoningTokens: 2))
     }
 
