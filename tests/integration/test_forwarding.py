@@ -336,6 +336,11 @@ def test_malformed_json_is_400_invalid_request_in_each_provider_shape(tollgate, 
     assert r.status_code == 400
     err = r.json()["error"]
     assert err["code"] == 400 and err["status"] == "INVALID_ARGUMENT" and err["reason"] == "invalid_request"
+    # The message says what is wrong and where: here a trailing comma, which JSON does not allow.
+    r = httpx.post(tollgate.url + "/openai/v1/chat/completions", content=b'{"model":"gpt-4o-mini","messages":[],}',
+                   headers=bearer() | {"content-type": "application/json"})
+    assert r.status_code == 400
+    assert "unexpected '}' where an object key should start (byte 37)" in r.json()["error"]["message"], r.text
     assert mock.requests == [], "a malformed request must not reach the provider"
 
 
