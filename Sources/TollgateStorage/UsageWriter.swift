@@ -181,15 +181,24 @@ package final class UsageWriter: Service, UsageRecorder {
         logger.debug("usage writer stopped", metadata: ["written_total": "\(metrics.written)"])
     }
 
-    /// Commits pending events, a transaction at a time, until none are left. Returns at once when
-    /// another drain is running: that one takes whatever is pending before it stops.
+    /// Commits what is pending, a transaction at a time. Returns at once when another drain is
+    /// running: that one goes on while a `flush()` caller waits.
+    ///
+    /// The first take is everything pending (a tick or a full batch started the drain). After a
+    /// commit the drain goes on only for a full batch, a backlog, or a `flush()` caller: events that
+    /// trickled in during the commit wait for the next tick or full batch instead. Chasing them
+    /// made a commit of a few dozen events every few milliseconds under steady load, and each
+    /// commit rewrites the same index and rollup pages to the WAL, so most of the writer's work
+    /// was per commit rather than per event.
     private func drain() async {
         let started = state.withLock { state in
             defer { state.draining = true }
             return !state.draining
         }
         guard started else { return }
-        while let taken = takePending() {
+        var onlyFullBatches = false
+        while let taken = takePending(onlyFullBatches: onlyFullBatches) {
+            onlyFullBatches = true
             // Everything pending is taken at once (an O(1) swap, whatever the backlog) and committed
             // in transactions of at most `maxTransactionSize`, in order.
             var offset = 0
@@ -243,10 +252,14 @@ package final class UsageWriter: Service, UsageRecorder {
         for waiter in waiters { waiter.continuation.resume(throwing: failure) }
     }
 
-    /// Takes every pending event, or ends the drain when there is none.
-    private func takePending() -> Batch? {
+    /// Takes every pending event, or ends the drain when there is none; with `onlyFullBatches`, also
+    /// when fewer than `batchSize` wait and no `flush()` caller waits for them.
+    private func takePending(onlyFullBatches: Bool) -> Batch? {
         state.withLock { state -> Batch? in
-            guard !state.pending.isEmpty else {
+            let worthACommit =
+                !onlyFullBatches || state.pending.count >= configuration.batchSize
+                || state.waiters.contains { $0.target > state.processed }
+            guard !state.pending.isEmpty, worthACommit else {
                 state.draining = false
                 return nil
             }

@@ -71,6 +71,47 @@ struct UsageWriterTests {
         }
     }
 
+    @Test("after a commit, events that came in during it wait for the next tick or a full batch")
+    func noChasingAfterCommit() async throws {
+        try await withTemporaryDatabase { database, directory in
+            let writer = UsageWriter(
+                database: database, configuration: .init(flushInterval: .seconds(3600), batchSize: 5))
+            let running = Task { try await writer.run() }
+            defer { running.cancel() }
+            // A second connection holds the write lock on a thread of its own until `release`, so
+            // the writer's commit waits on it.
+            let blocker = try DatabaseQueue(path: directory.databasePath)
+            let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+            Thread {
+                try? blocker.inTransaction(.immediate) { _ in
+                    locked.signal()
+                    release.wait()
+                    return .commit
+                }
+            }.start()
+            locked.wait()
+            let events = Fixtures.mixedEvents(count: 8)
+            for event in events.prefix(5) { writer.record(event) }  // a full batch: a drain takes it
+            try await eventually { writer.metrics.pending == 0 }
+            for event in events.suffix(3) { writer.record(event) }  // trickle in during its commit
+            release.signal()
+            try await eventually { writer.metrics.written == 5 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(writer.metrics.written == 5)
+            #expect(writer.metrics.pending == 3)
+            #expect(writer.metrics.batches == 1)
+            try await writer.flush()
+            #expect(try await count(database) == 8)
+        }
+    }
+
+    /// Polls `condition` every 5 ms for up to 10 s; a test that needs it then checks it.
+    private func eventually(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(condition())
+    }
+
     @Test("the flush interval commits a lone event")
     func intervalTriggersCommit() async throws {
         try await withTemporaryDatabase { database, _ in
