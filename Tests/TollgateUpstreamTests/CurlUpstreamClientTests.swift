@@ -42,6 +42,7 @@ struct CurlUpstreamClientTests {
                 let body = try await request.body.collect(upTo: 1 << 20)
                 var headers: HTTPFields = [.contentType: "text/plain"]
                 headers[HTTPField.Name("x-seen-auth")!] = request.headers[.authorization] ?? "none"
+                headers[HTTPField.Name("X-Mixed-Case")!] = "Value Kept: as sent"
                 return Response(status: .created, headers: headers, body: .init(byteBuffer: body))
             }
         }) { port in
@@ -50,9 +51,25 @@ struct CurlUpstreamClientTests {
                         headers: [("authorization", "Bearer sk-1"), ("content-type", "text/plain")]))
             #expect(answer.head.status == 201)
             #expect(answer.head.headers.first { $0.name == "x-seen-auth" }?.value == "Bearer sk-1", "\(answer.head.headers)")
+            #expect(answer.head.headers.first { $0.name == "x-mixed-case" }?.value == "Value Kept: as sent")
             #expect(answer.body.readableBytes == 5000)
             #expect(answer.timing.firstByteNanos != nil)
         }
+    }
+
+    @Test("status lines of HTTP/1.x and HTTP/2 give their code; malformed ones give 0")
+    func statusLines() {
+        func code(_ line: String) -> Int {
+            Array(line.utf8).withUnsafeBytes { CurlTransfer.statusCode(ofStatusLine: $0) }
+        }
+        #expect(code("HTTP/1.1 200 OK") == 200)
+        #expect(code("HTTP/1.1 429 Too Many Requests") == 429)
+        #expect(code("HTTP/2 503") == 503)
+        #expect(code("HTTP/1.0 100 Continue") == 100)
+        #expect(code("HTTP/1.1 2000 Huge") == 0)
+        #expect(code("HTTP/1.1 20 Short") == 0)
+        #expect(code("HTTP/1.1") == 0)
+        #expect(code("HTTP/1.1 abc") == 0)
     }
 
     @Test("a streamed body arrives chunk by chunk, not at the end")
