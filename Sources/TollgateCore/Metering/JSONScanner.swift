@@ -35,18 +35,21 @@ struct JSONScanKeys: Sendable {
     /// `partial_json` deltas; Gemini's part `text`.
     static func forFormat(_ format: ProviderFormat, endpoint: Endpoint) -> JSONScanKeys {
         switch format {
-        case .openai where endpoint == .responses:
-            JSONScanKeys(model: "model", usage: "usage", text: ["delta"])
-        case .openai:
-            JSONScanKeys(
-                model: "model", usage: "usage", text: ["content", "text", "reasoning_content", "refusal", "arguments"],
-                choices: true)
-        case .anthropic:
-            JSONScanKeys(model: "model", usage: "usage", text: ["text", "thinking", "partial_json"])
-        case .gemini:
-            JSONScanKeys(model: "modelVersion", usage: "usageMetadata", text: ["text"], finish: "finishReason")
+        case .openai where endpoint == .responses: openAIResponses
+        case .openai: openAI
+        case .anthropic: anthropic
+        case .gemini: gemini
         }
     }
+
+    // Built once: every answer and stream is scanned with one of these.
+    private static let openAIResponses = JSONScanKeys(model: "model", usage: "usage", text: ["delta"])
+    private static let openAI = JSONScanKeys(
+        model: "model", usage: "usage", text: ["content", "text", "reasoning_content", "refusal", "arguments"],
+        choices: true)
+    private static let anthropic = JSONScanKeys(model: "model", usage: "usage", text: ["text", "thinking", "partial_json"])
+    private static let gemini = JSONScanKeys(
+        model: "modelVersion", usage: "usageMetadata", text: ["text"], finish: "finishReason")
 
     func role(of key: UnsafeBufferPointer<UInt8>) -> Role {
         for entry in keys where entry.bytes.count == key.count {

@@ -28,30 +28,31 @@ package struct ProviderRouter: Sendable {
 
     /// Routes `target` (a request path with optional query), or returns nil for an unknown provider.
     package func route(_ target: String) -> Route? {
-        let pathEnd = target.firstIndex(of: "?") ?? target.endIndex
-        let path = target[..<pathEnd]
-        guard path.hasPrefix("/") else { return nil }
-        let afterSlash = path.index(after: path.startIndex)
-        let segmentEnd = path[afterSlash...].firstIndex(of: "/") ?? path.endIndex
-        let segment = path[afterSlash..<segmentEnd]
+        // Scanned as UTF-8 (every delimiter is ASCII, so these indices are valid `String` indices):
+        // `Character` scanning showed up per request.
+        let bytes = target.utf8
+        let pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+        guard bytes.first == UInt8(ascii: "/") else { return nil }
+        let afterSlash = bytes.index(after: bytes.startIndex)
+        let segmentEnd = bytes[afterSlash..<pathEnd].firstIndex(of: UInt8(ascii: "/")) ?? pathEnd
+        let segment = target[afterSlash..<segmentEnd]
 
         let provider: Provider
         let rest: Substring
-        if segment == "v1", let openai = providers["openai"] {
+        if segment.utf8.elementsEqual("v1".utf8), let openai = providers["openai"] {
             provider = openai
-            rest = path
+            rest = target[..<pathEnd]
         } else if let named = providers[segment] {
             provider = named
-            rest = path[segmentEnd...]
+            rest = target[segmentEnd..<pathEnd]
         } else {
             return nil
         }
-        let query = target[pathEnd...]
         return Route(
             provider: provider,
             path: rest,
             endpoint: Endpoint.classify(format: provider.format, path: rest),
-            upstreamURL: provider.baseURL + rest + query
+            upstreamURL: provider.baseURL + target[rest.startIndex...]
         )
     }
 }

@@ -5,13 +5,23 @@ enum RequestIDGenerator {
     /// The id of a request that arrived at `atMs` (Unix milliseconds).
     static func make(atMs: Int64) -> String {
         var generator = SystemRandomNumberGenerator()
-        let ms = UInt64(max(0, atMs))
+        let ms = UInt64(max(0, atMs)) & 0xFFFF_FFFF_FFFF
         let random = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF
-        return "req_" + hex(ms & 0xFFFF_FFFF_FFFF, digits: 12) + hex(random, digits: 12)
+        // Written byte by byte into the string's own storage: one allocation per id.
+        return String(unsafeUninitializedCapacity: 28) { bytes in
+            for (offset, byte) in "req_".utf8.enumerated() { bytes[offset] = byte }
+            writeHex(ms, into: bytes, at: 4)
+            writeHex(random, into: bytes, at: 16)
+            return 28
+        }
     }
 
-    private static func hex(_ value: UInt64, digits: Int) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: digits - text.count) + text
+    /// The low 48 bits of `value` as 12 lower-case hex digits at `start`.
+    private static func writeHex(_ value: UInt64, into bytes: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        for index in 0..<12 {
+            let nibble = Int((value >> UInt64(4 * (11 - index))) & 0xF)
+            bytes[start + index] = digits.utf8Start[nibble]
+        }
     }
 }
