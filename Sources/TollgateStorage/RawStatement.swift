@@ -73,8 +73,9 @@ struct RawStatement {
     /// Returns the number of rows it changed.
     mutating func execute(_ db: Database) throws -> Int {
         defer {
+            // No sqlite3_clear_bindings: every parameter is bound again before the next step (the
+            // precondition below checks it), and clearing them is a pass over all of them per row.
             sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
             position = 0
         }
         precondition(position == sqlite3_bind_parameter_count(handle), "bound \(position) of \(sqlite3_bind_parameter_count(handle)) values")

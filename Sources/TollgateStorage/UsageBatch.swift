@@ -15,13 +15,18 @@ enum UsageBatch {
         var insert = RawStatement(try db.cachedStatement(sql: UsageSQL.insertEvent))
         var rollups = RollupAccumulator()
         var inserted = 0
-        for event in events {
+        func store(_ event: borrowing UsageEvent) throws {
             try event.bindInsert(to: &insert)
             // 0 when OR IGNORE skipped the row: a request id already stored is never rolled up again.
-            guard try insert.execute(db) > 0 else { continue }
+            guard try insert.execute(db) > 0 else { return }
             inserted += 1
             rollups.add(event)
         }
+        // Read in place: a `for` loop copies each event, retaining and releasing its strings.
+        let done: Void? = try events.withContiguousStorageIfAvailable { buffer in
+            for index in buffer.indices { try store(buffer[index]) }
+        }
+        if done == nil { for event in events { try store(event) } }
         try rollups.write(to: db)
         return UsageBatchResult(inserted: inserted, duplicates: events.count - inserted)
     }

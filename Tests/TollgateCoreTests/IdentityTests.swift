@@ -17,6 +17,21 @@ struct IdentityTests {
         #expect(token(["authorization": "Bearer tg_abc"])?.isTollgateKey == true)
     }
 
+    @Test("the Bearer scheme in any case; the token trimmed of spaces and tabs, its inside kept")
+    func bearerParsing() {
+        #expect(token(["authorization": "bearer sk-a"])?.value == "sk-a")
+        #expect(token(["authorization": "BEARER \t sk-a \t"])?.value == "sk-a")
+        #expect(token(["authorization": "Bearer sk a"])?.value == "sk a")
+        #expect(token(["authorization": "Bearer clé-é"])?.value == "clé-é")
+        #expect(token(["authorization": "Bearer    "]) == nil)
+        #expect(token(["authorization": "Bearer"]) == nil)
+        #expect(token(["authorization": "Bearerx sk-a"]) == nil)
+        #expect(token(["authorization": "Basic abc", "x-api-key": " sk-ant "]) == ClientToken(value: "sk-ant", source: .xAPIKey))
+        #expect("  é \t".trimmingSpaces() == "é")
+        #expect("a\u{301}".trimmingSpaces() == "a\u{301}")
+        #expect(" \t ".trimmingSpaces() == "")
+    }
+
     @Test("passthrough key id is pt_ plus the first 16 hex digits of the token's SHA-256")
     func passthroughKeyID() {
         // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad (FIPS 180-2).

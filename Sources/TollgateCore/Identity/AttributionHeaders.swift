@@ -13,9 +13,11 @@ package struct AttributionHeaders: Sendable, Equatable {
     /// Parses `(name, value)` pairs (names in any case); throws for a bad org slug or too many tags.
     package init(headers: some Sequence<(name: String, value: String)>) throws(RequestError) {
         for (rawName, value) in headers {
-            guard rawName.utf8.count > 11 else { continue }
+            // Most headers are not ours: compare bytes before lowercasing (an allocation) the name.
+            guard rawName.utf8.count > 11,
+                rawName.utf8.prefix(11).elementsEqual("x-tollgate-".utf8, by: { $0 | 0x20 == $1 | 0x20 })
+            else { continue }
             let name = rawName.lowercased()
-            guard name.hasPrefix("x-tollgate-") else { continue }
             let suffix = name.dropFirst("x-tollgate-".count)
             switch suffix {
             case "org":

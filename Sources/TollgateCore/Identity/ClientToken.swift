@@ -27,9 +27,12 @@ package struct ClientToken: Sendable, Equatable {
     /// Reads the token from request headers (names lower-cased), in the order the SDKs use them.
     package init?(header: (String) -> String?) {
         if let auth = header("authorization") {
-            let parts = auth.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let token = parts[1].trimmingSpaces()
+            // `Bearer <token>`, the scheme in any case; read as bytes, as this runs per request.
+            let bytes = auth.utf8
+            if let space = bytes.firstIndex(of: UInt8(ascii: " ")),
+                bytes[..<space].elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 })
+            {
+                let token = auth[bytes.index(after: space)...].trimmingSpaces()
                 if !token.isEmpty { self.init(value: token, source: .authorization); return }
             }
         }
@@ -48,9 +51,19 @@ package struct ClientToken: Sendable, Equatable {
 extension StringProtocol {
     /// The string without leading and trailing spaces and tabs (Foundation-free).
     package func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = lastIndex(where: { !isSpace($0) })!
-        return String(self[first...last])
+        // Scanned as UTF-8 (spaces and tabs are single bytes): `Character` scanning is slow.
+        var first: String.Index?
+        var end = utf8.startIndex
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let next = utf8.index(after: index)
+            if utf8[index] != UInt8(ascii: " "), utf8[index] != UInt8(ascii: "\t") {
+                if first == nil { first = index }
+                end = next
+            }
+            index = next
+        }
+        guard let first else { return "" }
+        return String(self[first..<end])
     }
 }
