@@ -2,8 +2,10 @@
 # A/B throughput of two Tollgate binaries in interleaved rounds, for ratios that shared machines
 # blur: bench/run.sh measures its targets one after another, minutes apart, and on this 2-core VM
 # the machine's speed drifts by 10-20 % over that time. Here each round runs wrk -t2 -c32 against
-# A, then B, so drift hits both alike; the summary gives the median and mean of the per-round
-# ratios and the ratio of the totals.
+# A and B back to back (A first in odd rounds, B first in even ones), so drift hits both alike;
+# the summary gives the median and mean of the per-round ratios and the ratio of the totals. On
+# this VM single rounds range from 0.75 to 1.25 for the same pair: use 20-30 short rounds
+# (AB_ROUNDS=30 AB_SECONDS=3) rather than a few long ones.
 #
 # Usage: bench/ab.sh BIN_A BIN_B        e.g. A = .build/release/tollgate, B = a forwarding-only
 #                                       build of commit a13fa56 (the metering-cost ratio)
@@ -43,7 +45,10 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 echo "A = $A"
 echo "B = $B"
 for round in $(seq 1 "$ROUNDS"); do
-  for side in a b; do
+  # A then B in odd rounds, B then A in even ones, so a machine speeding up or slowing down
+  # within a round favours neither side.
+  order="a b"; ((round % 2 == 0)) && order="b a"
+  for side in $order; do
     t0=$(ticks "${PID[$side]}")
     out=$(timeout $((SECS + 30)) wrk -t2 -c32 -d"${SECS}s" --latency -s bench/post.lua "$(url $side)")
     t1=$(ticks "${PID[$side]}")
