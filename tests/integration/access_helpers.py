@@ -11,7 +11,7 @@ import os
 import re
 import threading
 import time
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import anthropic
@@ -32,6 +32,16 @@ CONTENT = "x" * 400
 MSG = [{"role": "user", "content": CONTENT}]
 MAX_TOKENS = 1000
 FULL_USAGE = {"X-Mock-Usage": json.dumps({"prompt_tokens": 100, "completion_tokens": MAX_TOKENS})}
+
+
+def expected_cost(model, inp, out, cached=0, written=0):
+    """SPEC §6 in Decimal, independently of Tollgate: one rounding per request, half up, to 1e-9 USD."""
+    p = PRICES[model]
+    rate = lambda k, default: Decimal(p.get(k) or default) / Decimal(1_000_000)
+    i, o = rate("input", 0), rate("output", 0)
+    c, w = rate("cached_input", p["input"]), rate("cache_write", p["input"])
+    usd = (inp - cached - written) * i + cached * c + written * w + out * o
+    return usd.quantize(NANO, rounding=ROUND_HALF_UP)
 
 
 def worst_case(model="gpt-4o-mini", input_tokens=100, output_cap=MAX_TOKENS):

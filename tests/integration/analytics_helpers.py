@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import anthropic
 import openai
-from access_helpers import PRICES, Admin, parse_iso, start
+from access_helpers import Admin, expected_cost, parse_iso, start
 from conftest import BINARY
 
 NANO = Decimal("0.000000001")
@@ -106,16 +106,6 @@ TRAFFIC = [
     Call("openai", "globex", "gpt-4o", None, None, None, usage={"prompt_tokens": 33, "completion_tokens": 7}),
     Call("anthropic", "globex", "claude-sonnet-4-5", "erin", "header", "chat"),
 ]
-
-
-def expected_cost(model, inp, out, cached=0, written=0):
-    """SPEC §6 in Decimal, independently of Tollgate: one rounding per request, half up, to 1e-9 USD."""
-    p = PRICES[model]
-    rate = lambda k, default: Decimal(p.get(k) or default) / Decimal(1_000_000)
-    i, o = rate("input", 0), rate("output", 0)
-    c, w = rate("cached_input", p["input"]), rate("cache_write", p["input"])
-    usd = (inp - cached - written) * i + cached * c + written * w + out * o
-    return usd.quantize(NANO, rounding=ROUND_HALF_UP)
 
 
 def send(tg, call):

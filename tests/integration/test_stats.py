@@ -7,29 +7,19 @@ import sqlite3
 import subprocess
 import threading
 import time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import anthropic
 import httpx
 import openai
+from access_helpers import expected_cost
 from conftest import BINARY
 from google import genai
 from google.genai import types as genai_types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PRICES = json.load(open(os.path.join(ROOT, "pricing.json")))["models"]
 ADMIN = "admin-secret"
 MSG = [{"role": "user", "content": "Say hi"}]
-
-
-def expected_cost(model, inp, out, cached=0, written=0):
-    """An independent implementation of SPEC §6 in Decimal: one rounding per request, half up, to 1e-9 USD."""
-    p = PRICES[model]
-    rate = lambda k, default: Decimal(p.get(k) or default) / Decimal(1_000_000)
-    i, o = rate("input", 0), rate("output", 0)
-    c, w = rate("cached_input", p["input"]), rate("cache_write", p["input"])
-    usd = (inp - cached - written) * i + cached * c + written * w + out * o
-    return usd.quantize(Decimal("0.000000001"), rounding=ROUND_HALF_UP)
 
 
 def stats(tg, **params):
