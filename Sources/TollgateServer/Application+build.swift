@@ -90,6 +90,9 @@ package func buildTollgate(
             address: .hostname(config.host, port: config.port), serverName: nil,
             availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
         onServerRunning: { channel in
+            try? await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(), position: .first)
+            }.get()
             let port = channel.localAddress?.port ?? config.port
             logger.info(
                 "Tollgate listening on http://\(config.host):\(port)",

@@ -14,5 +14,7 @@ struct ExampleConfigTests {
         #expect(fromFile.timeouts == defaults.timeouts)
         #expect(fromFile.cacheMaxBytes == defaults.cacheMaxBytes)
         #expect(fromFile.providers == defaults.providers)
+        #expect(fromFile.limits == defaults.limits)
+        #expect(fromFile.keyUnmeteredPaths == defaults.keyUnmeteredPaths)
     }
 }
