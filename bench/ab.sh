@@ -9,13 +9,14 @@
 #
 # Usage: bench/ab.sh BIN_A BIN_B        e.g. A = .build/release/tollgate, B = a forwarding-only
 #                                       build of commit a13fa56 (the metering-cost ratio)
-# Env: AB_ROUNDS (10), AB_SECONDS (8 per run), TOLLGATE_* (passed to both; LISTEN, DB and
+# Env: AB_ROUNDS (10), AB_SECONDS (8 per run), AB_CONNECTIONS (32; 1 compares added latency, see
+# the p50 line), TOLLGATE_* (passed to both; LISTEN, DB and
 # OPENAI_BASE_URL are set here). Both proxies sit in front of the same nginx mock on 127.0.0.1,
 # on free ports; every process started is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# -eq 2 && -x $1 && -x $2 ]] || { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
-A=$1 B=$2 ROUNDS=${AB_ROUNDS:-10} SECS=${AB_SECONDS:-8}
+A=$1 B=$2 ROUNDS=${AB_ROUNDS:-10} SECS=${AB_SECONDS:-8} CONNS=${AB_CONNECTIONS:-32}
 DIR=$(mktemp -d /tmp/tollgate-ab.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$DIR"; }
@@ -50,22 +51,28 @@ for round in $(seq 1 "$ROUNDS"); do
   order="a b"; ((round % 2 == 0)) && order="b a"
   for side in $order; do
     t0=$(ticks "${PID[$side]}")
-    out=$(timeout $((SECS + 30)) wrk -t2 -c32 -d"${SECS}s" --latency -s bench/post.lua "$(url $side)")
+    out=$(timeout $((SECS + 30)) wrk -t$((CONNS < 2 ? 1 : 2)) -c"$CONNS" -d"${SECS}s" --latency -s bench/post.lua "$(url $side)")
     t1=$(ticks "${PID[$side]}")
     awk -v r="$round" -v s="$side" -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
       /Requests\/sec/ { rps = $2 } / 50%/ { p50 = $2 } / requests in / { n = $1 }
       END { printf "%s %s %.0f %s %.1f\n", r, s, rps, p50, dt * 1e6 / hz / n }' <<< "$out" | tee -a "$DIR/rounds"
   done
 done
-python3 - "$DIR/rounds" <<'PY'
+python3 - "$DIR/rounds" "$CONNS" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
+def ms(text):
+    for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+p50 = {s: statistics.median(ms(r[3]) for r in rows if r[1] == s) for s in "ab"}
 a = [float(r[2]) for r in rows if r[1] == "a"]
 b = [float(r[2]) for r in rows if r[1] == "b"]
 ratios = [x / y for x, y in zip(a, b)]
 cpu = {s: statistics.median(float(r[4]) for r in rows if r[1] == s) for s in "ab"}
 print("round ratios A/B: " + " ".join(f"{r:.2f}" for r in ratios))
-print(f"A/B RPS at c32: median {statistics.median(ratios):.3f}, mean {statistics.mean(ratios):.3f}, "
+print(f"median p50 latency at c{sys.argv[2]}: A {p50['a']:.3f} ms, B {p50['b']:.3f} ms, A − B {p50['a'] - p50['b']:+.3f} ms")
+print(f"A/B RPS at c{sys.argv[2]}: median {statistics.median(ratios):.3f}, mean {statistics.mean(ratios):.3f}, "
       f"totals {sum(a) / sum(b):.3f}; median RPS A {statistics.median(a):.0f}, B {statistics.median(b):.0f}; "
       f"median CPU µs/request A {cpu['a']:.1f}, B {cpu['b']:.1f}")
 PY
