@@ -7,7 +7,7 @@ struct HealthRoutes: Sendable {
     let database: TollgateDatabase
     let pricing: PricingStore
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TollgateRequestContext>) {
         router.get("/healthz") { _, _ in
             AdminResponse.json(#"{"status":"ok"}"#)
         }
