@@ -31,18 +31,18 @@ struct AdminRateLimiter {
         guard perMinute > 0, var bucket = buckets.get(key) else { return nil }
         refill(&bucket, nowMs: nowMs)
         buckets.set(key, bucket, cost: 1)
-        return bucket.tokens >= 1 ? nil : wait(for: bucket)
+        return bucket.tokens >= Self.whole ? nil : wait(for: bucket)
     }
 
     /// Takes one token for `key`: nil when it may go on, else the seconds to wait (≥ 1).
     mutating func take(_ key: String, nowMs: Int64) -> Int? {
         guard perMinute > 0 else { return nil }
         var bucket = current(key, nowMs: nowMs)
-        guard bucket.tokens >= 1 else {
+        guard bucket.tokens >= Self.whole else {
             buckets.set(key, bucket, cost: 1)
             return wait(for: bucket)
         }
-        bucket.tokens -= 1
+        bucket.tokens = max(0, bucket.tokens - 1)
         buckets.set(key, bucket, cost: 1)
         return nil
     }
@@ -67,7 +67,12 @@ struct AdminRateLimiter {
         bucket.atMs = max(bucket.atMs, nowMs)
     }
 
+    /// One token, less the rounding that continuous refills in binary floating point leave behind.
+    private static let whole = 1 - 1e-9
+
+    /// Whole seconds until one token is back, from the wait rounded to the millisecond.
     private func wait(for bucket: Bucket) -> Int {
-        max(1, Int(((1 - bucket.tokens) * 60 / Double(perMinute)).rounded(.up)))
+        let ms = Int(((1 - bucket.tokens) * 60_000 / Double(perMinute)).rounded())
+        return max(1, (ms + 999) / 1000)
     }
 }

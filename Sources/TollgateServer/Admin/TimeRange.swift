@@ -53,7 +53,9 @@ package enum TimeRange {
         for formatter in [full, fractional, dateOnly] {
             if let date = formatter.date(from: text) {
                 let ms = (date.timeIntervalSince1970 * 1000).rounded()
-                guard ms.isFinite, ms > Double(earliestMs) - 1, ms < Double(latestMs) + 1 else { break }
+                guard ms.isFinite, ms > Double(earliestMs) - 1, ms < Double(latestMs) + 1 else {
+                    throw Invalid(message: "'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+                }
                 return Int64(ms)
             }
         }
