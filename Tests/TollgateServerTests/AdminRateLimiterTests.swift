@@ -96,3 +96,28 @@ struct AdminRateLimiterTests {
         #expect(throttle.refusingRequest(of: "key_abc") == nil)
     }
 }
+
+@Suite("Admin auth: which refused tokens count as guesses")
+struct AdminAuthGuessTests {
+    @Test("only tokens that could be a guess at the master key are counted against the address")
+    func guesses() throws {
+        let now = Mutex<Int64>(0)
+        let auth = AdminAuth(
+            adminKey: "s3cret", access: nil,
+            throttle: AdminThrottle(failedAuthPerMinute: 2, requestsPerMinute: 0, clock: { now.withLock { $0 } }))
+        let wellFormed = "tg_" + String(repeating: "a", count: 32)
+        for _ in 0..<5 { #expect(throws: AdminError.self) { try auth.authenticate(token: wellFormed, address: "a") } }
+        #expect(try auth.authenticate(token: "s3cret", address: "a") == .master)
+        for _ in 0..<2 { #expect(throws: AdminError.self) { try auth.authenticate(token: "guess", address: "a") } }
+        do {
+            _ = try auth.authenticate(token: "s3cret", address: "a")
+            Issue.record("a blocked address signed in")
+        } catch {
+            #expect(error.status == .tooManyRequests)
+        }
+        #expect(try auth.authenticate(token: "s3cret", address: "b") == .master)
+        #expect(AdminAuth.isTollgateKeyShaped(wellFormed))
+        #expect(!AdminAuth.isTollgateKeyShaped("tg_short"))
+        #expect(!AdminAuth.isTollgateKeyShaped("tg_" + String(repeating: "-", count: 32)))
+    }
+}

@@ -66,20 +66,36 @@ struct AdminAuth: Sendable {
     }
 
     /// Signs a caller in under the limits: an address that failed too often lately is refused (429)
-    /// before its token is even looked at, so a right guess cannot be told from a wrong one; every
-    /// refused token counts against its address (a right one takes nothing); a known caller then
-    /// takes one request from its own allowance.
+    /// before its token is even looked at, so a right guess cannot be told from a wrong one; a
+    /// refused token counts against its address (`countsAsGuess`; a right one takes nothing); a
+    /// known caller then takes one request from its own allowance.
     func authenticate(token: String?, address: String) throws(AdminError) -> AdminPrincipal {
         if let refusal = throttle?.refusingFailures(from: address) { throw refusal }
         let caller: (principal: AdminPrincipal, id: String)
         do {
             caller = try self.caller(token: token)
         } catch {
-            throttle?.recordFailure(from: address)
+            if countsAsGuess(token) { throttle?.recordFailure(from: address) }
             throw error
         }
         try admit(caller.id)
         return caller.principal
+    }
+
+    /// Whether a refused token counts against its address. A token shaped like a Tollgate key
+    /// (`tg_` + 32 base62 characters, about 190 bits) cannot be guessed, and a script that races a
+    /// key just issued through the CLI (the server sees it within a second) must not lock its own
+    /// address out; anything else may be a guess at the master key, which is counted — every token
+    /// is, should the master key itself have a Tollgate key's shape.
+    private func countsAsGuess(_ token: String?) -> Bool {
+        guard let token, Self.isTollgateKeyShaped(token) else { return true }
+        return adminKey.map(Self.isTollgateKeyShaped) ?? false
+    }
+
+    static func isTollgateKeyShaped(_ token: String) -> Bool {
+        let bytes = token.utf8
+        return bytes.count == 35 && token.hasPrefix("tg_")
+            && bytes.dropFirst(3).allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
     }
 
     /// Takes one request from the allowance of the caller with this id (`master` or a key id).
