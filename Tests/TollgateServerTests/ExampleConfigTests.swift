@@ -14,5 +14,6 @@ struct ExampleConfigTests {
         #expect(fromFile.timeouts == defaults.timeouts)
         #expect(fromFile.cacheMaxBytes == defaults.cacheMaxBytes)
         #expect(fromFile.providers == defaults.providers)
+        #expect(fromFile.admin == defaults.admin)
     }
 }
