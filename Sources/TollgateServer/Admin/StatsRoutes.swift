@@ -55,7 +55,7 @@ package enum AdminStats {
 
     /// SPEC §9 filters: from, to, org, team, user, key, provider, model, tag.<name>.
     /// `filter` for query parameters already collected in a dictionary.
-    static func filter(_ query: [String: String], by principal: AdminPrincipal) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
+    package static func filter(_ query: [String: String], by principal: AdminPrincipal) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
         do {
             return try filter(query.map { (key: Substring($0.key), value: Substring($0.value)) }, by: principal)
         } catch let invalid as TimeRange.Invalid {
