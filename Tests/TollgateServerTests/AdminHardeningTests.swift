@@ -79,6 +79,8 @@ struct AdminHardeningTests {
         let range = try TimeRange.parse(from: "3650d", to: nil, now: now)
         #expect(range.toMs - range.fromMs == 3650 * 86_400_000)
         #expect(try TimeRange.parse(from: "0100-01-01", to: "9999-12-31", now: now).toMs == 253_402_214_400_000)
+        #expect(UTCTime.iso(TimeRange.earliestMs) == "0001-01-01T00:00:00Z")
+        #expect(UTCTime.iso(TimeRange.latestMs) == "9999-12-31T23:59:59Z")
     }
 
     @Test("storage failures become JSON answers: 503 when the file is the cause, never an empty body")
