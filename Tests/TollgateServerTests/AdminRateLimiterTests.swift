@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import Testing
 @testable import TollgateServer
@@ -119,5 +120,19 @@ struct AdminAuthGuessTests {
         #expect(AdminAuth.isTollgateKeyShaped(wellFormed))
         #expect(!AdminAuth.isTollgateKeyShaped("tg_short"))
         #expect(!AdminAuth.isTollgateKeyShaped("tg_" + String(repeating: "-", count: 32)))
+    }
+}
+
+@Suite("Admin throttle: which address a client is counted under")
+struct AdminClientAddressTests {
+    @Test("IPv4 as it is, IPv6 by its /64, IPv4-mapped IPv6 as IPv4, no port")
+    func addresses() throws {
+        #expect(AdminThrottle.address(try SocketAddress(ipAddress: "203.0.113.7", port: 5555)) == "203.0.113.7")
+        let a = AdminThrottle.address(try SocketAddress(ipAddress: "2001:db8:1:2:aaaa::1", port: 1))
+        let b = AdminThrottle.address(try SocketAddress(ipAddress: "2001:db8:1:2:ffff:ffff:ffff:ffff", port: 2))
+        #expect(a == "2001:db8:1:2::/64" && a == b)
+        #expect(AdminThrottle.address(try SocketAddress(ipAddress: "2001:db8:1:3::1", port: 1)) != a)
+        #expect(AdminThrottle.address(try SocketAddress(ipAddress: "::ffff:198.51.100.4", port: 1)) == "198.51.100.4")
+        #expect(AdminThrottle.address(nil) == "unknown")
     }
 }

@@ -50,7 +50,26 @@ final class AdminThrottle: Sendable {
 
     /// The client's address as the limits count it: the TCP peer's IP, without the port.
     static func address(_ context: TollgateRequestContext) -> String {
-        guard let remote = context.remoteAddress else { return "unknown" }
-        return remote.ipAddress ?? remote.pathname ?? "unknown"
+        address(context.remoteAddress)
+    }
+
+    /// An IPv4 address as it is; an IPv6 one by its /64 network, the block one host usually gets,
+    /// so rotating through its own 2^64 addresses gives an attacker no fresh allowance (an
+    /// IPv4-mapped address counts as its IPv4 address).
+    static func address(_ remote: SocketAddress?) -> String {
+        switch remote {
+        case .v6(let v6):
+            var raw = v6.address.sin6_addr
+            let bytes = withUnsafeBytes(of: &raw) { Array($0) }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+                return bytes[12...].map(String.init).joined(separator: ".")
+            }
+            let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            return groups.joined(separator: ":") + "::/64"
+        case .some(let remote):
+            return remote.ipAddress ?? "local"
+        case .none:
+            return "unknown"
+        }
     }
 }
