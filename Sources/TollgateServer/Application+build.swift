@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -51,11 +52,12 @@ package func buildTollgate(
         settings: ProxySettings(
             allowPassthrough: config.allowPassthrough, maxBodyBytes: config.maxBodyBytes, timeouts: config.timeouts,
             blockUnpricedModels: config.unknownModelPolicy == "block", cacheByDefault: config.cacheEnabled,
-            cacheTTLSeconds: config.cacheTTLSeconds),
+            cacheTTLSeconds: config.cacheTTLSeconds, maxAttributionLength: config.limits.maxAttributionLength,
+            maxOrgs: config.limits.maxOrgs, keyPaths: KeyPathPolicy(unmeteredPaths: config.keyUnmeteredPaths)),
         logger: logger)
 
     let router = Router(context: TollgateRequestContext.self)
-    HealthRoutes(database: database, pricing: pricing).register(on: router)
+    HealthRoutes(database: database, pricing: pricing, writer: { writer.metrics }).register(on: router)
     let auth = AdminAuth(
         adminKey: config.adminKey, access: access,
         throttle: AdminThrottle(
@@ -75,10 +77,26 @@ package func buildTollgate(
             writer: { writer.metrics }, budgets: { access.ledger.accounts }, cacheTotals: { cache.memoryTotals }))
     MetricsRoutes(auth: auth, requireAdmin: config.metricsRequireAdmin, exporter: exporter).register(on: router)
 
+    let fdLimit = FileDescriptorLimit.raise()
+    let limits = config.limits
+    let maxConnections = limits.maxConnections > 0 ? limits.maxConnections : FileDescriptorLimit.defaultMaxConnections(fdLimit: fdLimit)
     let app = Application(
         responder: TollgateResponder(proxy: proxy, local: router.buildResponder()),
-        configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    RequestDeadlineHandler(
+                        headerTimeout: .milliseconds(Int64(limits.headerTimeoutMs)),
+                        bodyTimeout: .milliseconds(Int64(limits.bodyTimeoutMs)))
+                ],
+                idleTimeout: .milliseconds(Int64(limits.keepAliveTimeoutMs)))),
+        configuration: .init(
+            address: .hostname(config.host, port: config.port), serverName: nil,
+            availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
         onServerRunning: { channel in
+            try? await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(), position: .first)
+            }.get()
             let port = channel.localAddress?.port ?? config.port
             logger.info(
                 "Tollgate listening on http://\(config.host):\(port)",
@@ -89,6 +107,7 @@ package func buildTollgate(
                     "admin_api": "\(config.adminKey == nil ? "disabled (set TOLLGATE_ADMIN_KEY)" : "enabled")",
                     "metrics": "\(config.metricsRequireAdmin ? "/metrics (admin key required)" : "/metrics (open)")",
                     "cache": "\(config.cacheEnabled ? "on" : "off (per request: X-Tollgate-Cache: on)"), max \(config.cacheMaxBytes >> 20) MiB in memory",
+                    "connections": "at most \(maxConnections) (open files \(fdLimit))",
                 ])
             for provider in config.providers {
                 logger.debug("provider \(provider.name) → \(provider.baseURL) (\(provider.format.rawValue))")

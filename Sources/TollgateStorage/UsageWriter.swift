@@ -73,6 +73,9 @@ package final class UsageWriter: Service, UsageRecorder {
         var wakeRequested = false
         var running = false
         var consecutiveFailures = 0
+        /// Events taken by the running drain and not yet committed.
+        var inFlight = 0
+        var lastError: String?
         var waiters: [Waiter] = []
         var metrics = UsageWriterMetrics()
 
@@ -129,8 +132,11 @@ package final class UsageWriter: Service, UsageRecorder {
     package var metrics: UsageWriterMetrics {
         state.withLock { state in
             var metrics = state.metrics
-            metrics.pending = state.pending.count
+            metrics.pending = state.pending.count + state.inFlight
+            metrics.inFlight = state.inFlight
             metrics.recorded = state.recorded
+            metrics.consecutiveFailures = state.consecutiveFailures
+            metrics.lastError = state.lastError
             return metrics
         }
     }
@@ -177,7 +183,14 @@ package final class UsageWriter: Service, UsageRecorder {
         } onGracefulShutdown: {
             ticks.finish()
         }
-        try await flush()
+        do {
+            try await flush()
+        } catch {
+            logger.critical(
+                "usage writer stopped with events it could not write; they are lost",
+                metadata: ["events_lost": "\(metrics.pending)", "error": "\(error)"])
+            throw error
+        }
         logger.debug("usage writer stopped", metadata: ["written_total": "\(metrics.written)"])
     }
 
@@ -211,6 +224,8 @@ package final class UsageWriter: Service, UsageRecorder {
                     let finished = ContinuousClock.now
                     let (ready, recovered) = state.withLock { state in
                         state.processed += UInt64(batch.count)
+                        state.inFlight -= batch.count
+                        state.lastError = nil
                         state.metrics.written += UInt64(counts.inserted)
                         state.metrics.duplicates += UInt64(counts.duplicates)
                         state.metrics.batches += 1
@@ -237,6 +252,8 @@ package final class UsageWriter: Service, UsageRecorder {
         let (waiters, failures) = state.withLock { state in
             state.pending.insert(contentsOf: events, at: 0)
             state.pendingSince = pendingSince
+            state.inFlight = 0
+            state.lastError = "\(error)"
             state.draining = false
             state.consecutiveFailures += 1
             state.metrics.failedBatches += 1
@@ -264,6 +281,7 @@ package final class UsageWriter: Service, UsageRecorder {
                 return nil
             }
             let batch = Batch(events: state.pending, pendingSince: state.pendingSince ?? .now)
+            state.inFlight = batch.events.count
             state.pending = []
             state.pending.reserveCapacity(configuration.batchSize)
             state.pendingSince = nil

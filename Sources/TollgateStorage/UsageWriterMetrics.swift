@@ -1,7 +1,13 @@
 /// The usage writer's counters, for `/metrics` and logs.
 package struct UsageWriterMetrics: Sendable, Equatable {
-    /// Events waiting in memory.
+    /// Events not yet committed: waiting in memory, or in a commit under way.
     package var pending = 0
+    /// The part of `pending` in a commit under way.
+    package var inFlight = 0
+    /// Commits that failed in a row (0: the last one succeeded); their events wait for a retry.
+    package var consecutiveFailures = 0
+    /// Why the last failed commit failed, while commits are failing.
+    package var lastError: String?
     /// Events accepted by `record`.
     package var recorded: UInt64 = 0
     /// Rows inserted into `usage_events`.

@@ -200,6 +200,9 @@ final class CurlTransfer: @unchecked Sendable {
     func finish(error: UpstreamError?) {
         guard !finished else { return }
         finished = true
+        // libcurl may call a transfer complete when the provider closed the connection inside
+        // its header block: that is a broken answer, not an empty 200.
+        let error = error ?? (headDelivered ? nil : UpstreamError(.unavailable, "The provider closed the connection before its answer's headers ended."))
         handle.totalNanos.store(monotonicNanos() - startedAt, ordering: .relaxed)
         switch sink {
         case .buffered(let continuation):

@@ -17,6 +17,28 @@ struct ConfigLoaderTests {
         #expect(config.providers.map(\.name).contains("fireworks"))
     }
 
+    @Test("limits and keys.unmetered_paths: file, environment over file, and clear errors")
+    func limits() throws {
+        let yaml = """
+            limits: {max_connections: 500, header_timeout: 2.5, body_timeout: 30, keepalive_timeout: 5, max_attribution_length: 64, max_orgs: 10}
+            keys:
+              unmetered_paths:
+                "*": ["/v1/moderations*"]
+                key_abc: ["/v1/images/*", "/v1/files"]
+            """
+        let config = try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_HEADER_TIMEOUT": "1"], yaml: yaml)
+        #expect(config.limits.maxConnections == 500)
+        #expect(config.limits.headerTimeoutMs == 1000)
+        #expect(config.limits.bodyTimeoutMs == 30_000)
+        #expect(config.limits.keepAliveTimeoutMs == 5000)
+        #expect(config.limits.maxAttributionLength == 64)
+        #expect(config.limits.maxOrgs == 10)
+        #expect(config.keyUnmeteredPaths == ["*": ["/v1/moderations*"], "key_abc": ["/v1/images/*", "/v1/files"]])
+        #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(), environment: [:], yaml: "limits: {max_orgs: 0}") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(), environment: [:], yaml: "keys: {unmetered_paths: {k: [v1/files]}}") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(), environment: [:], yaml: "limits: {slowloris: 1}") }
+    }
+
     @Test("a flag beats the environment, which beats the file")
     func precedence() throws {
         let yaml = """

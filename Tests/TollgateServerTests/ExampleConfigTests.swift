@@ -14,6 +14,8 @@ struct ExampleConfigTests {
         #expect(fromFile.timeouts == defaults.timeouts)
         #expect(fromFile.cacheMaxBytes == defaults.cacheMaxBytes)
         #expect(fromFile.providers == defaults.providers)
+        #expect(fromFile.limits == defaults.limits)
+        #expect(fromFile.keyUnmeteredPaths == defaults.keyUnmeteredPaths)
         #expect(fromFile.admin == defaults.admin)
     }
 }

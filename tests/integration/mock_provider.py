@@ -24,6 +24,8 @@ Behaviour switches, chosen by the requested model name (the body's `model`, Gemi
   mock-drop        streams: headers and the first 2 events, then closes the socket without the
                    terminating chunk; non-streaming: headers with a Content-Length and half the body,
                    then closes
+  mock-cut-head    sends the status line and one header line, then closes the socket inside the
+                   header block (a provider that dies mid-answer, before its body)
   mock-error-NNN   answers status NNN (e.g. mock-error-429, mock-error-400) with the provider's own
                    error body and the custom header `x-mock-error: NNN` (429 adds `retry-after: 1`)
   anything else    answers at once; streams have 6 content chunks, one word each
@@ -416,6 +418,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._send_json(status, error_body(error_fmt, status, f"mock: error {status} as asked"), extra)
         if model == "mock-hang":
             return self._wait_until_gone()
+        if model == "mock-cut-head":
+            self.rec.status = 200
+            self.wfile.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n")
+            return self._drop()
         getattr(self, "_" + fmt)(req, model, stream, override, plan, path)
 
     @staticmethod

@@ -32,7 +32,7 @@ package final class BudgetLedger: Sendable {
         }
 
         package var periodEndMs: Int64? { budget.period.end(startingAt: periodStartMs) }
-        package var remainingNanos: Int64 { max(0, budget.limitNanos - spentNanos - reservedNanos) }
+        package var remainingNanos: Int64 { max(0, budget.limitNanos.saturatingSubtract(spentNanos).saturatingSubtract(reservedNanos)) }
     }
 
     /// What a request holds between `reserve` and `settle`.
@@ -145,14 +145,14 @@ package final class BudgetLedger: Sendable {
                 Self.roll(&state.accounts[id]!, now: now)
                 let account = state.accounts[id]!
                 guard account.budget.action == .block else { continue }
-                let committed = account.spentNanos + account.reservedNanos
+                let committed = account.spentNanos.saturatingAdd(account.reservedNanos)
                 let admitted = switch account.budget.enforcement {
-                case .strict: committed + worst <= account.budget.limitNanos
+                case .strict: committed.saturatingAdd(worst) <= account.budget.limitNanos
                 case .soft: committed < account.budget.limitNanos
                 }
                 if !admitted { return .failure(Refusal(account: account, worstCaseNanos: worst)) }
             }
-            for id in ids { state.accounts[id]!.reservedNanos += worst }
+            for id in ids { state.accounts[id]!.reservedNanos = state.accounts[id]!.reservedNanos.saturatingAdd(worst) }
             return .success(Reservation(budgetIDs: ids, worstCaseNanos: worst))
         }
         return try result.get()
@@ -166,8 +166,8 @@ package final class BudgetLedger: Sendable {
             for id in reservation.budgetIDs {
                 guard var account = state.accounts[id] else { continue }
                 Self.roll(&account, now: now)
-                account.reservedNanos = max(0, account.reservedNanos - reservation.worstCaseNanos)
-                account.spentNanos += max(0, costNanos)
+                account.reservedNanos = max(0, account.reservedNanos.saturatingSubtract(reservation.worstCaseNanos))
+                account.spentNanos = account.spentNanos.saturatingAdd(max(0, costNanos))
                 alerts += Self.crossed(&account, now: now)
                 state.accounts[id] = account
             }

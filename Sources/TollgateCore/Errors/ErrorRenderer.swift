@@ -21,7 +21,8 @@ package enum ErrorRenderer {
         var headers: [(name: String, value: String)] = []
         if let retryAfter = error.retryAfter { headers.append(("retry-after", String(retryAfter))) }
         switch error.code {
-        case .budgetExceeded, .invalidAPIKey, .modelNotAllowed, .modelNotPriced, .invalidRequest, .requestTooLarge,
+        case .budgetExceeded, .invalidAPIKey, .modelNotAllowed, .modelNotPriced, .endpointNotAllowed, .invalidRequest,
+            .requestTooLarge,
             .providerNotConfigured, .notFound:
             headers.append(("x-should-retry", "false"))
         default: break
@@ -33,7 +34,8 @@ package enum ErrorRenderer {
         switch error.code {
         case .budgetExceeded: "insufficient_quota"
         case .rateLimitExceeded: "rate_limit_error"
-        case .invalidAPIKey, .invalidRequest, .requestTooLarge, .notFound, .modelNotAllowed, .modelNotPriced:
+        case .invalidAPIKey, .invalidRequest, .requestTooLarge, .requestTimeout, .notFound, .modelNotAllowed,
+            .modelNotPriced, .endpointNotAllowed:
             "invalid_request_error"
         case .providerNotConfigured, .upstreamUnavailable, .upstreamTimeout: "server_error"
         }
@@ -42,26 +44,26 @@ package enum ErrorRenderer {
     private static func anthropicType(_ error: RequestError) -> String {
         switch error.code {
         case .invalidAPIKey: "authentication_error"
-        case .modelNotAllowed, .modelNotPriced: "permission_error"
+        case .modelNotAllowed, .modelNotPriced, .endpointNotAllowed: "permission_error"
         case .invalidRequest: "invalid_request_error"
         case .notFound: "not_found_error"
         case .requestTooLarge: "request_too_large"
         case .rateLimitExceeded, .budgetExceeded: "rate_limit_error"
         case .providerNotConfigured, .upstreamUnavailable: "api_error"
-        case .upstreamTimeout: "timeout_error"
+        case .upstreamTimeout, .requestTimeout: "timeout_error"
         }
     }
 
     private static func googleStatus(_ error: RequestError) -> String {
         switch error.code {
         case .invalidAPIKey: "UNAUTHENTICATED"
-        case .modelNotAllowed, .modelNotPriced: "PERMISSION_DENIED"
+        case .modelNotAllowed, .modelNotPriced, .endpointNotAllowed: "PERMISSION_DENIED"
         case .invalidRequest, .requestTooLarge: "INVALID_ARGUMENT"
         case .notFound: "NOT_FOUND"
         case .rateLimitExceeded, .budgetExceeded: "RESOURCE_EXHAUSTED"
         case .providerNotConfigured: "INTERNAL"
         case .upstreamUnavailable: "UNAVAILABLE"
-        case .upstreamTimeout: "DEADLINE_EXCEEDED"
+        case .upstreamTimeout, .requestTimeout: "DEADLINE_EXCEEDED"
         }
     }
 }

@@ -8,9 +8,12 @@ package struct RequestError: Error, Sendable, Equatable {
         case invalidAPIKey = "invalid_api_key"
         case modelNotAllowed = "model_not_allowed"
         case modelNotPriced = "model_not_priced"
+        case endpointNotAllowed = "endpoint_not_allowed"
         case invalidRequest = "invalid_request"
         case notFound = "not_found"
         case requestTooLarge = "request_too_large"
+        /// The client stopped sending its body (`limits.body_timeout`) or went away while it did.
+        case requestTimeout = "request_timeout"
         case rateLimitExceeded = "rate_limit_exceeded"
         case budgetExceeded = "budget_exceeded"
         case providerNotConfigured = "provider_not_configured"
@@ -32,10 +35,11 @@ package struct RequestError: Error, Sendable, Equatable {
     package var status: Int {
         switch code {
         case .invalidAPIKey: 401
-        case .modelNotAllowed, .modelNotPriced: 403
+        case .modelNotAllowed, .modelNotPriced, .endpointNotAllowed: 403
         case .invalidRequest: 400
         case .notFound: 404
         case .requestTooLarge: 413
+        case .requestTimeout: 408
         case .rateLimitExceeded, .budgetExceeded: 429
         case .providerNotConfigured: 500
         case .upstreamUnavailable: 502
@@ -47,9 +51,10 @@ package struct RequestError: Error, Sendable, Equatable {
     package var outcome: Outcome {
         switch code {
         case .invalidAPIKey: .unauthorized
-        case .modelNotAllowed, .modelNotPriced: .forbidden
+        case .modelNotAllowed, .modelNotPriced, .endpointNotAllowed: .forbidden
         case .invalidRequest, .notFound, .requestTooLarge, .providerNotConfigured: .invalidRequest
         case .rateLimitExceeded: .rateLimited
+        case .requestTimeout: .clientAbort
         case .budgetExceeded: .budgetBlocked
         case .upstreamUnavailable: .upstreamUnavailable
         case .upstreamTimeout: .upstreamTimeout

@@ -2,6 +2,12 @@
 package struct AttributionHeaders: Sendable, Equatable {
     /// At most this many `X-Tollgate-Tag-*` headers per request.
     package static let maxTags = 10
+    /// Default cap on an attribution value (org, user, session, tag), in UTF-8 bytes
+    /// (`limits.max_attribution_length`): every value is stored with each event and becomes a
+    /// rollup dimension, so one client must not be able to write kilobytes per request.
+    package static let defaultMaxLength = 256
+    /// Longest tag name (after `X-Tollgate-Tag-`).
+    package static let maxTagNameLength = 64
 
     package var org: String?
     package var user: String?
@@ -10,8 +16,17 @@ package struct AttributionHeaders: Sendable, Equatable {
 
     package init() {}
 
-    /// Parses `(name, value)` pairs (names in any case); throws for a bad org slug or too many tags.
-    package init(headers: some Sequence<(name: String, value: String)>) throws(RequestError) {
+    /// Parses `(name, value)` pairs (names in any case); throws for a bad org slug, too many
+    /// tags, or a value longer than `maxLength` bytes.
+    package init(
+        headers: some Sequence<(name: String, value: String)>, maxLength: Int = defaultMaxLength
+    ) throws(RequestError) {
+        func bounded(_ value: String, _ header: String) throws(RequestError) -> String {
+            guard value.utf8.count <= maxLength else {
+                throw .invalidRequest("\(header) is \(value.utf8.count) bytes; at most \(maxLength) are allowed (limits.max_attribution_length).")
+            }
+            return value
+        }
         for (rawName, value) in headers {
             // Most headers are not ours: compare bytes before lowercasing (an allocation) the name.
             guard rawName.utf8.count > 11,
@@ -21,17 +36,21 @@ package struct AttributionHeaders: Sendable, Equatable {
             let suffix = name.dropFirst("x-tollgate-".count)
             switch suffix {
             case "org":
-                let org = value.trimmingSpaces()
+                let org = try bounded(value.trimmingSpaces(), "X-Tollgate-Org")
                 guard Self.isSlug(org) else {
                     throw .invalidRequest(
                         "X-Tollgate-Org must be a slug ([a-z0-9][a-z0-9_-]*), got '\(org)'.")
                 }
                 self.org = org
-            case "user": self.user = value.trimmingSpaces()
-            case "session": self.session = value.trimmingSpaces()
+            case "user": self.user = try bounded(value.trimmingSpaces(), "X-Tollgate-User")
+            case "session": self.session = try bounded(value.trimmingSpaces(), "X-Tollgate-Session")
             default:
                 if suffix.hasPrefix("tag-"), suffix.count > 4 {
-                    tags[String(suffix.dropFirst(4))] = value.trimmingSpaces()
+                    let tag = String(suffix.dropFirst(4))
+                    guard tag.utf8.count <= Self.maxTagNameLength, Self.isSlug(tag) else {
+                        throw .invalidRequest("Tag names (X-Tollgate-Tag-<Name>) must be letters, digits, '-' or '_', at most \(Self.maxTagNameLength) long; got '\(tag.prefix(Self.maxTagNameLength))'.")
+                    }
+                    tags[tag] = try bounded(value.trimmingSpaces(), "X-Tollgate-Tag-\(tag)")
                     if tags.count > Self.maxTags {
                         throw .invalidRequest(
                             "At most \(Self.maxTags) X-Tollgate-Tag-* headers are allowed per request.")

@@ -3,7 +3,7 @@
 /// characters, `[a-z0-9][a-z0-9_-]*`. One rule for both sides, so every tag that can be queried
 /// could have been recorded, and a query never carries quotes or other SQL-significant characters.
 package enum TagName {
-    package static let maxLength = 64
+    package static let maxLength = AttributionHeaders.maxTagNameLength
 
     /// Whether `name` (already lower-cased) is a valid tag name.
     package static func isValid(_ name: some StringProtocol) -> Bool {

@@ -37,15 +37,27 @@ package enum CostCalculator {
         let rates = price.rates(forInputTokens: usage.inputTokens)
         let cached = Int64(max(0, usage.cachedInputTokens))
         let written = Int64(max(0, usage.cacheWriteTokens))
-        let uncached = max(0, Int64(usage.inputTokens) - cached - written)
+        let uncached = max(0, Int64(usage.inputTokens).saturatingSubtract(cached).saturatingSubtract(written))
         let output = Int64(max(0, usage.outputTokens))
-        let pico =
-            uncached * rates.input + cached * rates.cachedInput + written * rates.cacheWrite + output * rates.output
-        let savedPico = cached * (rates.input - rates.cachedInput) - written * (rates.cacheWrite - rates.input)
+        let pico = sum([
+            uncached.saturatingMultiply(rates.input), cached.saturatingMultiply(rates.cachedInput),
+            written.saturatingMultiply(rates.cacheWrite), output.saturatingMultiply(rates.output),
+        ])
+        let savedPico = cached.saturatingMultiply(rates.input.saturatingSubtract(rates.cachedInput))
+            .saturatingSubtract(written.saturatingMultiply(rates.cacheWrite.saturatingSubtract(rates.input)))
         return Cost(
-            costNanos: roundedDivision(pico, by: 1000), promptCacheSavingsNanos: roundedDivision(savedPico, by: 1000),
-            priced: true)
+            costNanos: bounded(roundedDivision(pico, by: 1000)),
+            promptCacheSavingsNanos: bounded(roundedDivision(savedPico, by: 1000)), priced: true)
     }
+
+    /// The most one request may cost or save, in nano-dollars: a million dollars. Token counts
+    /// are bounded (`Usage.maxTokens`) but prices come from files an operator edits; past this a
+    /// figure is broken, and bounding it keeps every sum over requests far from overflow.
+    package static let maxRequestNanos: Int64 = 1_000_000 * Money.nanosPerDollar
+
+    private static func bounded(_ nanos: Int64) -> Int64 { min(max(nanos, -maxRequestNanos), maxRequestNanos) }
+
+    private static func sum(_ terms: [Int64]) -> Int64 { terms.reduce(0) { $0.saturatingAdd($1) } }
 
     /// Prices `usage` with `price`, or records it unpriced (cost 0, `priced: false`) when the
     /// model has none: an unknown model is never silently treated as priced.
@@ -60,44 +72,42 @@ package enum CostCalculator {
     /// reservation never falls short.
     package static func worstCaseNanos(inputTokens: Int, outputCap: Int?, price: ModelPrice) -> Int64 {
         let rates = price.rates(forInputTokens: inputTokens)
-        let output = Int64(max(0, outputCap ?? price.maxOutputTokens ?? 0))
-        let pico = Int64(max(0, inputTokens)) * rates.input + output * rates.output
-        return (pico + 999) / 1000
+        let output = Int64(reservedOutputTokens(cap: outputCap, price: price))
+        let input = Int64(min(max(0, inputTokens), Usage.maxTokens))
+        let pico = input.saturatingMultiply(rates.input).saturatingAdd(output.saturatingMultiply(rates.output))
+        return min(pico / 1000 + (pico % 1000 == 0 ? 0 : 1), maxRequestNanos)
+    }
+
+    /// The output a reservation assumes: the request's cap, but never more than the model can
+    /// write (a cap above its output limit buys nothing and must not block a budget), nor more
+    /// than `Usage.maxTokens`; the model's limit when the request sets none.
+    package static func reservedOutputTokens(cap: Int?, price: ModelPrice) -> Int {
+        let limit = price.maxOutputTokens.map { min(max(0, $0), Usage.maxTokens) } ?? Usage.maxTokens
+        guard let cap else { return price.maxOutputTokens == nil ? 0 : limit }
+        return min(max(0, cap), limit)
     }
 
     /// `nanos × (1 + markupBasisPoints / 10 000)`, rounded half up once (20 % is 2000).
     package static func charged(_ nanos: Int64, markupBasisPoints: Int64) -> Int64 {
-        charged(nanos, markup: Markup(partsPerMillion: markupBasisPoints * 100))
+        charged(nanos, markup: Markup(partsPerMillion: markupBasisPoints.saturatingMultiply(100)))
     }
 
     /// `nanos × (1 + markup)`, rounded half up once; the markup part of a cost's nano-dollar is
     /// the only thing rounded, so `charged − cost` is the profit exactly.
     package static func charged(_ nanos: Int64, markup: Markup) -> Int64 {
-        let product = nanos.multipliedFullWidth(by: markup.partsPerMillion)
-        let wide = (high: product.high, low: product.low)
-        return nanos + roundedDivision(wide, by: 1_000_000)
+        // 128-bit: a markup is an admin's number and a cost may be large; neither may trap.
+        let product = Int128(nanos) * Int128(markup.partsPerMillion)
+        let half: Int128 = 500_000
+        let share = product >= 0 ? (product + half) / 1_000_000 : -((-product + half) / 1_000_000)
+        return Int64(clamping: Int128(nanos) + share)
     }
 
     /// `value / divisor` rounded half away from zero (half up for the non-negative costs).
     package static func roundedDivision(_ value: Int64, by divisor: Int64) -> Int64 {
         precondition(divisor > 0)
-        let half = divisor / 2
-        return value >= 0 ? (value + half) / divisor : -((-value + half) / divisor)
-    }
-
-    private static func roundedDivision(_ value: (high: Int64, low: UInt64), by divisor: Int64) -> Int64 {
-        let negative = value.high < 0
-        // Two's-complement negate of the 128-bit value when negative.
-        var high = value.high
-        var low = value.low
-        if negative {
-            low = ~low &+ 1
-            high = ~high &+ (low == 0 ? 1 : 0)
-        }
-        let magnitude = (high: UInt64(bitPattern: high), low: low)
-        let (quotient, remainder) = UInt64(divisor).dividingFullWidth(magnitude)
-        let rounded = Int64(quotient) + (remainder >= UInt64(divisor) - remainder ? 1 : 0)
-        return negative ? -rounded : rounded
+        let wide = Int128(value)
+        let half = Int128(divisor / 2)
+        return Int64(wide >= 0 ? (wide + half) / Int128(divisor) : -((-wide + half) / Int128(divisor)))
     }
 }
 

@@ -151,6 +151,9 @@ package struct ProviderUsage: Sendable, Equatable {
 
     /// SPEC §5's normalization: input is every input token processed (cache reads and writes
     /// included), output every output token billed (reasoning included).
+    ///
+    /// The counts are the provider's, unchecked: sums saturate rather than trap, and the proxy
+    /// bounds the result (`Usage.bounded()`) before pricing it.
     package func normalized(_ format: ProviderFormat) -> Usage {
         switch format {
         case .openai:
@@ -160,7 +163,7 @@ package struct ProviderUsage: Sendable, Equatable {
                 let prompt = promptTokens ?? 0
                 return Usage(
                     inputTokens: prompt,
-                    outputTokens: completionTokens ?? max(0, (totalTokens ?? prompt) - prompt),
+                    outputTokens: completionTokens ?? max(0, (totalTokens ?? prompt).saturatingSubtract(prompt)),
                     cachedInputTokens: promptTokensDetails?.cachedTokens ?? promptCacheHitTokens ?? 0,
                     cacheWriteTokens: promptTokensDetails?.cacheWriteTokens ?? 0,
                     reasoningTokens: completionTokensDetails?.reasoningTokens ?? 0)
@@ -175,13 +178,13 @@ package struct ProviderUsage: Sendable, Equatable {
             let read = cacheReadInputTokens ?? 0
             let write = cacheCreationInputTokens ?? 0
             return Usage(
-                inputTokens: (inputTokens ?? 0) + read + write, outputTokens: outputTokens ?? 0,
+                inputTokens: (inputTokens ?? 0).saturatingAdd(read).saturatingAdd(write), outputTokens: outputTokens ?? 0,
                 cachedInputTokens: read, cacheWriteTokens: write)
         case .gemini:
             // promptTokenCount includes cachedContentTokenCount; thoughts are billed as output.
             let thoughts = thoughtsTokenCount ?? 0
             return Usage(
-                inputTokens: promptTokenCount ?? 0, outputTokens: (candidatesTokenCount ?? 0) + thoughts,
+                inputTokens: promptTokenCount ?? 0, outputTokens: (candidatesTokenCount ?? 0).saturatingAdd(thoughts),
                 cachedInputTokens: cachedContentTokenCount ?? 0, reasoningTokens: thoughts)
         }
     }

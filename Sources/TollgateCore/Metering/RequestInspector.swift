@@ -70,6 +70,14 @@ package enum RequestInspector {
         return inspection
     }
 
+    /// The body's top-level `model`, when it is a JSON object naming one (nil for anything else,
+    /// e.g. a multipart upload).
+    package static func model(in body: some Collection<UInt8>) -> String? {
+        let bytes = Array(body)
+        let read = try? bytes.withUnsafeBufferPointer { (p) throws(RequestBodyReader.Failure) in try RequestBodyReader.read(p) }
+        return read?.facts.model
+    }
+
     /// `body` with `stream_options.include_usage` set to true, changing as few bytes as possible:
     /// without `stream_options` the member is added before the closing brace; inside an existing
     /// `stream_options` object `"include_usage":true` is added first (or its `false`/`null`

@@ -68,10 +68,17 @@ final class AccessControl: Service, Sendable {
         pending.withLock { $0.lastUsed[key.id] = now }
     }
 
-    /// Passthrough traffic naming an org that does not exist yet creates it with defaults (SPEC §3).
-    func noteOrg(_ org: String) {
-        guard registry.withLock({ $0.orgs[org] == nil }) else { return }
-        pending.withLock { _ = $0.newOrgs.insert(org) }
+    /// Passthrough traffic naming an org that does not exist yet creates it with defaults (SPEC §3),
+    /// while there are fewer than `limit` orgs; false when it would be one too many.
+    func noteOrg(_ org: String, limit: Int) -> Bool {
+        let known = registry.withLock { ($0.orgs[org] != nil, $0.orgs.count) }
+        if known.0 { return true }
+        return pending.withLock { pending in
+            if pending.newOrgs.contains(org) { return true }
+            guard known.1 + pending.newOrgs.count < limit else { return false }
+            pending.newOrgs.insert(org)
+            return true
+        }
     }
 
     /// Alerts once per model that the pricing file does not know (SPEC §6).

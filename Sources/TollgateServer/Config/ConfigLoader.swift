@@ -64,6 +64,10 @@ package enum ConfigLoader {
         if let v = env["TOLLGATE_RETENTION_HOURLY_DAYS"] { config.retention.hourlyDays = try int(v, "TOLLGATE_RETENTION_HOURLY_DAYS", min: 0) }
         if let v = env["TOLLGATE_RETENTION_DAILY_DAYS"] { config.retention.dailyDays = try int(v, "TOLLGATE_RETENTION_DAILY_DAYS", min: 0) }
         if let v = env["TOLLGATE_LOG_LEVEL"] { config.logLevel = try level(v, "TOLLGATE_LOG_LEVEL") }
+        if let v = env["TOLLGATE_MAX_CONNECTIONS"] { config.limits.maxConnections = try int(v, "TOLLGATE_MAX_CONNECTIONS", min: 0) }
+        if let v = env["TOLLGATE_HEADER_TIMEOUT"] { config.limits.headerTimeoutMs = try millis(v, "TOLLGATE_HEADER_TIMEOUT") }
+        if let v = env["TOLLGATE_BODY_TIMEOUT"] { config.limits.bodyTimeoutMs = try millis(v, "TOLLGATE_BODY_TIMEOUT") }
+        if let v = env["TOLLGATE_KEEPALIVE_TIMEOUT"] { config.limits.keepAliveTimeoutMs = try millis(v, "TOLLGATE_KEEPALIVE_TIMEOUT") }
         if let v = env["TOLLGATE_UPSTREAM_THREADS"] { config.upstreamThreads = try int(v, "TOLLGATE_UPSTREAM_THREADS", min: 1) }
 
         // TOLLGATE_<PROVIDER>_BASE_URL / _FORMAT / _API_KEY, e.g. TOLLGATE_OPENAI_BASE_URL.
@@ -93,7 +97,7 @@ package enum ConfigLoader {
     private static let topLevelKeys: Set<String> = [
         "listen", "db", "pricing", "admin_key", "allow_passthrough", "cache", "alerts", "timeouts", "flush_ms",
         "log_level", "max_body_bytes", "shutdown_timeout", "upstream_threads", "metrics", "providers", "retention",
-        "admin",
+        "limits", "keys", "admin",
     ]
 
     private static func applyFile(_ text: String, to config: inout TollgateConfig) throws {
@@ -142,6 +146,39 @@ package enum ConfigLoader {
             if let d = map["events_days"] { config.retention.eventsDays = try int("\(d)", "retention.events_days", min: 0) }
             if let d = map["hourly_days"] { config.retention.hourlyDays = try int("\(d)", "retention.hourly_days", min: 0) }
             if let d = map["daily_days"] { config.retention.dailyDays = try int("\(d)", "retention.daily_days", min: 0) }
+        }
+        if let v = root["limits"] {
+            let map = try mapping(
+                v, "limits",
+                keys: ["max_connections", "header_timeout", "body_timeout", "keepalive_timeout", "max_attribution_length", "max_orgs"])
+            if let n = map["max_connections"] { config.limits.maxConnections = try int("\(n)", "limits.max_connections", min: 0) }
+            if let t = map["header_timeout"] { config.limits.headerTimeoutMs = try millis("\(t)", "limits.header_timeout") }
+            if let t = map["body_timeout"] { config.limits.bodyTimeoutMs = try millis("\(t)", "limits.body_timeout") }
+            if let t = map["keepalive_timeout"] { config.limits.keepAliveTimeoutMs = try millis("\(t)", "limits.keepalive_timeout") }
+            if let n = map["max_attribution_length"] {
+                config.limits.maxAttributionLength = try int("\(n)", "limits.max_attribution_length", min: 1)
+            }
+            if let n = map["max_orgs"] { config.limits.maxOrgs = try int("\(n)", "limits.max_orgs", min: 1) }
+        }
+        if let v = root["keys"] {
+            let map = try mapping(v, "keys", keys: ["unmetered_paths"])
+            if let paths = map["unmetered_paths"] {
+                guard let byKey = paths as? [String: Any] else {
+                    throw ConfigError("'keys.unmetered_paths' must map key ids (or \"*\") to lists of path globs, e.g. \"*\": [\"/v1/images/*\"].")
+                }
+                for (keyID, list) in byKey {
+                    guard let globs = list as? [Any] else {
+                        throw ConfigError("'keys.unmetered_paths.\(keyID)' must be a list of path globs such as /v1/files*.")
+                    }
+                    config.keyUnmeteredPaths[keyID] = try globs.map { glob in
+                        let text = try string(glob, "keys.unmetered_paths.\(keyID)")
+                        guard text.hasPrefix("/") else {
+                            throw ConfigError("keys.unmetered_paths.\(keyID): '\(text)' must start with '/' (the path after the provider segment, e.g. /v1/files*).")
+                        }
+                        return text
+                    }
+                }
+            }
         }
         if let v = root["metrics"] {
             let map = try mapping(v, "metrics", keys: ["require_admin"])

@@ -30,6 +30,28 @@ package struct TollgateConfig: Sendable {
     package var metricsRequireAdmin = false
     package var providers: [Provider] = Provider.builtIn
     package var retention = Retention()
+    package var limits = Limits()
+    /// `keys.unmetered_paths`: billable paths Tollgate cannot meter that Tollgate keys may still
+    /// reach, as path globs per key id (`*`: every key). See `KeyPathPolicy`.
+    package var keyUnmeteredPaths: [String: [String]] = [:]
+
+    /// What one client, connection or request may take (docs/security.md has the reasons).
+    package struct Limits: Sendable, Equatable {
+        /// Open client connections at most; 0: from the process's file-descriptor limit (each
+        /// proxied connection also needs an upstream socket), at most 10 000.
+        package var maxConnections = 0
+        /// A request's head must arrive whole within this time of its first byte.
+        package var headerTimeoutMs = 10_000
+        /// A request's body must arrive whole within this time of its head.
+        package var bodyTimeoutMs = 60_000
+        /// A keep-alive connection with no request in progress is closed after this long.
+        package var keepAliveTimeoutMs = 60_000
+        package var maxAttributionLength = AttributionHeaders.defaultMaxLength
+        /// Orgs passthrough traffic may create (`X-Tollgate-Org`), counting those that exist.
+        package var maxOrgs = 1000
+
+        package init() {}
+    }
 
     /// How long usage is kept, in days (0 = forever); SPEC defaults.
     package struct Retention: Sendable, Equatable {

@@ -34,6 +34,7 @@ final class MetricsExporter: Sendable {
     private let state = Mutex(ScrapeState())
 
     private let pending, flushLag, commitDuration, cacheEntries, cacheBytes, uptime: Gauge
+    private let consecutiveFailures: Gauge
     private let written, dropped, duplicates, failedBatches: Counter
 
     init(registry: PrometheusCollectorRegistry, sources: Sources, startedAt: Date = Date()) {
@@ -41,6 +42,7 @@ final class MetricsExporter: Sendable {
         self.sources = sources
         self.started = .now
         pending = registry.makeGauge(descriptor: Names.pending)
+        consecutiveFailures = registry.makeGauge(descriptor: Names.consecutiveFailures)
         flushLag = registry.makeGauge(descriptor: Names.flushLag)
         commitDuration = registry.makeGauge(descriptor: Names.commitDuration)
         cacheEntries = registry.makeGauge(descriptor: Names.cacheEntries)
@@ -60,6 +62,7 @@ final class MetricsExporter: Sendable {
         let cache = sources.cacheTotals()
         return state.withLock { state in
             pending.set(Int64(writer.pending))
+            consecutiveFailures.set(Int64(writer.consecutiveFailures))
             flushLag.set(Self.seconds(writer.lastFlushLag))
             commitDuration.set(Self.seconds(writer.lastCommitDuration))
             Self.advance(written, from: state.lastWriter.written, to: writer.written)
@@ -146,6 +149,11 @@ final class MetricsExporter: Sendable {
             MetricNameDescriptor(
                 namespace: "tollgate", subsystem: "usage_writer", metricName: "failed_batches", unitName: "total",
                 helpText: "Batch commits that failed; their events were kept and retried.")
+        }
+        static var consecutiveFailures: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "tollgate", subsystem: "usage_writer", metricName: "consecutive_failures",
+                helpText: "Batch commits that failed in a row (0 when the last one committed); above 0 events wait for a retry.")
         }
         static var flushLag: MetricNameDescriptor {
             MetricNameDescriptor(

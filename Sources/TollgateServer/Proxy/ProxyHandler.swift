@@ -28,9 +28,10 @@ struct ProxyHandler: Sendable {
         do {
             let route = try self.route(request, &exchange)
             try identify(request, route: route, &exchange)
+            let unmetered = try police(route, exchange)
             let body = try await readBody(request, &exchange)
             let inspection = try inspect(request, body, route: route, &exchange)
-            try admit(inspection, route: route, &exchange)
+            try admit(inspection, route: route, unmetered: unmetered, body: body, &exchange)
             if let hit = try await consultCache(request, inspection: inspection, route: route, &exchange) {
                 return hit
             }
@@ -53,7 +54,9 @@ struct ProxyHandler: Sendable {
     // MARK: Stages
 
     private func route(_ request: Request, _ exchange: inout Exchange) throws -> ProviderRouter.Route {
-        guard let route = router.route(request.uri.string) else {
+        // Normalized once: every later stage and the provider see the same path.
+        let target = try RequestTarget.normalize(request.uri.string)
+        guard let route = router.route(target) else {
             let names = router.all.map(\.name).joined(separator: ", ")
             throw RequestError(
                 .notFound,
@@ -72,6 +75,10 @@ struct ProxyHandler: Sendable {
             return body
         } catch is NIOTooManyBytesError {
             throw RequestError(.requestTooLarge, "The request body is over the \(settings.maxBodyBytes >> 20) MiB limit (max_body_bytes).")
+        } catch {
+            // The connection closed under the body: the client went away, or sent it slower than
+            // limits.body_timeout allows.
+            throw RequestError(.requestTimeout, "The request body did not arrive whole (\(error)); send it within limits.body_timeout.")
         }
     }
 
@@ -84,7 +91,12 @@ struct ProxyHandler: Sendable {
             canonicalize: cacheMayApply(request, exchange))
         exchange.model = inspection.model ?? ""
         exchange.stream = inspection.stream
-        if exchange.attribution.user == nil { exchange.attribution.user = inspection.user }
+        if exchange.attribution.user == nil, let user = inspection.user {
+            guard user.utf8.count <= settings.maxAttributionLength else {
+                throw RequestError.invalidRequest("The body's user field is \(user.utf8.count) bytes; at most \(settings.maxAttributionLength) are allowed (limits.max_attribution_length).")
+            }
+            exchange.attribution.user = user
+        }
         return inspection
     }
 
@@ -139,8 +151,19 @@ struct ProxyHandler: Sendable {
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: answer.body))
     }
 
-    /// Fills the event's money fields from its usage and model.
+    /// Fills the event's money fields from its usage and model, after bounding the usage: a
+    /// provider's counts are untrusted, and absurd ones are clamped, flagged and logged, never
+    /// stored as sent (a negative count would lower every total).
     private func price(_ event: inout UsageEvent) {
+        let (usage, clamped) = event.usage.bounded()
+        if clamped {
+            let reported = "input \(event.usage.inputTokens), output \(event.usage.outputTokens), cached \(event.usage.cachedInputTokens), cache write \(event.usage.cacheWriteTokens), reasoning \(event.usage.reasoningTokens)"
+            logger.warning(
+                "The provider reported implausible token counts; recorded clamped to 0…\(Usage.maxTokens) each",
+                metadata: ["request_id": "\(event.requestID)", "provider": "\(event.provider)", "reported": "\(reported)"])
+            event.error = event.error ?? "Usage clamped: the provider reported implausible token counts (\(reported))."
+            event.usage = usage
+        }
         let (cost, version) = meter.price(event.usage, model: event.model, provider: event.provider)
         event.costNanos = cost.costNanos
         event.potentialCostNanos = cost.costNanos
@@ -278,7 +301,7 @@ struct ProxyHandler: Sendable {
         if let key = exchange.key, let tokens = exchange.admittedTokens {
             access.limiter.settle(
                 keyID: key.id, tpm: key.tpmLimit, estimatedTokens: tokens,
-                actualTokens: event.usage.inputTokens + event.usage.outputTokens)
+                actualTokens: event.usage.totalTokens)
         }
         if !event.priced, event.outcome == .ok, event.endpoint.isMetered {
             access.noteUnpriced(model: event.model, provider: event.provider)

@@ -1,3 +1,4 @@
+import TollgateCore
 import TollgateUpstream
 
 /// The settings the request path reads, copied out of `TollgateConfig` once at start.
@@ -11,4 +12,10 @@ struct ProxySettings: Sendable {
     var cacheByDefault = false
     /// `TOLLGATE_CACHE_TTL` in seconds.
     var cacheTTLSeconds = 3600
+    /// `limits.max_attribution_length`: longest org, user, session or tag value, in bytes.
+    var maxAttributionLength = AttributionHeaders.defaultMaxLength
+    /// `limits.max_orgs`: passthrough may create orgs until there are this many.
+    var maxOrgs = 1000
+    /// Which paths Tollgate keys may reach (`keys.unmetered_paths`).
+    var keyPaths = KeyPathPolicy()
 }

@@ -1,0 +1,56 @@
+/// Which paths a Tollgate key may reach (issue: hardening; docs/security.md).
+///
+/// A Tollgate key spends Tollgate's own provider credential, so it may reach only what Tollgate
+/// meters and polices — the metered endpoints — and a short list of free ones (model listings,
+/// token counting, moderation). Billable endpoints Tollgate cannot meter yet (batches, files,
+/// images, audio, fine-tuning, …) are refused unless the configuration allows them for that key
+/// (`keys.unmetered_paths`), and then they still answer to the key's model list and budgets.
+/// Passthrough traffic spends the client's own key and is not restricted here.
+package struct KeyPathPolicy: Sendable {
+    /// Extra path globs (`Glob`, matched against the path after the provider segment) per key
+    /// id; `*` applies to every key.
+    package var unmeteredPaths: [String: [String]]
+
+    package init(unmeteredPaths: [String: [String]] = [:]) {
+        self.unmeteredPaths = unmeteredPaths
+    }
+
+    /// How a key's request to a path is treated.
+    package enum Verdict: Sendable, Equatable {
+        /// A metered endpoint, or a free one: the usual checks.
+        case allowed
+        /// Billable but unmetered, allowed by configuration for this key: the model list and
+        /// budgets still apply.
+        case allowedUnmetered
+        case refused
+    }
+
+    package func verdict(keyID: String, format: ProviderFormat, endpoint: Endpoint, path: Substring) -> Verdict {
+        if endpoint.isMetered || Self.isFree(format: format, path: path) { return .allowed }
+        let patterns = (unmeteredPaths["*"] ?? []) + (unmeteredPaths[keyID] ?? [])
+        let text = String(path)
+        return patterns.contains { Glob.matches($0, text) } ? .allowedUnmetered : .refused
+    }
+
+    /// Free endpoints of each wire format (the path after the provider segment, normalized).
+    package static func isFree(format: ProviderFormat, path: Substring) -> Bool {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard let version = segments.first, version.hasPrefix("v1") else { return false }
+        let rest = segments.dropFirst()
+        guard let first = rest.first else { return false }
+        switch format {
+        case .openai:
+            // GET /v1/models[/{id}], POST /v1/moderations.
+            return (first == "models" && rest.count <= 2) || (first == "moderations" && rest.count == 1)
+        case .anthropic:
+            // GET /v1/models[/{id}], POST /v1/messages/count_tokens.
+            return (first == "models" && rest.count <= 2) || Array(rest) == ["messages", "count_tokens"]
+        case .gemini:
+            // GET /v1beta/models[/{model}] and POST …/models/{model}:countTokens; any other
+            // `:method` on a model (embedContent, predict, …) is billable.
+            guard first == "models", rest.count <= 2 else { return false }
+            guard rest.count == 2, let colon = rest.last!.firstIndex(of: ":") else { return true }
+            return rest.last![colon...] == ":countTokens"
+        }
+    }
+}
