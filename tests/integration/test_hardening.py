@@ -88,6 +88,17 @@ def test_huge_output_caps_are_clamped_not_fatal(start_tollgate, mock):
     assert admin.budget(budget["id"])["reserved_usd"] == 0
 
 
+def test_huge_cache_ttl_is_clamped_not_fatal(start_tollgate, mock):
+    tg, admin = start(start_tollgate)
+    for ttl in [str(INT64_MAX), "99999999999999"]:
+        r = httpx.post(tg.url + "/openai/v1/chat/completions", timeout=10,
+                       headers={"Authorization": "Bearer sk-client", "X-Tollgate-Cache": "on", "X-Tollgate-Cache-TTL": ttl},
+                       json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": ttl}]})
+        assert r.status_code == 200
+        alive(tg)
+    assert len(events(admin, 2)) == 2
+
+
 # 2. Nor one answer: usage of INT64_MAX tokens, and negative counts.
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -12,6 +12,11 @@
 package enum RequestTarget {
     /// `target` (path and optional query) with its path normalized; the query is kept as sent.
     package static func normalize(_ target: String) throws(RequestError) -> String {
+        // The fast path reads the string's own bytes: no copy for the targets every SDK sends.
+        let canonical = target.utf8.withContiguousStorageIfAvailable { p in
+            p.first == UInt8(ascii: "/") && isCanonical(p[..<(p.firstIndex(of: UInt8(ascii: "?")) ?? p.count)])
+        }
+        if canonical == true { return target }
         let bytes = Array(target.utf8)
         let pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
         guard bytes.first == UInt8(ascii: "/") else {
@@ -37,7 +42,7 @@ package enum RequestTarget {
 
     /// The fast path: no empty, `.` or `..` segment, no trailing `/`, no byte that needs a
     /// closer look. Dots inside a segment (`gemini-2.5-flash`) are fine.
-    private static func isCanonical(_ path: ArraySlice<UInt8>) -> Bool {
+    private static func isCanonical(_ path: some Collection<UInt8>) -> Bool {
         var segmentLength = 0
         var segmentIsDots = true
         var atStart = true

@@ -63,7 +63,8 @@ package struct TollgateConfig: Sendable {
 
         /// The cut-offs (Unix ms) for `UsageStore.prune` at `nowMs`.
         package func cutoffs(nowMs: Int64) -> (events: Int64?, hourly: Int64?, daily: Int64?) {
-            func cut(_ days: Int) -> Int64? { days > 0 ? nowMs - Int64(days) * 86_400_000 : nil }
+            // Past 100 000 days (274 years) a cut-off is "forever" anyway; the product must not overflow.
+            func cut(_ days: Int) -> Int64? { days > 0 ? nowMs - Int64(min(days, 100_000)) * 86_400_000 : nil }
             return (cut(eventsDays), cut(hourlyDays), cut(dailyDays))
         }
     }

@@ -5,6 +5,9 @@ import TollgateCore
 
 /// The cache stage (SPEC §8): answer a hit, or mark the request to store its answer.
 extension ProxyHandler {
+    /// The longest a cache entry may live, whatever a client's `X-Tollgate-Cache-TTL` says: ten years.
+    static let maxCacheTTLSeconds = 315_360_000
+
     /// The response cache (SPEC §8): decides whether it applies (request header, then the key's
     /// policy, then `TOLLGATE_CACHE`), answers a hit, or marks the request to store its answer.
     func consultCache(
@@ -46,7 +49,8 @@ extension ProxyHandler {
             org: exchange.attribution.org, provider: exchange.provider, endpoint: exchange.endpoint, model: exchange.model,
             canonical: canonical)
         exchange.cacheKey = key
-        exchange.cacheTTLMs = Int64(ttl) * 1000
+        // Clamped: a client's TTL in seconds times 1000 must not overflow, nor outlive the entry's use.
+        exchange.cacheTTLMs = Int64(min(ttl, Self.maxCacheTTLSeconds)) * 1000
         if refresh {
             exchange.cacheLease = cache.refreshLease(key)
             exchange.cacheStatus = "REFRESH"
