@@ -56,9 +56,13 @@ package func buildTollgate(
             maxOrgs: config.limits.maxOrgs, keyPaths: KeyPathPolicy(unmeteredPaths: config.keyUnmeteredPaths)),
         logger: logger)
 
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: TollgateRequestContext.self)
     HealthRoutes(database: database, pricing: pricing, writer: { writer.metrics }).register(on: router)
-    let auth = AdminAuth(adminKey: config.adminKey, access: access)
+    let auth = AdminAuth(
+        adminKey: config.adminKey, access: access,
+        throttle: AdminThrottle(
+            failedAuthPerMinute: config.admin.failedAuthPerMinute, requestsPerMinute: config.admin.requestsPerMinute,
+            clock: access.clock))
     let usage = UsageStore(database: database)
     let accessAdmin = AccessAdmin(store: accessStore, access: access)
     StatsRoutes(auth: auth, store: usage).register(on: router)

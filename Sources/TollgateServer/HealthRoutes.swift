@@ -13,7 +13,7 @@ struct HealthRoutes: Sendable {
     let pricing: PricingStore
     let writer: @Sendable () -> UsageWriterMetrics
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TollgateRequestContext>) {
         router.get("/healthz") { _, _ in
             AdminResponse.json(#"{"status":"ok"}"#)
         }

@@ -3,10 +3,10 @@ import Hummingbird
 /// The top of the request path: Tollgate's own endpoints go to the router, everything else is
 /// proxied — without a router lookup on the hot path.
 struct TollgateResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = TollgateRequestContext
 
     let proxy: ProxyHandler
-    let local: RouterResponder<BasicRequestContext>
+    let local: RouterResponder<TollgateRequestContext>
 
     func respond(to request: Request, context: Context) async throws -> Response {
         if Self.isLocal(request.uri.path) {

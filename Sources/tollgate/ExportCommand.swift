@@ -17,6 +17,11 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         guard format == "csv" || format == "json" else { throw ValidationError("--format must be csv or json.") }
         let query = filters.query
+        do {
+            _ = try AdminStats.filter(query, by: .master)  // a bad filter is refused before anything is written
+        } catch let error as AdminStats.InvalidQuery {
+            throw ValidationError(error.message)
+        }
         let store = UsageStore(database: try database.open())
         let handle: FileHandle
         if let out {

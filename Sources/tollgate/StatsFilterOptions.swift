@@ -10,6 +10,14 @@ struct StatsFilterOptions: ParsableArguments {
     @Option(help: "Only this provider.") var provider: String?
     @Option(help: "Only this model.") var model: String?
     @Option(help: "Only this key id.") var key: String?
+    @Option(name: .customLong("tag"), help: "Only events with this tag, as name=value (repeatable).") var tags: [String] = []
+
+    /// Each `--tag` is `name=value`; the name is checked with the other filters (`tag.<name>`).
+    func validate() throws {
+        for tag in tags where !tag.contains("=") {
+            throw ValidationError("--tag must be name=value, got '\(tag)'.")
+        }
+    }
 
     /// The filters given, as the admin API's query parameters.
     var query: [String: String] {
@@ -19,6 +27,10 @@ struct StatsFilterOptions: ParsableArguments {
             ("model", model), ("key", key),
         ] {
             query[name] = value
+        }
+        for tag in tags {
+            let (name, value) = (tag.prefix { $0 != "=" }, tag.drop { $0 != "=" }.dropFirst())
+            query["tag." + name] = String(value)
         }
         return query
     }

@@ -16,5 +16,6 @@ struct ExampleConfigTests {
         #expect(fromFile.providers == defaults.providers)
         #expect(fromFile.limits == defaults.limits)
         #expect(fromFile.keyUnmeteredPaths == defaults.keyUnmeteredPaths)
+        #expect(fromFile.admin == defaults.admin)
     }
 }

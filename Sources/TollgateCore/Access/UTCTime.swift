@@ -6,6 +6,8 @@ package enum UTCTime {
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = BudgetPeriod.civil(fromDays: days)
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+        // ISO-8601 years have four digits: 0100, not 100 (a query may reach back that far).
+        let yearText = year >= 0 && year < 1000 ? String(String(year + 10_000).dropFirst()) : "\(year)"
+        return "\(yearText)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
     }
 }

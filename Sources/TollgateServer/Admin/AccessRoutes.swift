@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -7,7 +8,7 @@ struct AccessRoutes: Sendable {
     let auth: AdminAuth
     let admin: AccessAdmin
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TollgateRequestContext>) {
         resource(router, "orgs", create: admin.createOrg, list: { _, p in try await admin.listOrgs(by: p) },
                  read: admin.org, update: admin.updateOrg, delete: admin.deleteOrg)
         resource(router, "keys", create: admin.createKey,
@@ -15,8 +16,8 @@ struct AccessRoutes: Sendable {
                  read: admin.key, update: admin.updateKey, delete: admin.revokeKey)
         resource(router, "budgets", create: admin.createBudget, list: { q, p in try await admin.listBudgets(org: q["org"], by: p) },
                  read: admin.budget, update: admin.updateBudget, delete: admin.deleteBudget)
-        router.get("/admin/alerts") { request, _ in
-            try await auth.guarded(request) { principal in
+        router.get("/admin/alerts") { request, context in
+            try await auth.guarded(request, context: context) { principal in
                 let q = Self.query(request)
                 let answer = try await admin.listAlerts(org: q["org"], budgetID: q["budget_id"], limit: try Self.limit(q), by: principal)
                 return AdminResponse.json(answer.string)
@@ -25,7 +26,7 @@ struct AccessRoutes: Sendable {
     }
 
     private func resource(
-        _ router: Router<BasicRequestContext>, _ name: String,
+        _ router: Router<TollgateRequestContext>, _ name: String,
         create: @escaping @Sendable (AdminInput, AdminPrincipal) async throws -> JSONObject,
         list: @escaping @Sendable ([String: String], AdminPrincipal) async throws -> JSONObject,
         read: @escaping @Sendable (String, AdminPrincipal) async throws -> JSONObject,
@@ -33,28 +34,28 @@ struct AccessRoutes: Sendable {
         delete: @escaping @Sendable (String, AdminPrincipal) async throws -> JSONObject
     ) {
         let auth = self.auth
-        router.post("/admin/\(name)") { request, _ in
-            try await auth.guarded(request) { principal in
+        router.post("/admin/\(name)") { request, context in
+            try await auth.guarded(request, context: context) { principal in
                 let input = try await Self.input(request)
                 return AdminResponse.json(try await create(input, principal).string, status: .created)
             }
         }
-        router.get("/admin/\(name)") { request, _ in
-            try await auth.guarded(request) { principal in AdminResponse.json(try await list(Self.query(request), principal).string) }
+        router.get("/admin/\(name)") { request, context in
+            try await auth.guarded(request, context: context) { principal in AdminResponse.json(try await list(Self.query(request), principal).string) }
         }
         router.get("/admin/\(name)/:id") { request, context in
-            try await auth.guarded(request) { principal in
+            try await auth.guarded(request, context: context) { principal in
                 AdminResponse.json(try await read(try context.parameters.require("id"), principal).string)
             }
         }
         router.patch("/admin/\(name)/:id") { request, context in
-            try await auth.guarded(request) { principal in
+            try await auth.guarded(request, context: context) { principal in
                 let input = try await Self.input(request)
                 return AdminResponse.json(try await update(try context.parameters.require("id"), input, principal).string)
             }
         }
         router.delete("/admin/\(name)/:id") { request, context in
-            try await auth.guarded(request) { principal in
+            try await auth.guarded(request, context: context) { principal in
                 AdminResponse.json(try await delete(try context.parameters.require("id"), principal).string)
             }
         }
@@ -67,7 +68,8 @@ struct AccessRoutes: Sendable {
 
     static func query(_ request: Request) -> [String: String] {
         var values: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters { values[String(name)] = String(value) }
+        // Hummingbird decodes values but not names; `tag.<name>` filters need theirs as sent.
+        for (name, value) in request.uri.queryParameters { values[String(name).removingPercentEncoding ?? String(name)] = String(value) }
         return values
     }
 

@@ -17,7 +17,7 @@ package enum AdminAnalytics {
         case "day": granularity = .day
         case let other: throw AdminStats.InvalidQuery(message: "'granularity' must be hour or day, got '\(other)'.")
         }
-        let dimension = try query["group_by"].map(dimension)
+        let dimension = try query["group_by"].map { try self.dimension($0, field: "group_by") }
         let rows = try await store.summaries(filter: filter, groupBy: dimension.map { [$0] } ?? [], granularity: granularity)
         var o = JSONObject()
         o.add("granularity", granularity == .hour ? "hour" : "day")
@@ -39,7 +39,7 @@ package enum AdminAnalytics {
     package static func breakdown(store: UsageStore, query: [String: String], by principal: AdminPrincipal) async throws -> JSONObject {
         let (filter, range) = try AdminStats.filter(query, by: principal)
         guard let by = query["by"] else { throw AdminStats.InvalidQuery(message: "'by' is required: org, team, user, key, provider, model or tag.<name>.") }
-        let dimension = try dimension(by)
+        let dimension = try dimension(by, field: "by")
         let order = query["order"] ?? "cost"
         let metric: (StatsSummary) -> Int64
         switch order {
@@ -145,9 +145,13 @@ package enum AdminAnalytics {
         } while cursor != nil
     }
 
-    static func dimension(_ text: String) throws -> StatsDimension {
+    /// The dimension `field` (`by`, `group_by`) names; a tag's name follows `TagName`'s rule.
+    static func dimension(_ text: String, field: String) throws -> StatsDimension {
         guard let dimension = StatsDimension(parameter: text) else {
-            throw AdminStats.InvalidQuery(message: "'\(text)' is not a dimension: use org, team, user, key, provider, model or tag.<name>.")
+            throw AdminStats.InvalidQuery(message: "'\(field)' must be org, team, user, key, provider, model or tag.<name>, got '\(text)'.")
+        }
+        if case .tag(let name) = dimension, !TagName.isValid(name) {
+            throw AdminStats.InvalidQuery(message: "'\(field)' names an invalid tag ('\(text)'): a tag name is \(TagName.rule).")
         }
         return dimension
     }

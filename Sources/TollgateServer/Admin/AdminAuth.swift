@@ -11,18 +11,25 @@ struct AdminAuth: Sendable {
     let adminKey: String?
     /// Resolves Tollgate keys (nil in tests that run without access control).
     let access: AccessControl?
+    /// Failed sign-ins per address and requests per principal (nil: no limits).
+    var throttle: AdminThrottle? = nil
 
-    /// The caller, or the refusal to answer with.
+    /// The caller, or the refusal to answer with (no limits applied).
     func principal(_ request: Request) throws(AdminError) -> AdminPrincipal {
-        let token = ClientToken(header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } })
-        return try principal(token: token?.value)
+        try caller(token: Self.token(request)).principal
     }
 
     /// The caller a raw token names: a bearer header's value, or the key typed into the
     /// dashboard's sign-in form (nil: none presented).
     func principal(token: String?) throws(AdminError) -> AdminPrincipal {
+        try caller(token: token).principal
+    }
+
+    /// The caller a raw token names and the id its request allowance is counted under: `master`,
+    /// or the admin key's id.
+    func caller(token: String?) throws(AdminError) -> (principal: AdminPrincipal, id: String) {
         if let token, token.hasPrefix("tg_"), let key = access?.key(secret: token) {
-            return try principal(key)
+            return (try principal(key), key.id)
         }
         guard let adminKey else {
             throw AdminError(
@@ -32,16 +39,20 @@ struct AdminAuth: Sendable {
         guard let token, Self.constantTimeEquals(token, adminKey) else {
             throw AdminError(.unauthorized, code: "invalid_api_key", "Send the admin key as Authorization: Bearer <TOLLGATE_ADMIN_KEY>, or an admin-role Tollgate key.")
         }
-        return .master
+        return (.master, "master")
     }
 
     /// The org admin the Tollgate key with this SHA-256 still is: a dashboard session rechecks it
     /// on every page, so revoking or demoting the key ends its sessions.
     func principal(keyHash: String) throws(AdminError) -> AdminPrincipal {
+        try caller(keyHash: keyHash).principal
+    }
+
+    func caller(keyHash: String) throws(AdminError) -> (principal: AdminPrincipal, id: String) {
         guard let key = access?.key(hash: keyHash) else {
             throw AdminError(.unauthorized, code: "invalid_api_key", "This Tollgate key no longer exists.")
         }
-        return try principal(key)
+        return (try principal(key), key.id)
     }
 
     private func principal(_ key: TollgateKey) throws(AdminError) -> AdminPrincipal {
@@ -54,13 +65,60 @@ struct AdminAuth: Sendable {
         return .orgAdmin(key.org)
     }
 
-    /// Runs `body` for an authenticated caller, answering admin errors in the admin API's shape.
-    func guarded(_ request: Request, _ body: (AdminPrincipal) async throws -> Response) async throws -> Response {
+    /// Signs a caller in under the limits: an address that failed too often lately is refused (429)
+    /// before its token is even looked at, so a right guess cannot be told from a wrong one; a
+    /// refused token counts against its address (`countsAsGuess`; a right one takes nothing); a
+    /// known caller then takes one request from its own allowance.
+    func authenticate(token: String?, address: String) throws(AdminError) -> AdminPrincipal {
+        if let refusal = throttle?.refusingFailures(from: address) { throw refusal }
+        let caller: (principal: AdminPrincipal, id: String)
         do {
-            return try await body(try principal(request))
-        } catch let error as AdminError {
-            return AdminResponse.error(error)
+            caller = try self.caller(token: token)
+        } catch {
+            if countsAsGuess(token) { throttle?.recordFailure(from: address) }
+            throw error
         }
+        try admit(caller.id)
+        return caller.principal
+    }
+
+    /// Whether a refused token counts against its address. A token shaped like a Tollgate key
+    /// (`tg_` + 32 base62 characters, about 190 bits) cannot be guessed, and a script that races a
+    /// key just issued through the CLI (the server sees it within a second) must not lock its own
+    /// address out; anything else may be a guess at the master key, which is counted — every token
+    /// is, should the master key itself have a Tollgate key's shape.
+    private func countsAsGuess(_ token: String?) -> Bool {
+        guard let token, Self.isTollgateKeyShaped(token) else { return true }
+        return adminKey.map(Self.isTollgateKeyShaped) ?? false
+    }
+
+    static func isTollgateKeyShaped(_ token: String) -> Bool {
+        let bytes = token.utf8
+        return bytes.count == 35 && token.hasPrefix("tg_")
+            && bytes.dropFirst(3).allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
+    }
+
+    /// Takes one request from the allowance of the caller with this id (`master` or a key id).
+    func admit(_ id: String) throws(AdminError) {
+        if let refusal = throttle?.refusingRequest(of: id) { throw refusal }
+    }
+
+    /// Runs `body` for an authenticated caller, answering every error in the admin API's JSON shape
+    /// (`AdminError.answering`): no admin route answers with an empty body.
+    func guarded(
+        _ request: Request, context: TollgateRequestContext, _ body: (AdminPrincipal) async throws -> Response
+    ) async throws -> Response {
+        do {
+            let principal = try authenticate(token: Self.token(request), address: AdminThrottle.address(context))
+            return try await body(principal)
+        } catch {
+            return AdminResponse.error(AdminError.answering(error, logger: context.logger))
+        }
+    }
+
+    /// The bearer token (or `x-api-key` / `x-goog-api-key`) a request carries.
+    static func token(_ request: Request) -> String? {
+        ClientToken(header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } })?.value
     }
 
     /// Compares without an early exit, so timing does not reveal how much of the key matched.

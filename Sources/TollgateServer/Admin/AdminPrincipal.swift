@@ -33,11 +33,15 @@ package enum AdminPrincipal: Sendable, Equatable {
 package struct AdminError: Error, Sendable, Equatable {
     package enum Status: Int, Sendable {
         case badRequest = 400, unauthorized = 401, forbidden = 403, notFound = 404, conflict = 409
+        case payloadTooLarge = 413, tooManyRequests = 429
+        case internalError = 500, serviceUnavailable = 503
     }
 
     package var status: Status
     package var code: String
     package var message: String
+    /// Sent as `Retry-After` (429 and 503 answers).
+    package var retryAfterSeconds: Int?
 
     package init(_ status: Status, code: String, _ message: String) {
         self.status = status

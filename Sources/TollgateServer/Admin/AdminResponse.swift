@@ -9,7 +9,9 @@ enum AdminResponse {
     }
 
     static func error(_ error: AdminError) -> Response {
-        self.error(HTTPResponse.Status(code: error.status.rawValue), code: error.code, error.message)
+        var response = self.error(HTTPResponse.Status(code: error.status.rawValue), code: error.code, error.message)
+        if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 
     static func error(_ status: HTTPResponse.Status, code: String, _ message: String) -> Response {

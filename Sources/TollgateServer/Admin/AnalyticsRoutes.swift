@@ -10,36 +10,25 @@ struct AnalyticsRoutes: Sendable {
     let store: UsageStore
     let clock: @Sendable () -> Int64
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TollgateRequestContext>) {
         let store = self.store
         let clock = self.clock
         route(router, "/admin/stats/timeseries") { q, p in try await AdminAnalytics.timeseries(store: store, query: q, by: p) }
         route(router, "/admin/stats/breakdown") { q, p in try await AdminAnalytics.breakdown(store: store, query: q, by: p) }
         route(router, "/admin/stats/forecast") { q, p in try await AdminAnalytics.forecast(store: store, query: q, by: p, nowMs: clock()) }
         route(router, "/admin/usage") { q, p in try await AdminAnalytics.usage(store: store, query: q, by: p) }
-        router.get("/admin/export") { request, _ in
-            try await auth.guarded(request) { principal in
-                let query = AccessRoutes.query(request)
-                do {
-                    return try export(query, by: principal)
-                } catch let invalid as AdminStats.InvalidQuery {
-                    return AdminResponse.error(.badRequest, code: "invalid_request", invalid.message)
-                }
-            }
+        router.get("/admin/export") { request, context in
+            try await auth.guarded(request, context: context) { principal in try export(AccessRoutes.query(request), by: principal) }
         }
     }
 
     private func route(
-        _ router: Router<BasicRequestContext>, _ path: String,
+        _ router: Router<TollgateRequestContext>, _ path: String,
         _ answer: @escaping @Sendable ([String: String], AdminPrincipal) async throws -> JSONObject
     ) {
-        router.get(RouterPath(path)) { request, _ in
-            try await auth.guarded(request) { principal in
-                do {
-                    return AdminResponse.json(try await answer(AccessRoutes.query(request), principal).string)
-                } catch let invalid as AdminStats.InvalidQuery {
-                    return AdminResponse.error(.badRequest, code: "invalid_request", invalid.message)
-                }
+        router.get(RouterPath(path)) { request, context in
+            try await auth.guarded(request, context: context) { principal in
+                AdminResponse.json(try await answer(AccessRoutes.query(request), principal).string)
             }
         }
     }

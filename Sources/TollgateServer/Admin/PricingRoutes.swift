@@ -5,12 +5,12 @@ struct PricingRoutes: Sendable {
     let auth: AdminAuth
     let pricing: PricingStore
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/admin/pricing") { request, _ in
-            try await auth.guarded(request) { _ in AdminResponse.json(Self.describe(pricing).string) }
+    func register(on router: Router<TollgateRequestContext>) {
+        router.get("/admin/pricing") { request, context in
+            try await auth.guarded(request, context: context) { _ in AdminResponse.json(Self.describe(pricing).string) }
         }
-        router.post("/admin/pricing/reload") { request, _ in
-            try await auth.guarded(request) { principal in try reload(by: principal) }
+        router.post("/admin/pricing/reload") { request, context in
+            try await auth.guarded(request, context: context) { principal in try reload(by: principal) }
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import TollgateCore
 import TollgateStorage
@@ -7,15 +8,10 @@ struct StatsRoutes: Sendable {
     let auth: AdminAuth
     let store: UsageStore
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/admin/stats") { request, _ in
-            try await auth.guarded(request) { principal in
-                do {
-                    let summary = try await AdminStats.summary(store: store, query: request.uri.queryParameters, by: principal)
-                    return AdminResponse.json(summary.string)
-                } catch let invalid as AdminStats.InvalidQuery {
-                    return AdminResponse.error(.badRequest, code: "invalid_request", invalid.message)
-                }
+    func register(on router: Router<TollgateRequestContext>) {
+        router.get("/admin/stats") { request, context in
+            try await auth.guarded(request, context: context) { principal in
+                AdminResponse.json(try await AdminStats.summary(store: store, query: request.uri.queryParameters, by: principal).string)
             }
         }
     }
@@ -59,7 +55,7 @@ package enum AdminStats {
 
     /// SPEC §9 filters: from, to, org, team, user, key, provider, model, tag.<name>.
     /// `filter` for query parameters already collected in a dictionary.
-    static func filter(_ query: [String: String], by principal: AdminPrincipal) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
+    package static func filter(_ query: [String: String], by principal: AdminPrincipal) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
         do {
             return try filter(query.map { (key: Substring($0.key), value: Substring($0.value)) }, by: principal)
         } catch let invalid as TimeRange.Invalid {
@@ -73,11 +69,17 @@ package enum AdminStats {
     ) throws -> (StatsFilter, (fromMs: Int64, toMs: Int64)) {
         var values: [String: String] = [:]
         var tags: [String: String] = [:]
-        for (name, value) in query {
-            if name.hasPrefix("tag."), name.count > 4 {
-                tags[name.dropFirst(4).lowercased()] = String(value)
+        for (encoded, value) in query {
+            // Hummingbird decodes values but not names.
+            let name = encoded.contains("%") ? encoded.removingPercentEncoding ?? String(encoded) : String(encoded)
+            if name.hasPrefix("tag.") {
+                let tag = name.dropFirst(4).lowercased()
+                guard TagName.isValid(tag) else {
+                    throw InvalidQuery(message: "'\(name)' is not a valid tag filter: a tag name is \(TagName.rule), as in X-Tollgate-Tag-<Name>.")
+                }
+                tags[tag] = String(value)
             } else {
-                values[String(name)] = String(value)
+                values[name] = String(value)
             }
         }
         let range = try TimeRange.parse(from: values["from"], to: values["to"])

@@ -14,7 +14,19 @@ package enum TimeRange {
         return (fromMs, toMs)
     }
 
+    /// Instants outside years 1…9999 (Unix ms) are refused: the arithmetic on them would overflow.
+    static let earliestMs: Int64 = -62_135_596_800_000
+    static let latestMs: Int64 = 253_402_300_799_999
+
     static func instant(_ text: String, nowMs: Int64, field: String, relative: Bool = true) throws -> Int64 {
+        let ms = try unbounded(text, nowMs: nowMs, field: field, relative: relative)
+        guard (earliestMs...latestMs).contains(ms) else {
+            throw Invalid(message: "'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+        }
+        return ms
+    }
+
+    private static func unbounded(_ text: String, nowMs: Int64, field: String, relative: Bool) throws -> Int64 {
         if relative, let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 {
             let unitMs: Int64? = switch unit {
             case "s": 1000
@@ -24,7 +36,13 @@ package enum TimeRange {
             case "w": 604_800_000
             default: nil
             }
-            if let unitMs { return nowMs - amount * unitMs }
+            if let unitMs {
+                let (span, overflow) = amount.multipliedReportingOverflow(by: unitMs)
+                guard !overflow, span <= nowMs - earliestMs else {
+                    throw Invalid(message: "'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+                }
+                return nowMs - span
+            }
         }
         let full = ISO8601DateFormatter()
         full.formatOptions = [.withInternetDateTime]
@@ -33,7 +51,13 @@ package enum TimeRange {
         let dateOnly = ISO8601DateFormatter()
         dateOnly.formatOptions = [.withFullDate]
         for formatter in [full, fractional, dateOnly] {
-            if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+            if let date = formatter.date(from: text) {
+                let ms = (date.timeIntervalSince1970 * 1000).rounded()
+                guard ms.isFinite, ms > Double(earliestMs) - 1, ms < Double(latestMs) + 1 else {
+                    throw Invalid(message: "'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+                }
+                return Int64(ms)
+            }
         }
         throw Invalid(message: "'\(field)' must be ISO-8601 (2026-11-21T10:00:00Z) or relative (24h, 7d); got '\(text)'.")
     }

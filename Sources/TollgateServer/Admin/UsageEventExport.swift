@@ -63,12 +63,28 @@ package enum UsageEventExport {
     /// One RFC 4180 row: the JSON rendering's values, strings unquoted unless they need quoting,
     /// null as an empty field, tags as their JSON object.
     package static func csvRow(_ e: UsageEvent) -> String {
-        json(e).members.map { _, value -> String in
-            if value == "null" { return "" }
-            let text = value.hasPrefix("\"") ? Self.unquote(value) : value
-            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }.joined(separator: ",") + "\r\n"
+        json(e).members.map { _, value in csvField(value) }.joined(separator: ",") + "\r\n"
+    }
+
+    /// First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+    private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// One field from its JSON text. Numbers (negative money included), booleans and the tags
+    /// object stay as they are; a string that a spreadsheet would run as a formula (`=HYPERLINK(…)`
+    /// in a user name, say) is neutralised as OWASP recommends: a single quote before it, inside a
+    /// quoted cell, so it shows as the text it is.
+    static func csvField(_ json: String) -> String {
+        if json == "null" { return "" }
+        guard json.hasPrefix("\"") else { return quotedIfNeeded(json) }
+        let text = unquote(json)
+        if let first = text.unicodeScalars.first, formulaStarts.contains(first) {
+            return "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return quotedIfNeeded(text)
+    }
+
+    private static func quotedIfNeeded(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
-

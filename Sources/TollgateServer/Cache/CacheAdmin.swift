@@ -53,14 +53,14 @@ struct CacheRoutes: Sendable {
     let auth: AdminAuth
     let admin: CacheAdmin
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/admin/cache") { request, _ in
-            try await auth.guarded(request) { principal in
+    func register(on router: Router<TollgateRequestContext>) {
+        router.get("/admin/cache") { request, context in
+            try await auth.guarded(request, context: context) { principal in
                 AdminResponse.json(try await admin.stats(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
             }
         }
-        router.delete("/admin/cache") { request, _ in
-            try await auth.guarded(request) { principal in
+        router.delete("/admin/cache") { request, context in
+            try await auth.guarded(request, context: context) { principal in
                 AdminResponse.json(try await admin.clear(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
             }
         }

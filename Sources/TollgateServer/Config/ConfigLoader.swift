@@ -84,6 +84,12 @@ package enum ConfigLoader {
                 name: name, baseURL: env[prefix + "_BASE_URL"], format: env[prefix + "_FORMAT"],
                 apiKey: env[prefix + "_API_KEY"], origin: prefix + "_*", into: &config)
         }
+        if let v = env["TOLLGATE_ADMIN_FAILED_AUTH_PER_MINUTE"] {
+            config.admin.failedAuthPerMinute = try int(v, "TOLLGATE_ADMIN_FAILED_AUTH_PER_MINUTE", min: 0)
+        }
+        if let v = env["TOLLGATE_ADMIN_REQUESTS_PER_MINUTE"] {
+            config.admin.requestsPerMinute = try int(v, "TOLLGATE_ADMIN_REQUESTS_PER_MINUTE", min: 0)
+        }
     }
 
     // MARK: Config file
@@ -91,7 +97,7 @@ package enum ConfigLoader {
     private static let topLevelKeys: Set<String> = [
         "listen", "db", "pricing", "admin_key", "allow_passthrough", "cache", "alerts", "timeouts", "flush_ms",
         "log_level", "max_body_bytes", "shutdown_timeout", "upstream_threads", "metrics", "providers", "retention",
-        "limits", "keys",
+        "limits", "keys", "admin",
     ]
 
     private static func applyFile(_ text: String, to config: inout TollgateConfig) throws {
@@ -190,6 +196,13 @@ package enum ConfigLoader {
                     apiKey: try fields["api_key"].map { try string($0, "providers.\(name).api_key") },
                     origin: "providers.\(name)", into: &config)
             }
+        }
+        if let v = root["admin"] {
+            let map = try mapping(v, "admin", keys: ["failed_auth_per_minute", "requests_per_minute"])
+            if let n = map["failed_auth_per_minute"] {
+                config.admin.failedAuthPerMinute = try int("\(n)", "admin.failed_auth_per_minute", min: 0)
+            }
+            if let n = map["requests_per_minute"] { config.admin.requestsPerMinute = try int("\(n)", "admin.requests_per_minute", min: 0) }
         }
     }
 

@@ -73,4 +73,15 @@ package struct TollgateConfig: Sendable {
 
     /// `host:port` as given to `--listen`.
     package var listen: String { "\(host):\(port)" }
+
+    /// The admin API's limits (`admin:` in the config file; docs/security.md).
+    package var admin = AdminLimits()
+
+    /// Failed sign-ins per client address and requests per admin principal, per minute; 0 = no limit.
+    package struct AdminLimits: Sendable, Equatable {
+        package var failedAuthPerMinute = 10
+        package var requestsPerMinute = 600
+
+        package init() {}
+    }
 }

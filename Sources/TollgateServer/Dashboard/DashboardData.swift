@@ -30,7 +30,7 @@ struct DashboardData: Sendable {
         for (name, value) in pairs where !value.isEmpty {
             if filterNames.contains(name) {
                 known[name] = value
-            } else if name.hasPrefix("tag."), name.count > 4 {
+            } else if name.hasPrefix("tag.") {
                 tags[name] = value
             }
         }

@@ -16,14 +16,20 @@ struct DashboardRoutes: Sendable {
     let store: UsageStore
     let admin: AccessAdmin
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/dashboard") { request, _ in try await page(request) }
-        router.post("/dashboard/login") { request, _ in try await login(request) }
+    func register(on router: Router<TollgateRequestContext>) {
+        router.get("/dashboard") { request, context in try await page(request, context: context) }
+        router.post("/dashboard/login") { request, context in try await login(request, context: context) }
         router.post("/dashboard/logout") { request, _ in logout(request) }
     }
 
-    private func page(_ request: Request) async throws -> Response {
-        guard let principal = signedIn(request) else {
+    private func page(_ request: Request, context: TollgateRequestContext) async throws -> Response {
+        let principal: AdminPrincipal?
+        do {
+            principal = try signedIn(request, address: AdminThrottle.address(context))
+        } catch {
+            return Self.html(DashboardPage.error(error.message), status: error)
+        }
+        guard let principal else {
             var response = Self.html(DashboardLoginPage.render())
             // A cookie that names no live session (expired, signed out elsewhere, server restarted) is cleared.
             if request.cookies[Self.cookieName] != nil { response.headers[.setCookie] = Self.cookie("", request: request, maxAge: 0) }
@@ -34,10 +40,9 @@ struct DashboardRoutes: Sendable {
         let data: DashboardData
         do {
             data = try await DashboardData.load(filters: filters, by: principal, store: store, admin: admin)
-        } catch let invalid as AdminStats.InvalidQuery {
-            return Self.html(DashboardPage.error(invalid.message), status: .badRequest)
-        } catch let refusal as AdminError {
-            return Self.html(DashboardPage.error(refusal.message), status: HTTPResponse.Status(code: refusal.status.rawValue))
+        } catch {
+            let refusal = AdminError.answering(error, logger: context.logger)
+            return Self.html(DashboardPage.error(refusal.message), status: refusal)
         }
         let loaded = ContinuousClock.now
         let html = DashboardPage(data: data, principal: principal, loadMs: Self.ms(loaded - started)).render()
@@ -47,20 +52,22 @@ struct DashboardRoutes: Sendable {
     }
 
     /// Checks the key from the form; on success starts a session and sends the browser back to the page.
-    private func login(_ request: Request) async throws -> Response {
+    private func login(_ request: Request, context: TollgateRequestContext) async throws -> Response {
         guard Self.sameOrigin(request) else {
             return Self.html(DashboardLoginPage.render(error: "Sign-in refused: the form was posted from another site."), status: .forbidden)
         }
-        let body = try await request.body.collect(upTo: 64 << 10)
+        guard let body = try? await request.body.collect(upTo: 64 << 10) else {
+            return Self.html(DashboardLoginPage.render(error: "The sign-in form is over 64 KiB; enter just the admin key."), status: .contentTooLarge)
+        }
         let key = HTML.formValues(String(buffer: body)).last { $0.name == "key" }?.value.trimmingSpaces() ?? ""
         guard !key.isEmpty else {
             return Self.html(DashboardLoginPage.render(error: "Enter the admin key."), status: .unauthorized)
         }
         let principal: AdminPrincipal
         do {
-            principal = try auth.principal(token: key)
+            principal = try auth.authenticate(token: key, address: AdminThrottle.address(context))
         } catch {
-            return Self.html(DashboardLoginPage.render(error: error.message), status: HTTPResponse.Status(code: error.status.rawValue))
+            return Self.html(DashboardLoginPage.render(error: error.message), status: error)
         }
         let keyHash = principal == .master ? nil : KeySecret.hash(key)
         let token = sessions.create(principal, keyHash: keyHash)
@@ -77,15 +84,29 @@ struct DashboardRoutes: Sendable {
 
     /// The signed-in admin: the session cookie's (rechecking an admin-role key, which may have been
     /// revoked since), else a valid bearer admin token, so `curl -H "Authorization: Bearer …"` works too.
-    private func signedIn(_ request: Request) -> AdminPrincipal? {
+    /// Nil shows the sign-in form; a refused bearer token counts as a failed sign-in of `address`,
+    /// and the admin API's limits answer 429 here as there.
+    private func signedIn(_ request: Request, address: String) throws(AdminError) -> AdminPrincipal? {
         if let token = request.cookies[Self.cookieName]?.value, let session = sessions.session(token) {
-            guard let hash = session.keyHash else { return session.principal }
-            if let current = try? auth.principal(keyHash: hash), current == session.principal { return session.principal }
+            guard let hash = session.keyHash else {
+                try auth.admit("master")
+                return session.principal
+            }
+            if let current = try? auth.caller(keyHash: hash), current.principal == session.principal {
+                try auth.admit(current.id)
+                return session.principal
+            }
             sessions.end(token)
             return nil
         }
         guard request.headers[.authorization] != nil else { return nil }
-        return try? auth.principal(request)
+        do {
+            return try auth.authenticate(token: AdminAuth.token(request), address: address)
+        } catch where error.status == .tooManyRequests {
+            throw error
+        } catch {
+            return nil
+        }
     }
 
     // MARK: HTTP details
@@ -108,6 +129,13 @@ struct DashboardRoutes: Sendable {
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: htmlHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A page answering a refusal with its status (and `Retry-After` when it has one).
+    static func html(_ text: String, status refusal: AdminError) -> Response {
+        var response = html(text, status: HTTPResponse.Status(code: refusal.status.rawValue))
+        if let seconds = refusal.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 
     /// 303 to the page, so a reload after signing in or out does not post the form again.

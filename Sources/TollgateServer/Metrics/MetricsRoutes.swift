@@ -12,10 +12,10 @@ struct MetricsRoutes: Sendable {
     /// The exposition format's content type, as Prometheus asks for it.
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/metrics") { request, _ in
+    func register(on router: Router<TollgateRequestContext>) {
+        router.get("/metrics") { request, context in
             guard requireAdmin else { return scrape() }
-            return try await auth.guarded(request) { _ in scrape() }
+            return try await auth.guarded(request, context: context) { _ in scrape() }
         }
     }
 
