@@ -5,7 +5,7 @@ TEST_APT_PACKAGES := chromium
 VENV := .venv
 PY_REQS := tests/integration/requirements.txt
 
-.PHONY: run deps test-deps build release test unit-test integration-test venv bench lint clean
+.PHONY: run deps test-deps build release test unit-test integration-test venv bench fuzz lint clean
 
 ## run: install what is missing, build release, serve on 127.0.0.1:8080 with the built-in defaults
 run: deps release
@@ -52,6 +52,10 @@ integration-test: build venv test-deps
 ## bench: release build, nginx and wrk on loopback; prints the table recorded in docs/benchmarks.md
 bench: deps
 	bash bench/run.sh
+
+## fuzz: libFuzzer targets for every parser of untrusted bytes, FUZZ_SECONDS each (default 60); docs/fuzzing.md
+fuzz: deps
+	bash Fuzz/run.sh
 
 lint:
 	swift format lint --recursive --strict Sources Tests

@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -112,3 +113,13 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Fuzz/, docs/fuzzing.md): only with TOLLGATE_FUZZ=1, since they link only
+// under `-sanitize=fuzzer`. `make fuzz` builds and runs them.
+if ProcessInfo.processInfo.environment["TOLLGATE_FUZZ"] == "1" {
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["TollgateCore"], path: "Fuzz/FuzzSupport"))
+    for name in ["FuzzRequestBody", "FuzzStreamMeter", "FuzzUsageParser", "FuzzPricing"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzSupport", "TollgateCore"], path: "Fuzz/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -47,8 +47,8 @@ package struct AttributionHeaders: Sendable, Equatable {
             default:
                 if suffix.hasPrefix("tag-"), suffix.count > 4 {
                     let tag = String(suffix.dropFirst(4))
-                    guard tag.utf8.count <= Self.maxTagNameLength, Self.isSlug(tag) else {
-                        throw .invalidRequest("Tag names (X-Tollgate-Tag-<Name>) must be letters, digits, '-' or '_', at most \(Self.maxTagNameLength) long; got '\(tag.prefix(Self.maxTagNameLength))'.")
+                    guard TagName.isValid(tag) else {
+                        throw .invalidRequest("Tag names (X-Tollgate-Tag-<Name>) must be \(TagName.rule); got '\(tag.prefix(TagName.maxLength))'.")
                     }
                     tags[tag] = try bounded(value.trimmingSpaces(), "X-Tollgate-Tag-\(tag)")
                     if tags.count > Self.maxTags {
