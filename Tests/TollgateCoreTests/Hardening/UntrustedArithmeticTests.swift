@@ -65,6 +65,19 @@ struct UntrustedArithmeticTests {
         #expect(CostCalculator.worstCaseNanos(inputTokens: 10, outputCap: nil, price: price) == CostCalculator.maxRequestNanos)
     }
 
+    @Test("a pricing file's input rate of two trillion dollars with no cache_write loads; the default write rate clamps")
+    func absurdInputRateDefaultCacheWrite() throws {
+        // FuzzPricing's reproducer (Fuzz/crashes/FuzzPricing-1): 1.25 × 2·10^18 pico overflowed Int64.
+        let table = try PricingTable(text: #"{"version":"1","models":{"m":{"input":"2000000000000"}}}"#)
+        let rates = try #require(table.models["m"]).rates
+        #expect(rates.input == 2_000_000_000_000_000_000)
+        #expect(rates.cacheWrite == 2_500_000_000_000_000_000)
+        #expect(ModelPrice.Rates.defaultCacheWrite(input: .max) == .max)
+        #expect(ModelPrice.Rates.defaultCacheWrite(input: 2) == 3)
+        let cost = CostCalculator.cost(Usage(inputTokens: 1000, cacheWriteTokens: 1000), price: try #require(table.models["m"]))
+        #expect(cost.costNanos == CostCalculator.maxRequestNanos)
+    }
+
     @Test("markup on any cost cannot trap; ordinary markup stays exact")
     func markup() {
         #expect(CostCalculator.charged(.max, markup: Markup(partsPerMillion: .max)) == .max)
