@@ -32,6 +32,9 @@ done
 mkdir -p "$OUT/FuzzPricing/corpus"; cp pricing.json "$OUT/FuzzPricing/corpus/"
 # JSON and SSE syntax and the keys metering reads, so mutations reach past the first few bytes.
 DICT=$PWD/Fuzz/tollgate.dict
+# Swift's runtime backtracer would take the trap's signal and exit before libFuzzer's handler
+# writes the crash-… reproducer: leave crashes to libFuzzer.
+export SWIFT_BACKTRACE=enable=no
 crashed=0
 for t in "${TARGETS[@]}"; do
   mkdir -p "$OUT/$t/corpus"
