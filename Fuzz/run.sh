@@ -30,15 +30,26 @@ for f in openai_chat_stream_include_usage.sse:000 openai_responses_stream.sse:00
   seed FuzzStreamMeter "${f#*:}" "$FIX/${f%%:*}" 017
 done
 mkdir -p "$OUT/FuzzPricing/corpus"; cp pricing.json "$OUT/FuzzPricing/corpus/"
+# JSON and SSE syntax and the keys metering reads, so mutations reach past the first few bytes.
+DICT=$PWD/Fuzz/tollgate.dict
+# Swift's runtime backtracer would take the trap's signal and exit before libFuzzer's handler
+# writes the crash-… reproducer: leave crashes to libFuzzer.
+export SWIFT_BACKTRACE=enable=no
 crashed=0
 for t in "${TARGETS[@]}"; do
   mkdir -p "$OUT/$t/corpus"
+  # Every crash found before (Fuzz/crashes/<target>-<n>) must stay fixed.
+  for f in Fuzz/crashes/"$t"-*; do
+    [[ -e $f ]] || continue
+    if ! "$BIN/$t" "$f" > "$OUT/$t/regression.log" 2>&1; then
+      crashed=1; echo "$t CRASHED again on $f"; tail -20 "$OUT/$t/regression.log"
+    fi
+  done
   echo "== $t: ${SECS}s"
-  # libFuzzer, not the Swift runtime's backtracer, must see a trap, so that it saves the input.
-  if ! (cd "$OUT/$t" && SWIFT_BACKTRACE=enable=no "$BIN/$t" -max_total_time="$SECS" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 corpus > log 2>&1); then
+  if ! (cd "$OUT/$t" && "$BIN/$t" -max_total_time="$SECS" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -dict="$DICT" corpus > log 2>&1); then
     crashed=1
     echo "$t CRASHED: reproducer in $OUT/$t ($(ls "$OUT/$t" | grep -E '^(crash|oom|timeout)-' | head -1))"; tail -30 "$OUT/$t/log"
   fi
-  { grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$OUT/$t/log" || true; } | tr "\n" " "; echo "corpus $(ls "$OUT/$t/corpus" | wc -l)"
+  { grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$OUT/$t/log" || true; } | tr '\n' ' '; echo "corpus $(ls "$OUT/$t/corpus" | wc -l)"
 done
 exit $crashed

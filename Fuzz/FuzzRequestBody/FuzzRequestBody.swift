@@ -2,8 +2,8 @@ import FuzzSupport
 import TollgateCore
 
 /// A client's request: the target normalized and policed, the body inspected (model, stream,
-/// output cap, input estimate, canonical form, the include-usage splice), and the worst case
-/// a budget would reserve.
+/// output cap, input estimate, canonical form, the include-usage splice, whose result must read
+/// the same), and the worst case a budget would reserve.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRequestBody(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let (format, endpoint, model, body) = scenario(data, size) else { return 0 }
@@ -24,6 +24,16 @@ public func fuzzRequestBody(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     let path: Substring = format == .gemini ? "/v1beta/models/\(model):streamGenerateContent" : "/v1/x"
     guard let inspection = try? RequestInspector.inspect(body, format: format, endpoint: endpoint, path: path, canonicalize: true)
     else { return 0 }
+    if let upstream = inspection.upstreamBody {
+        // The include_usage splice edits the client's bytes: what goes upstream must still be a
+        // JSON object that reads the same (model, output cap, stream flag).
+        guard let again = try? RequestInspector.inspect(upstream, format: format, endpoint: endpoint, path: path) else {
+            preconditionFailure("the include_usage splice made the body invalid")
+        }
+        precondition(
+            again.model == inspection.model && again.maxOutputTokens == inspection.maxOutputTokens && again.stream,
+            "the include_usage splice changed what the body says")
+    }
     if let price = pricing.lookup(inspection.model ?? model)?.price {
         let worst = CostCalculator.worstCaseNanos(
             inputTokens: inspection.estimatedInputTokens, outputCap: inspection.maxOutputTokens, price: price)

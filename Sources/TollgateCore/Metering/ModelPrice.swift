@@ -23,7 +23,7 @@ package struct ModelPrice: Sendable, Equatable {
         /// 1.25 × the input rate, Anthropic's 5-minute cache write, rounded half up to the
         /// pico-dollar: used when a price lists no cache-write rate. In 128 bits and clamped: the
         /// input rate is an operator's number, and one above $1.8 trillion per million tokens
-        /// (found by `FuzzPricing`) must not trap a pricing reload.
+        /// (`Fuzz/crashes/FuzzPricing-1`) must not trap a pricing load or reload.
         package static func defaultCacheWrite(input: Int64) -> Int64 { Int64(clamping: (Int128(input) * 5 + 2) / 4) }
     }
 
