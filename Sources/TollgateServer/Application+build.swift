@@ -45,6 +45,7 @@ package func buildTollgate(
     let cache = ResponseCache(store: CacheStore(database: database), maxBytes: config.cacheMaxBytes, logger: logger)
     await cache.load()
     let metricsRegistry = PrometheusCollectorRegistry()
+    let inFlight = InFlightCounter()
     let proxy = ProxyHandler(
         router: ProviderRouter(providers: config.providers), upstream: upstream,
         recorder: MetricsRecorder(registry: metricsRegistry, next: writer),
@@ -54,7 +55,7 @@ package func buildTollgate(
             blockUnpricedModels: config.unknownModelPolicy == "block", cacheByDefault: config.cacheEnabled,
             cacheTTLSeconds: config.cacheTTLSeconds, maxAttributionLength: config.limits.maxAttributionLength,
             maxOrgs: config.limits.maxOrgs, keyPaths: KeyPathPolicy(unmeteredPaths: config.keyUnmeteredPaths)),
-        logger: logger)
+        inFlight: inFlight, logger: logger)
 
     let router = Router(context: TollgateRequestContext.self)
     HealthRoutes(database: database, pricing: pricing, writer: { writer.metrics }).register(on: router)
@@ -74,7 +75,8 @@ package func buildTollgate(
     let exporter = MetricsExporter(
         registry: metricsRegistry,
         sources: .init(
-            writer: { writer.metrics }, budgets: { access.ledger.accounts }, cacheTotals: { cache.memoryTotals }))
+            writer: { writer.metrics }, budgets: { access.ledger.accounts }, cacheTotals: { cache.memoryTotals },
+            requestsInFlight: { inFlight.value }, transfersActive: { upstream.activeTransfers }))
     MetricsRoutes(auth: auth, requireAdmin: config.metricsRequireAdmin, exporter: exporter).register(on: router)
 
     let fdLimit = FileDescriptorLimit.raise()
@@ -87,7 +89,8 @@ package func buildTollgate(
                 additionalChannelHandlers: [
                     RequestDeadlineHandler(
                         headerTimeout: .milliseconds(Int64(limits.headerTimeoutMs)),
-                        bodyTimeout: .milliseconds(Int64(limits.bodyTimeoutMs)))
+                        bodyTimeout: .milliseconds(Int64(limits.bodyTimeoutMs))),
+                    ClientGoneHandler(),
                 ],
                 idleTimeout: .milliseconds(Int64(limits.keepAliveTimeoutMs)))),
         configuration: .init(

@@ -12,7 +12,7 @@ struct TollgateResponder: HTTPResponder {
         if Self.isLocal(request.uri.path) {
             return try await local.respond(to: request, context: context)
         }
-        return await proxy.handle(request)
+        return await proxy.handle(request, channel: context.channel)
     }
 
     /// Paths Tollgate answers itself; no provider is named `admin`, `healthz`, `readyz`, `metrics` or `dashboard`.

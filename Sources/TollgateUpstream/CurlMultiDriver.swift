@@ -26,6 +26,8 @@ final class CurlMultiDriver: Sendable {
     private let queue = Mutex<(commands: [Command], stopping: Bool)>(([], false))
     private let stopped = Mutex<Bool>(false)
     private let nextID = Atomic<UInt64>(1)
+    /// Transfers in the multi handle, as of the driver's last turn.
+    let activeTransfers = Atomic<Int>(0)
     private let name: String
     private let logger: Logger
 
@@ -127,6 +129,7 @@ final class CurlMultiDriver: Sendable {
                 lastTick = now
                 expireTimeouts(&transfers, now: now)
             }
+            activeTransfers.store(transfers.count, ordering: .relaxed)
             let wait: Int32 = transfers.isEmpty ? 1000 : 50
             curl_multi_poll(multi, nil, 0, wait, nil)
         }

@@ -71,5 +71,11 @@ package final class CurlUpstreamClient: UpstreamClient, Service {
         transfer.body = body
         transfer.configure(userdata: Unmanaged.passUnretained(transfer).toOpaque())
         driver.submit(.add(transfer))
+        // After the add: the driver runs commands in order, so a cancel never overtakes its transfer.
+        request.cancellation?.onFire { handle.cancel() }
+    }
+
+    package var activeTransfers: Int {
+        drivers.reduce(0) { $0 + $1.activeTransfers.load(ordering: .relaxed) }
     }
 }

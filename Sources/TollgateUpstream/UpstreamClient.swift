@@ -10,10 +10,13 @@ package struct UpstreamRequest: Sendable {
     /// Ask for compressed transfer and decode it on the way, so the body can be metered.
     package var decodeContent: Bool
     package var timeouts: UpstreamTimeouts
+    /// Fired when the answer is no longer wanted: the transfer is cancelled at once, whether it
+    /// is still waiting for the head or streaming the body.
+    package var cancellation: CancellationSignal?
 
     package init(
         url: String, method: String, headers: [(name: String, value: String)], body: ByteBuffer?,
-        decodeContent: Bool, timeouts: UpstreamTimeouts
+        decodeContent: Bool, timeouts: UpstreamTimeouts, cancellation: CancellationSignal? = nil
     ) {
         self.url = url
         self.method = method
@@ -21,6 +24,7 @@ package struct UpstreamRequest: Sendable {
         self.body = body
         self.decodeContent = decodeContent
         self.timeouts = timeouts
+        self.cancellation = cancellation
     }
 }
 
@@ -89,4 +93,6 @@ package protocol UpstreamClient: Sendable {
     /// Sends `request` and returns as soon as the head arrives; the body streams with backpressure.
     /// Throws `UpstreamError`, before the head and from the body sequence.
     func streaming(_ request: UpstreamRequest) async throws -> StreamingResponse
+    /// Transfers open now (sent and not yet ended), for `/metrics`.
+    var activeTransfers: Int { get }
 }

@@ -34,8 +34,8 @@ package enum ErrorRenderer {
         switch error.code {
         case .budgetExceeded: "insufficient_quota"
         case .rateLimitExceeded: "rate_limit_error"
-        case .invalidAPIKey, .invalidRequest, .requestTooLarge, .requestTimeout, .notFound, .modelNotAllowed,
-            .modelNotPriced, .endpointNotAllowed:
+        case .invalidAPIKey, .invalidRequest, .requestTooLarge, .requestTimeout, .clientGone, .notFound,
+            .modelNotAllowed, .modelNotPriced, .endpointNotAllowed:
             "invalid_request_error"
         case .providerNotConfigured, .upstreamUnavailable, .upstreamTimeout: "server_error"
         }
@@ -50,7 +50,7 @@ package enum ErrorRenderer {
         case .requestTooLarge: "request_too_large"
         case .rateLimitExceeded, .budgetExceeded: "rate_limit_error"
         case .providerNotConfigured, .upstreamUnavailable: "api_error"
-        case .upstreamTimeout, .requestTimeout: "timeout_error"
+        case .upstreamTimeout, .requestTimeout, .clientGone: "timeout_error"
         }
     }
 
@@ -64,6 +64,7 @@ package enum ErrorRenderer {
         case .providerNotConfigured: "INTERNAL"
         case .upstreamUnavailable: "UNAVAILABLE"
         case .upstreamTimeout, .requestTimeout: "DEADLINE_EXCEEDED"
+        case .clientGone: "CANCELLED"
         }
     }
 }

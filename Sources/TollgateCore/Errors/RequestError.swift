@@ -14,6 +14,9 @@ package struct RequestError: Error, Sendable, Equatable {
         case requestTooLarge = "request_too_large"
         /// The client stopped sending its body (`limits.body_timeout`) or went away while it did.
         case requestTimeout = "request_timeout"
+        /// The client went away before its answer (Caddy's and nginx's 499); nobody reads the
+        /// rendered error, but the usage event records the status.
+        case clientGone = "client_gone"
         case rateLimitExceeded = "rate_limit_exceeded"
         case budgetExceeded = "budget_exceeded"
         case providerNotConfigured = "provider_not_configured"
@@ -40,6 +43,7 @@ package struct RequestError: Error, Sendable, Equatable {
         case .notFound: 404
         case .requestTooLarge: 413
         case .requestTimeout: 408
+        case .clientGone: 499
         case .rateLimitExceeded, .budgetExceeded: 429
         case .providerNotConfigured: 500
         case .upstreamUnavailable: 502
@@ -54,7 +58,7 @@ package struct RequestError: Error, Sendable, Equatable {
         case .modelNotAllowed, .modelNotPriced, .endpointNotAllowed: .forbidden
         case .invalidRequest, .notFound, .requestTooLarge, .providerNotConfigured: .invalidRequest
         case .rateLimitExceeded: .rateLimited
-        case .requestTimeout: .clientAbort
+        case .requestTimeout, .clientGone: .clientAbort
         case .budgetExceeded: .budgetBlocked
         case .upstreamUnavailable: .upstreamUnavailable
         case .upstreamTimeout: .upstreamTimeout

@@ -3,6 +3,7 @@ import ServiceLifecycle
 import Synchronization
 import TollgateCore
 import TollgateStorage
+import TollgateUpstream
 
 /// The exact-match response cache (SPEC §8): recently used answers in memory under a byte bound
 /// (least recently used evicted), every answer also in SQLite so a restart keeps it, and request
@@ -17,12 +18,14 @@ final class ResponseCache: Service, Sendable {
         case hit(CachedAnswer, Source)
         /// Go upstream; `lease` stores the answer (or, completed with nil, releases the waiters).
         case miss(CacheLease)
+        /// The request's client went away while it waited for another request's answer.
+        case abandoned
     }
 
     private struct State {
         var memory: LRUMap<CachedAnswer>
         /// Keys being fetched upstream, with the requests waiting for them.
-        var inFlight: [String: [CheckedContinuation<CachedAnswer?, Never>]] = [:]
+        var inFlight: [String: [Waiter]] = [:]
         /// Answers kept in memory but not yet written to SQLite (written in batches by `run`).
         var unsaved: [CachedAnswer] = []
         /// The first 64 bits of every key stored in SQLite (loaded at start, added on save), so a
@@ -48,8 +51,9 @@ final class ResponseCache: Service, Sendable {
 
     /// Memory first, then (unless another request is already fetching the key) SQLite; on a miss
     /// the caller leads: it goes upstream and completes the lease. A request arriving while the
-    /// key is in flight waits for the leader and gets its answer, or leads itself if that failed.
-    func lookup(_ key: String) async -> Lookup {
+    /// key is in flight waits for the leader and gets its answer, or leads itself if that failed;
+    /// it stops waiting when `clientGone` fires.
+    func lookup(_ key: String, clientGone: CancellationSignal? = nil) async -> Lookup {
         let now = clock()
         enum Step { case hit(CachedAnswer), wait, lead }
         let step: Step = state.withLock { state in
@@ -66,15 +70,18 @@ final class ResponseCache: Service, Sendable {
             return .hit(answer, .memory)
         case .wait:
             let answer = await withCheckedContinuation { continuation in
+                let waiter = Waiter(continuation)
                 let resumeNow: Bool = state.withLock { state in
                     guard state.inFlight[key] != nil else { return true }
-                    state.inFlight[key]!.append(continuation)
+                    state.inFlight[key]!.append(waiter)
                     return false
                 }
-                if resumeNow { continuation.resume(returning: nil) }
+                if resumeNow { waiter.resume(nil) } else { clientGone?.onFire { waiter.resume(nil) } }
             }
+            clientGone?.clearListener()
             if let answer { return .hit(answer, .memory) }
-            return await lookup(key)
+            if clientGone?.isFired == true { return .abandoned }
+            return await lookup(key, clientGone: clientGone)
         case .lead:
             let mayBeStored = state.withLock { $0.stored.contains(Self.prefix(key)) }
             if mayBeStored, let answer = try? await store.entry(key, nowMs: now) {
@@ -122,7 +129,16 @@ final class ResponseCache: Service, Sendable {
     /// Wakes the requests waiting for `key` with the leader's answer (nil: go upstream yourselves).
     fileprivate func resolve(_ key: String, _ answer: CachedAnswer?) {
         let waiters = state.withLock { $0.inFlight.removeValue(forKey: key) } ?? []
-        for waiter in waiters { waiter.resume(returning: answer) }
+        for waiter in waiters { waiter.resume(answer) }
+    }
+
+    /// A request waiting for another's answer; resumed once, by the answer or by its client leaving.
+    private final class Waiter: Sendable {
+        private let continuation: Mutex<CheckedContinuation<CachedAnswer?, Never>?>
+        init(_ continuation: CheckedContinuation<CachedAnswer?, Never>) { self.continuation = Mutex(continuation) }
+        func resume(_ answer: CachedAnswer?) {
+            continuation.withLock { c in defer { c = nil }; return c }?.resume(returning: answer)
+        }
     }
 
     /// Drops memory entries (all, or one org's); SQLite is cleared by the caller.

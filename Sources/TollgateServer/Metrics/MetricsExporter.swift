@@ -16,6 +16,10 @@ final class MetricsExporter: Sendable {
         var writer: @Sendable () -> UsageWriterMetrics
         var budgets: @Sendable () -> [BudgetLedger.Account]
         var cacheTotals: @Sendable () -> (entries: Int, bytes: Int)
+        /// Requests between arrival and settlement.
+        var requestsInFlight: @Sendable () -> Int = { 0 }
+        /// Provider transfers open.
+        var transfersActive: @Sendable () -> Int = { 0 }
     }
 
     private struct BudgetSeries {
@@ -34,7 +38,7 @@ final class MetricsExporter: Sendable {
     private let state = Mutex(ScrapeState())
 
     private let pending, flushLag, commitDuration, cacheEntries, cacheBytes, uptime: Gauge
-    private let consecutiveFailures: Gauge
+    private let consecutiveFailures, requestsInFlight, transfersActive: Gauge
     private let written, dropped, duplicates, failedBatches: Counter
 
     init(registry: PrometheusCollectorRegistry, sources: Sources, startedAt: Date = Date()) {
@@ -48,6 +52,8 @@ final class MetricsExporter: Sendable {
         cacheEntries = registry.makeGauge(descriptor: Names.cacheEntries)
         cacheBytes = registry.makeGauge(descriptor: Names.cacheBytes)
         uptime = registry.makeGauge(descriptor: Names.uptime)
+        requestsInFlight = registry.makeGauge(descriptor: Names.requestsInFlight)
+        transfersActive = registry.makeGauge(descriptor: Names.transfersActive)
         registry.makeGauge(descriptor: Names.startTime).set(startedAt.timeIntervalSince1970.rounded(.down))
         written = registry.makeCounter(descriptor: Names.written)
         dropped = registry.makeCounter(descriptor: Names.dropped)
@@ -60,7 +66,10 @@ final class MetricsExporter: Sendable {
         let writer = sources.writer()
         let budgets = sources.budgets()
         let cache = sources.cacheTotals()
+        let (inFlight, transfers) = (sources.requestsInFlight(), sources.transfersActive())
         return state.withLock { state in
+            requestsInFlight.set(Int64(inFlight))
+            transfersActive.set(Int64(transfers))
             pending.set(Int64(writer.pending))
             consecutiveFailures.set(Int64(writer.consecutiveFailures))
             flushLag.set(Self.seconds(writer.lastFlushLag))
@@ -184,6 +193,16 @@ final class MetricsExporter: Sendable {
             MetricNameDescriptor(
                 namespace: "tollgate", subsystem: "process", metricName: "uptime", unitName: "seconds",
                 helpText: "Seconds since Tollgate started.")
+        }
+        static var requestsInFlight: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "tollgate", metricName: "requests_in_flight",
+                helpText: "Proxied requests received and not yet settled (their usage event recorded, their reservations released).")
+        }
+        static var transfersActive: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "tollgate", subsystem: "upstream", metricName: "transfers_active",
+                helpText: "Provider transfers open in libcurl.")
         }
         static var startTime: MetricNameDescriptor {
             MetricNameDescriptor(

@@ -4,7 +4,9 @@ import TollgateUpstream
 
 /// What is known about one request as it moves through the pipeline; becomes its usage event.
 ///
-/// Every path — refused, failed, aborted or served — ends by turning this into exactly one event.
+/// A value: stages fill it in. What the request holds and must give back (its budget
+/// reservation, its token-bucket charge, its cache lease) lives in its `Settlement` instead,
+/// which turns this into exactly one event on every path.
 struct Exchange: Sendable {
     let requestID: String
     let startedNanos: UInt64
@@ -20,18 +22,12 @@ struct Exchange: Sendable {
     var timing: UpstreamTiming?
     /// The Tollgate key the client presented (nil: passthrough).
     var key: TollgateKey?
-    /// The budget reservation to settle when the request ends.
-    var reservation: BudgetLedger.Reservation?
     /// The response cache's verdict for the `X-Tollgate-Cache` header (HIT, MISS, BYPASS, REFRESH);
     /// nil when the cache was not considered.
     var cacheStatus: String?
     /// The cache key and entry lifetime, when the answer is to be stored.
     var cacheKey: String?
     var cacheTTLMs: Int64 = 0
-    /// Set when this request went upstream for the cache: completed with the answer (or nil).
-    var cacheLease: CacheLease?
-    /// Tokens the key's TPM bucket was charged on admission, to settle against the actual usage.
-    var admittedTokens: Int?
 
     init() {
         startedNanos = monotonicNanos()

@@ -4,14 +4,20 @@ import NIOCore
 import TollgateCore
 
 /// The cache stage (SPEC §8): answer a hit, or mark the request to store its answer.
-extension ProxyHandler {
+struct CacheStage: Sendable {
+    let cache: ResponseCache
+    let meter: Meter
+    let settings: ProxySettings
+    let clock: @Sendable () -> Int64
+
     /// The longest a cache entry may live, whatever a client's `X-Tollgate-Cache-TTL` says: ten years.
     static let maxCacheTTLSeconds = 315_360_000
 
     /// The response cache (SPEC §8): decides whether it applies (request header, then the key's
     /// policy, then `TOLLGATE_CACHE`), answers a hit, or marks the request to store its answer.
-    func consultCache(
-        _ request: Request, inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange
+    func consult(
+        _ request: Request, inspection: RequestInspection, route: ProviderRouter.Route, _ exchange: inout Exchange,
+        _ settlement: Settlement
     ) async throws -> Response? {
         guard route.endpoint.isMetered else { return nil }
         let asked = request.headers[.tollgateCache]?.trimmingSpaces().lowercased()
@@ -52,26 +58,28 @@ extension ProxyHandler {
         // Clamped: a client's TTL in seconds times 1000 must not overflow, nor outlive the entry's use.
         exchange.cacheTTLMs = Int64(min(ttl, Self.maxCacheTTLSeconds)) * 1000
         if refresh {
-            exchange.cacheLease = cache.refreshLease(key)
+            settlement.hold(cache.refreshLease(key))
             exchange.cacheStatus = "REFRESH"
             return nil
         }
-        switch await cache.lookup(key) {
+        switch await cache.lookup(key, clientGone: settlement.clientGone) {
         case .hit(let answer, let source):
-            if let response = serveHit(answer, source: source, request: request, inspection: inspection, exchange: exchange) {
+            if let response = serveHit(answer, source: source, request: request, inspection: inspection, exchange, settlement) {
                 return response
             }
             // Cached, but not replayable as a stream: fetch it and replace the entry.
-            exchange.cacheLease = cache.refreshLease(key)
+            settlement.hold(cache.refreshLease(key))
         case .miss(let lease):
-            exchange.cacheLease = lease
+            settlement.hold(lease)
+        case .abandoned:
+            throw RequestError(.clientGone, "The client went away while waiting for an identical request's answer.")
         }
         exchange.cacheStatus = "MISS"
         return nil
     }
 
     /// Whether the cache may apply, so inspection also gives the body's canonical form.
-    func cacheMayApply(_ request: Request, _ exchange: Exchange) -> Bool {
+    func mayApply(_ request: Request, _ exchange: Exchange) -> Bool {
         if let asked = request.headers[.tollgateCache] { return asked.trimmingSpaces().lowercased() != "off" }
         switch exchange.key?.cache ?? .default {
         case .on: return true
@@ -82,13 +90,13 @@ extension ProxyHandler {
 
     /// Stores a successful answer under the request's cache key (and releases coalesced requests).
     /// `body` is only made when the request holds a cache lease: most requests never copy their answer.
-    func cacheAnswer(_ event: UsageEvent, body: @autoclosure () -> [UInt8]?, _ exchange: Exchange) {
-        guard let lease = exchange.cacheLease else { return }
+    func store(_ event: UsageEvent, body: @autoclosure () -> [UInt8]?, _ exchange: Exchange, _ settlement: Settlement) {
+        guard let lease = settlement.lease else { return }
         guard let body = body(), let key = exchange.cacheKey, event.outcome == .ok, event.status == 200 else {
             lease.complete(nil)
             return
         }
-        let now = access.clock()
+        let now = clock()
         lease.complete(CachedAnswer(
             key: key, org: event.org, provider: event.provider, format: exchange.format, endpoint: event.endpoint,
             model: event.model, body: body, usage: event.usage, costNanos: event.costNanos, createdAtMs: now,
@@ -96,9 +104,11 @@ extension ProxyHandler {
     }
 
     /// Answers from the cache as JSON or, for a streaming request, as the provider's stream; nil
-    /// when the answer cannot be replayed as a stream (the request then goes upstream).
+    /// when the answer cannot be replayed as a stream (the request then goes upstream). Settles
+    /// once the answer is written: `ok`, or `client_abort` if the client left during the replay.
     func serveHit(
-        _ answer: CachedAnswer, source: ResponseCache.Source, request: Request, inspection: RequestInspection, exchange: Exchange
+        _ answer: CachedAnswer, source: ResponseCache.Source, request: Request, inspection: RequestInspection,
+        _ exchange: Exchange, _ settlement: Settlement
     ) -> Response? {
         var headers: HTTPFields = [.tollgateRequestID: exchange.requestID, .tollgateCache: "HIT"]
         let body: [UInt8]
@@ -118,13 +128,50 @@ extension ProxyHandler {
         headers[.tollgateSaved] = Money.decimalString(answer.costNanos)
         var exchange = exchange
         exchange.model = answer.model
-        exchange.bytesOut = Int64(body.count)
         var event = exchange.event(status: 200, outcome: .ok, usage: answer.usage, source: .provider)
         event.cached = true
         event.potentialCostNanos = answer.costNanos
         event.priced = meter.lookup(answer.model, provider: answer.provider) != nil
         event.pricingVersion = meter.pricing.current.version
-        record(event, exchange)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        let replay = Replay(settlement: settlement, event: event, body: ByteBuffer(bytes: body))
+        return Response(status: .ok, headers: headers, body: .init(contentLength: body.count) { try await replay.write(to: &$0) })
+    }
+
+    /// A cache hit's answer on its way to the client, written in slices so a client that leaves
+    /// mid-way is seen; dropped unwritten (the head could not be written), it settles as `client_abort`.
+    private final class Replay: Sendable {
+        let settlement: Settlement
+        let event: UsageEvent
+        let body: ByteBuffer
+
+        init(settlement: Settlement, event: UsageEvent, body: ByteBuffer) {
+            self.settlement = settlement
+            self.event = event
+            self.body = body
+        }
+
+        func write(to writer: inout any ResponseBodyWriter) async throws {
+            var rest = body
+            do {
+                while let slice = rest.readSlice(length: min(rest.readableBytes, 64 << 10)), slice.readableBytes > 0 {
+                    try await writer.write(slice)
+                }
+                try await writer.finish(nil)
+            } catch {
+                settle(bytesOut: body.readableBytes - rest.readableBytes, outcome: .clientAbort, error: "The client went away during the cached answer.")
+                throw error
+            }
+            settle(bytesOut: body.readableBytes, outcome: .ok, error: nil)
+        }
+
+        private func settle(bytesOut: Int, outcome: Outcome, error: String?) {
+            var event = event
+            event.bytesOut = Int64(bytesOut)
+            event.outcome = outcome
+            event.error = error
+            settlement.settle(event)
+        }
+
+        deinit { settle(bytesOut: 0, outcome: .clientAbort, error: "The client went away before the cached answer.") }
     }
 }

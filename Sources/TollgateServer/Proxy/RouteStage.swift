@@ -1,0 +1,22 @@
+import Hummingbird
+import TollgateCore
+
+/// Which provider and endpoint a request is for (SPEC §2), from its path normalized once: every
+/// later stage and the provider see the same path.
+struct RouteStage: Sendable {
+    let router: ProviderRouter
+
+    func route(_ request: Request, _ exchange: inout Exchange) throws -> ProviderRouter.Route {
+        let target = try RequestTarget.normalize(request.uri.string)
+        guard let route = router.route(target) else {
+            let names = router.all.map(\.name).joined(separator: ", ")
+            throw RequestError(
+                .notFound,
+                "No provider matches '\(request.uri.path)'. Start the path with a provider name (\(names)), e.g. /openai/v1/chat/completions, or configure one with TOLLGATE_<NAME>_BASE_URL.")
+        }
+        exchange.provider = route.provider.name
+        exchange.format = route.provider.format
+        exchange.endpoint = route.endpoint
+        return route
+    }
+}

@@ -1,0 +1,144 @@
+import Hummingbird
+import NIOCore
+import TollgateCore
+import TollgateUpstream
+
+/// One streamed answer on its way to the client: forwards each chunk as the provider sends it,
+/// meters it on the way (usage, and the injected usage chunk removed), copies it for the cache,
+/// and settles the request when the stream ends, however it ends.
+///
+/// Hummingbird runs the response body only after writing the head; when the client is already
+/// gone it never does and drops it: `deinit` then settles the request as `client_abort` and the
+/// dropped body sequence cancels the provider transfer.
+final class StreamRelay: Sendable {
+    /// Largest non-SSE streamed answer copied for metering.
+    static let maxMeteredCopy = 16 << 20
+    /// Largest streamed answer copied for the cache; longer ones are not cached.
+    static let maxCachedAnswer = 8 << 20
+
+    private let answer: StreamingResponse
+    private let inspection: RequestInspection
+    private let exchange: Exchange
+    private let settlement: Settlement
+    private let stage: RelayStage
+
+    init(answer: StreamingResponse, inspection: RequestInspection, exchange: Exchange, settlement: Settlement, stage: RelayStage) {
+        self.answer = answer
+        self.inspection = inspection
+        self.exchange = exchange
+        self.settlement = settlement
+        self.stage = stage
+    }
+
+    deinit {
+        var exchange = exchange
+        exchange.timing = answer.timing
+        settlement.settle(exchange.event(status: answer.head.status, outcome: .clientAbort, error: "The client went away before the answer's head was written."))
+    }
+
+    func run(_ writer: inout any ResponseBodyWriter) async throws {
+        let status = answer.head.status
+        let metered = exchange.endpoint.isMetered && status < 400
+        // Gemini's streamGenerateContent without alt=sse answers one JSON array: read usage from a copy at the end.
+        let isSSE = answer.head.headers.contains { $0.name == "content-type" && $0.value.hasPrefix("text/event-stream") }
+        var meter = metered && isSSE ? StreamMeter(format: exchange.format, endpoint: exchange.endpoint, stripUsageChunk: inspection.stripUsageChunk) : nil
+        var copy: ByteBuffer? = metered && !isSSE ? ByteBuffer() : nil
+        // What the provider sent, for the cache (assembled into one JSON answer at the end).
+        var cacheCopy: [UInt8]? = settlement.lease != nil && status == 200 && isSSE ? [] : nil
+        var outcome: Outcome = status < 400 ? .ok : .upstreamError
+        var failure: String?
+        var bytesOut: Int64 = 0
+        defer {
+            // A client that read the provider's final usage event has its whole answer; closing
+            // before the stream's last bytes (SDKs stop at `[DONE]`) does not make it abandoned.
+            if outcome == .clientAbort, meter?.usageComplete == true { (outcome, failure) = (.ok, nil) }
+            var exchange = exchange
+            exchange.timing = answer.timing
+            exchange.bytesOut = bytesOut
+            if let copy {
+                finishJSON(exchange, body: copy, status: status, outcome: outcome, failure: failure)
+            } else {
+                finish(exchange, meter: meter, status: status, outcome: outcome, failure: failure, cacheCopy: cacheCopy)
+            }
+        }
+        let iterator = answer.body.makeAsyncIterator()
+        while true {
+            let chunk: ByteBuffer?
+            do {
+                chunk = try await iterator.next()
+            } catch {
+                if settlement.clientGone.isFired {
+                    (outcome, failure) = (.clientAbort, "The client went away mid-answer.")
+                } else {
+                    // Cut the client's stream the same way (no clean end), so its SDK raises.
+                    outcome = (error as? UpstreamError)?.kind == .timeout ? .upstreamTimeout : .upstreamDropped
+                    failure = "\(error)"
+                }
+                throw error
+            }
+            if let chunk, cacheCopy != nil {
+                if cacheCopy!.count + chunk.readableBytes <= Self.maxCachedAnswer {
+                    cacheCopy!.append(contentsOf: chunk.readableBytesView)
+                } else {
+                    cacheCopy = nil
+                }
+            }
+            let out: ByteBuffer
+            switch chunk {
+            case let chunk? where inspection.stripUsageChunk && meter != nil:
+                out = ByteBuffer(bytes: meter!.feed(chunk.readableBytesView))
+            case let chunk?:
+                // Forwarded as it came; the meter only reads it.
+                meter?.observe(chunk.readableBytesView)
+                if copy != nil, copy!.readableBytes < Self.maxMeteredCopy { copy!.writeImmutableBuffer(chunk) }
+                out = chunk
+            case nil:
+                out = inspection.stripUsageChunk && meter != nil ? ByteBuffer(bytes: meter!.finish()) : ByteBuffer()
+            }
+            if out.readableBytes > 0 {
+                do {
+                    try await writer.write(out)
+                } catch {
+                    answer.cancel()
+                    (outcome, failure) = (.clientAbort, "The client went away mid-answer.")
+                    throw error
+                }
+                bytesOut += Int64(out.readableBytes)
+            }
+            if chunk == nil { break }
+        }
+        try await writer.finish(nil)
+    }
+
+    /// Settles a streamed answer that was one JSON document (Gemini without `alt=sse`).
+    private func finishJSON(_ exchange: Exchange, body: ByteBuffer, status: Int, outcome: Outcome, failure: String?) {
+        var exchange = exchange
+        let metered = UsageParser.metered(
+            body: body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint,
+            estimatedInputTokens: inspection.estimatedInputTokens)
+        exchange.model = metered.model ?? exchange.model
+        var event = exchange.event(status: status, outcome: outcome, usage: metered.usage, source: metered.source, error: failure)
+        stage.settle.price(&event)
+        if status == 200 {
+            stage.cache.store(event, body: StreamAssembler.assemble(Array(body.readableBytesView), format: exchange.format, endpoint: exchange.endpoint), exchange, settlement)
+        }
+        settlement.settle(event)
+    }
+
+    /// Settles a finished (or cut) stream with the usage it showed.
+    private func finish(_ exchange: Exchange, meter: StreamMeter?, status: Int, outcome: Outcome, failure: String?, cacheCopy: [UInt8]?) {
+        guard let meter else {
+            settlement.settle(exchange.event(status: status, outcome: outcome, error: failure))
+            return
+        }
+        var exchange = exchange
+        exchange.model = meter.model ?? exchange.model
+        let (usage, source) = meter.result(estimatedInputTokens: inspection.estimatedInputTokens)
+        var event = exchange.event(status: status, outcome: outcome, usage: usage, source: source, error: failure)
+        stage.settle.price(&event)
+        if let cacheCopy {
+            stage.cache.store(event, body: StreamAssembler.assemble(cacheCopy, format: exchange.format, endpoint: exchange.endpoint), exchange, settlement)
+        }
+        settlement.settle(event)
+    }
+}
