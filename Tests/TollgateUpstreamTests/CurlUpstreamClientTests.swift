@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 @testable import TollgateUpstream
 
@@ -120,5 +121,76 @@ struct CurlUpstreamClientTests {
             } throws: { ($0 as? UpstreamError)?.kind == .timeout }
             #expect(ContinuousClock.now - started < .seconds(3))
         }
+    }
+
+    @Test("a fired cancellation signal ends a transfer still waiting for its head, buffered or streaming")
+    func cancelledBeforeHead() async throws {
+        try await withUpstream({ router in
+            router.get("/hang") { _, _ -> Response in
+                try await Task.sleep(for: .seconds(5))
+                return Response(status: .ok)
+            }
+        }) { port in
+            for streaming in [false, true] {
+                var hanging = request("http://127.0.0.1:\(port)/hang")
+                let signal = CancellationSignal()
+                hanging.cancellation = signal
+                let started = ContinuousClock.now
+                async let fire: Void = {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    signal.fire()
+                }()
+                await #expect {
+                    if streaming { _ = try await client.streaming(hanging) } else { _ = try await client.buffered(hanging) }
+                } throws: { ($0 as? UpstreamError)?.kind == .cancelled }
+                await fire
+                #expect(ContinuousClock.now - started < .seconds(2))
+            }
+        }
+    }
+
+    @Test("a signal fired before the transfer starts cancels it at once")
+    func cancelledBeforeStart() async throws {
+        var req = request("http://127.0.0.1:1/x")
+        let signal = CancellationSignal()
+        signal.fire()
+        req.cancellation = signal
+        await #expect {
+            _ = try await client.buffered(req)
+        } throws: { [.cancelled, .unavailable].contains(($0 as? UpstreamError)?.kind) }
+    }
+}
+
+@Suite("CancellationSignal")
+struct CancellationSignalTests {
+    final class Count: Sendable {
+        let value = Mutex(0)
+        func bump() { value.withLock { $0 += 1 } }
+        var now: Int { value.withLock { $0 } }
+    }
+
+    @Test("fires its latest listener once; a listener set after firing runs at once")
+    func fireOnce() {
+        let signal = CancellationSignal()
+        let (first, second, late) = (Count(), Count(), Count())
+        signal.onFire { first.bump() }
+        signal.onFire { second.bump() }
+        #expect(!signal.isFired)
+        signal.fire()
+        signal.fire()
+        #expect(signal.isFired)
+        #expect(first.now == 0 && second.now == 1)
+        signal.onFire { late.bump() }
+        #expect(late.now == 1)
+    }
+
+    @Test("a cleared listener does not run")
+    func cleared() {
+        let signal = CancellationSignal()
+        let count = Count()
+        signal.onFire { count.bump() }
+        signal.clearListener()
+        signal.fire()
+        #expect(count.now == 0)
     }
 }
