@@ -84,7 +84,7 @@ package func buildTollgate(
     let maxConnections = limits.maxConnections > 0 ? limits.maxConnections : FileDescriptorLimit.defaultMaxConnections(fdLimit: fdLimit)
     let app = Application(
         responder: TollgateResponder(proxy: proxy, local: router.buildResponder()),
-        server: .http1(
+        server: .tollgateHTTP1(
             configuration: .init(
                 additionalChannelHandlers: [
                     RequestDeadlineHandler(
