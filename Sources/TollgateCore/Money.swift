@@ -26,15 +26,21 @@ package struct Money: Sendable, Equatable, Comparable, Hashable, CustomStringCon
     package var description: String { decimalString }
 
     /// `decimalString` for a bare nano-dollar count.
-    package static func decimalString(_ nanos: Int64) -> String {
+    package static func decimalString(_ nanos: Int64) -> String { decimalString(nanos, decimals: 9) }
+
+    /// `scaled` ÷ 10^`decimals` as exact decimal text, trailing zeros dropped (a price in
+    /// pico-dollars per token is USD per million tokens with `decimals: 6`).
+    package static func decimalString(_ scaled: Int64, decimals: Int) -> String {
+        var unit: UInt64 = 1
+        for _ in 0..<decimals { unit *= 10 }
         // `magnitude` is a UInt64, so Int64.min renders too.
-        let magnitude = nanos.magnitude
-        let whole = magnitude / UInt64(nanosPerDollar)
-        var fraction = magnitude % UInt64(nanosPerDollar)
-        var text = nanos < 0 ? "-" : ""
+        let magnitude = scaled.magnitude
+        let whole = magnitude / unit
+        var fraction = magnitude % unit
+        var text = scaled < 0 ? "-" : ""
         text += String(whole)
         guard fraction != 0 else { return text }
-        var digits = 9
+        var digits = decimals
         while fraction % 10 == 0 {
             fraction /= 10
             digits -= 1

@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import json
+from pathlib import Path
 import os
 import sqlite3
 import subprocess
@@ -173,6 +174,24 @@ def test_sigkill_loses_at_most_one_flush_window(start_tollgate, mock):
     tg.kill()
     stored = {r for (r,) in rows(tg, "SELECT request_id FROM usage_events")}
     assert set(ids) <= stored
+
+
+def test_admin_pricing_lists_models_with_prices_and_filters(start_tollgate, mock):
+    tg = start_tollgate(TOLLGATE_ADMIN_KEY=ADMIN)
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    doc = json.loads((Path(__file__).parents[2] / "pricing.json").read_text())
+    everything = httpx.get(tg.url + "/admin/pricing", headers=auth).json()
+    assert everything["models"] == len(doc["models"]) == len(everything["data"])
+    mini = next(m for m in everything["data"] if m["model"] == "gpt-4o-mini")
+    assert mini["provider"] == "openai" and mini["max_output_tokens"] == 16384
+    # exact decimals, as the pricing file lists them (USD per million tokens)
+    assert (mini["input_per_mtok"], mini["output_per_mtok"], mini["cached_input_per_mtok"]) == (0.15, 0.6, 0.075)
+    assert mini["cache_write_per_mtok"] == 0.1875  # no cache-write rate listed: 1.25 × input
+    haiku = httpx.get(tg.url + "/admin/pricing", params={"model": "claude-3-5-haiku"}, headers=auth).json()["data"]
+    assert [m["model"] for m in haiku] == ["claude-3-5-haiku"] and "claude-3-5-haiku-latest" in haiku[0]["aliases"]
+    anthropic = httpx.get(tg.url + "/admin/pricing", params={"provider": "anthropic", "model": "claude-3*"}, headers=auth).json()["data"]
+    assert anthropic and all(m["provider"] == "anthropic" and m["model"].startswith("claude-3") for m in anthropic)
+    assert httpx.get(tg.url + "/admin/pricing", params={"provider": "nobody"}, headers=auth).json()["data"] == []
 
 
 def test_pricing_reloads_on_sighup_and_admin_post(start_tollgate, mock, tmp_path):
