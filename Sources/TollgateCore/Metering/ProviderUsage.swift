@@ -149,45 +149,8 @@ package struct ProviderUsage: Sendable, Equatable {
         return merged
     }
 
-    /// SPEC §5's normalization: input is every input token processed (cache reads and writes
-    /// included), output every output token billed (reasoning included).
-    ///
-    /// The counts are the provider's, unchecked: sums saturate rather than trap, and the proxy
-    /// bounds the result (`Usage.bounded()`) before pricing it.
-    package func normalized(_ format: ProviderFormat) -> Usage {
-        switch format {
-        case .openai:
-            if promptTokens != nil || completionTokens != nil {
-                // Chat completions, completions, embeddings: prompt_tokens includes cached_tokens,
-                // completion_tokens includes reasoning_tokens.
-                let prompt = promptTokens ?? 0
-                return Usage(
-                    inputTokens: prompt,
-                    outputTokens: completionTokens ?? max(0, (totalTokens ?? prompt).saturatingSubtract(prompt)),
-                    cachedInputTokens: promptTokensDetails?.cachedTokens ?? promptCacheHitTokens ?? 0,
-                    cacheWriteTokens: promptTokensDetails?.cacheWriteTokens ?? 0,
-                    reasoningTokens: completionTokensDetails?.reasoningTokens ?? 0)
-            }
-            // Responses API: input_tokens includes cached, output_tokens includes reasoning.
-            return Usage(
-                inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0,
-                cachedInputTokens: inputTokensDetails?.cachedTokens ?? 0,
-                reasoningTokens: outputTokensDetails?.reasoningTokens ?? 0)
-        case .anthropic:
-            // input_tokens excludes cache reads and writes; thinking is inside output_tokens.
-            let read = cacheReadInputTokens ?? 0
-            let write = cacheCreationInputTokens ?? 0
-            return Usage(
-                inputTokens: (inputTokens ?? 0).saturatingAdd(read).saturatingAdd(write), outputTokens: outputTokens ?? 0,
-                cachedInputTokens: read, cacheWriteTokens: write)
-        case .gemini:
-            // promptTokenCount includes cachedContentTokenCount; thoughts are billed as output.
-            let thoughts = thoughtsTokenCount ?? 0
-            return Usage(
-                inputTokens: promptTokenCount ?? 0, outputTokens: (candidatesTokenCount ?? 0).saturatingAdd(thoughts),
-                cachedInputTokens: cachedContentTokenCount ?? 0, reasoningTokens: thoughts)
-        }
-    }
+    /// SPEC §5's normalized tokens, read the way `format` means them (`WireFormat.usage`).
+    package func normalized(_ format: ProviderFormat) -> Usage { format.wire.usage(self) }
 }
 
 /// A field of a provider's usage object, found from its name's bytes without making a `String`.

@@ -37,20 +37,7 @@ package struct KeyPathPolicy: Sendable {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         guard let version = segments.first, version.hasPrefix("v1") else { return false }
         let rest = segments.dropFirst()
-        guard let first = rest.first else { return false }
-        switch format {
-        case .openai:
-            // GET /v1/models[/{id}], POST /v1/moderations.
-            return (first == "models" && rest.count <= 2) || (first == "moderations" && rest.count == 1)
-        case .anthropic:
-            // GET /v1/models[/{id}], POST /v1/messages/count_tokens.
-            return (first == "models" && rest.count <= 2) || Array(rest) == ["messages", "count_tokens"]
-        case .gemini:
-            // GET /v1beta/models[/{model}] and POST …/models/{model}:countTokens; any other
-            // `:method` on a model (embedContent, predict, …) is billable.
-            guard first == "models", rest.count <= 2 else { return false }
-            guard rest.count == 2, let colon = rest.last!.firstIndex(of: ":") else { return true }
-            return rest.last![colon...] == ":countTokens"
-        }
+        guard !rest.isEmpty else { return false }
+        return format.wire.isFree(rest)
     }
 }

@@ -24,11 +24,7 @@ struct ForwardStage: Sendable {
         }
         // The credential swap (SPEC §3): the provider's documented header carries Tollgate's own key.
         if swapCredential, let apiKey = route.provider.apiKey {
-            switch route.provider.format {
-            case .openai: headers.append(("authorization", "Bearer " + apiKey))
-            case .anthropic: headers.append(("x-api-key", apiKey))
-            case .gemini: headers.append(("x-goog-api-key", apiKey))
-            }
+            headers.append(route.provider.format.wire.credentialHeader(apiKey: apiKey))
         }
         return UpstreamRequest(
             url: route.upstreamURL, method: request.method.rawValue, headers: headers,

@@ -1,0 +1,43 @@
+/// The wire format a provider speaks (`providers.<name>.format`); its `WireFormat` type knows
+/// the rest.
+package enum ProviderFormat: String, Sendable, Codable, CaseIterable {
+    case openai
+    case anthropic
+    case gemini
+
+    /// What Tollgate knows of this format: routes, credential header, error shape, usage reader.
+    package var wire: any WireFormat {
+        switch self {
+        case .openai: OpenAIWireFormat()
+        case .anthropic: AnthropicWireFormat()
+        case .gemini: GeminiWireFormat()
+        }
+    }
+}
+
+/// Everything Tollgate knows about one provider wire format, in one place, so adding a format is
+/// one new type instead of a `switch` case in every file that meets a request.
+package protocol WireFormat: Sendable {
+    /// What a path (after the provider segment, query excluded) calls: a metered endpoint or `.other`.
+    func endpoint(forPath path: Substring) -> Endpoint
+    /// Whether an unmetered path costs nothing (model lists, token counting), so a Tollgate key
+    /// may reach it without `keys.unmetered_paths` (`KeyPathPolicy`).
+    func isFree(_ rest: ArraySlice<Substring>) -> Bool
+    /// The header that carries the provider's API key.
+    func credentialHeader(apiKey: String) -> (name: String, value: String)
+    /// `error` in this format's own error shape (SPEC §4), so each SDK raises its usual typed error.
+    func errorBody(_ error: RequestError, message: String, code: String) -> String
+    /// This format's usage object read into SPEC §5's normalized tokens: input is every input
+    /// token processed (cache reads and writes included), output every output token billed
+    /// (reasoning included). The counts are the provider's, unchecked: sums saturate rather than
+    /// trap, and the proxy bounds the result (`Usage.bounded()`) before pricing it.
+    func usage(_ reported: ProviderUsage) -> Usage
+}
+
+extension WireFormat {
+    /// Compared as UTF-8: `Substring.hasSuffix` compares `Character`s, which showed up per request.
+    func path(_ path: Substring, endsWith suffix: StaticString) -> Bool {
+        let bytes = UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
+        return path.utf8.count >= bytes.count && path.utf8.suffix(bytes.count).elementsEqual(bytes)
+    }
+}
