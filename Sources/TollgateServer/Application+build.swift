@@ -122,9 +122,10 @@ package func buildTollgate(
     // last-use times, the writer flushes, and alert deliveries stop (undelivered ones resume at the
     // next start) before the curl drivers go.
     let reload = PricingReloadService(pricing: pricing, logger: logger)
+    let trim = MemoryTrimService(inFlight: inFlight, logger: logger)
     let retention = RetentionService(
         store: UsageStore(database: database), retention: config.retention, clock: access.clock, logger: logger)
     return TollgateService(
-        services: [upstream, alerts, writer, access, cache, retention, reload, app], config: config, logger: logger,
+        services: [upstream, alerts, writer, access, cache, retention, reload, trim, app], config: config, logger: logger,
         metricsRegistry: metricsRegistry)
 }

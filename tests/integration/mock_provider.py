@@ -28,8 +28,31 @@ Behaviour switches, chosen by the requested model name (the body's `model`, Gemi
                    header block (a provider that dies mid-answer, before its body)
   mock-error-NNN   answers status NNN (e.g. mock-error-429, mock-error-400) with the provider's own
                    error body and the custom header `x-mock-error: NNN` (429 adds `retry-after: 1`)
+  mock-bad-json    answers 200 `application/json` whose body is broken JSON (cut inside an object, a
+                   NUL byte), streaming requests too
+  mock-gzip        the usual answer, but `content-encoding: gzip` whatever the request accepted;
+                   streams are one gzip stream over the chunked body, flushed (Z_SYNC_FLUSH) after
+                   each event so every event arrives on time. `sent` holds the decoded bytes, `raw`
+                   the compressed ones
+  mock-bad-sse     streams with malformed events mixed in: after the first event, an event whose data
+                   is cut-off JSON, a line that is no SSE field, and data that is not UTF-8; the valid
+                   events follow and the stream ends with its usual terminator. OpenAI chat and
+                   completions also leave out the usage chunk (even when include_usage asked for it)
+  mock-truncated   streams: the first 3 events, then half of the 4th, then the terminating chunk (a
+                   clean HTTP end in the middle of an SSE event: no [DONE], no usage); non-streaming:
+                   the first half of the JSON body with a Content-Length saying just that
+  mock-endless     streams content events 50 ms apart until the client goes away (at most 60 s: it
+                   then ends normally); non-streaming: answers at once
+  mock-huge        OpenAI chat / completions: an answer whose text is `X-Mock-Bytes` bytes (default
+                   40 MiB) of "x": non-streaming as one JSON document, streaming as 64 KiB content
+                   events then the usual finish (and usage chunk when asked). Its record keeps no
+                   body (`sent` and `raw` stay empty; `sent_len` counts the bytes)
   anything else    answers at once; streams have 6 content chunks, one word each
 Request headers `X-Mock-Chunks: N` and `X-Mock-Interval-Ms: MS` override the chunk count and spacing.
+`X-Mock-Mode: SWITCH` applies a switch above (e.g. `mock-hang`, `mock-error-500`) whatever the model is,
+so a priced model (which makes Tollgate reserve budget) can meet every fault; the answers still name
+the requested model. `X-Mock-Delay-Ms: MS` waits MS before the response head, on any route and model,
+watching the socket meanwhile (a client that leaves ends the record as `disconnected`).
 
 Content: every answer's text is "Hello from the mock provider." (streams: one word per chunk,
 cycling for longer streams, so a 6-chunk stream adds up to exactly that text). `model` in every
@@ -60,12 +83,14 @@ Where usage appears in streams, as the providers do it:
 
 Recording: every request becomes a `Record` (method, path with query, headers, raw body bytes,
 the response status and headers, `sent` = the response body bytes as the client decodes them,
-`raw` = every byte written to the socket for it, and `completed` / `disconnected`). Test API:
+`sent_len` = how many, `raw` = every byte written to the socket for it, `completed` / `disconnected`,
+and `disconnected_at` = the monotonic time the mock noticed the client had gone, or None). Test API:
 `mock.requests`, `mock.reset()`, `mock.last(...)`, `mock.find(...)`, `mock.wait_for(...)`.
 """
 
 import argparse
 import collections
+import gzip
 import json
 import re
 import select
@@ -74,12 +99,21 @@ import socket
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TEXT = "Hello from the mock provider."
 WORDS = ["Hello", " from", " the", " mock", " provider", "."]
 CREATED = 1700000000
 MAX_WAIT = 60.0  # the longest mock-hang / mock-stall waits for the client to go away
+HUGE_DEFAULT = 40 << 20  # mock-huge: answer text bytes unless X-Mock-Bytes says otherwise
+HUGE_EVENT = 64 << 10  # mock-huge: text bytes per stream event
+# mock-bad-json's body: an object cut short, with a NUL byte in it
+BAD_JSON = b'{"id":"chatcmpl-mock","object":"chat.completion","choices":[{"index":0,"message":{"content":"Hel\x00'
+# mock-bad-sse's malformed events: cut-off JSON, a line that is no SSE field, data that is not UTF-8
+BAD_SSE = [b'data: {"id":"chatcmpl-mock","choices":[{"delta":{"content":"br\n\n',
+           b"this line is no SSE field\n\n",
+           b"data: \xff\xfe\x00 not utf-8\n\n"]
 
 DEFAULT_USAGE = {
     "openai": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21,
@@ -160,10 +194,13 @@ class Record:
         self.status = None
         self.response_headers = []
         self.sent = b""  # response body bytes as the client decodes them (chunk framing removed)
+        self.sent_len = 0  # how many body bytes were sent (also for mock-huge, which keeps no body)
+        self.keep_bodies = True  # False: `sent` and `raw` are not kept (mock-huge)
         self.raw = b""  # every byte written to the socket for this response
         self.chunk_times = []  # monotonic time of each body chunk written
         self.completed = False  # the whole response was written, terminating chunk included
         self.disconnected = False  # the client went away before the response ended
+        self.disconnected_at = None  # monotonic time the mock noticed that
         self.dropped = False  # the mock cut the connection on purpose (mock-drop)
         self.ended_at = None
         self.client = None
@@ -201,6 +238,8 @@ class Record:
         self.disconnected = self.disconnected or disconnected
         self.dropped = self.dropped or dropped
         self.ended_at = time.monotonic()
+        if self.disconnected:
+            self.disconnected_at = self.ended_at
         self.done.set()
 
     def __repr__(self):
@@ -217,7 +256,7 @@ class _Tee:
         self.record = None
 
     def write(self, data):
-        if self.record is not None:
+        if self.record is not None and self.record.keep_bodies:
             self.record.raw += bytes(data)
         return self._raw.write(data)
 
@@ -299,12 +338,22 @@ class Handler(BaseHTTPRequestHandler):
         if delay and not self._sleep(delay):
             raise ClientGone
         data = json.dumps(obj).encode()
-        self._head(status, [("content-type", "application/json"), ("content-length", str(len(data)))]
-                   + list(extra_headers))
+        self._send_bytes(status, data, extra_headers)
+
+    def _send_bytes(self, status, data, extra_headers=()):
+        """A whole body with a Content-Length (gzip-encoded under mock-gzip)."""
+        wire = data
+        headers = [("content-type", "application/json")]
+        if getattr(self, "gzip", False):
+            wire = gzip.compress(data)
+            headers.append(("content-encoding", "gzip"))
+        self._head(status, headers + [("content-length", str(len(wire)))] + list(extra_headers))
         # The record is updated before the last write, so a test that has its answer sees it complete.
-        self.rec.sent = data
+        if self.rec.keep_bodies:
+            self.rec.sent = data
+        self.rec.sent_len = len(data)
         self.rec.chunk_times.append(time.monotonic())
-        self._last_write(data)
+        self._last_write(wire)
 
     def _client_gone(self):
         """True if the peer has closed its side (EOF readable) or reset the connection."""
@@ -345,22 +394,33 @@ class Handler(BaseHTTPRequestHandler):
     def _stream(self, events, interval, cut=None, content_type="text/event-stream"):
         """Sends `events` (bytes) as chunks `interval` apart. cut='drop' closes the socket after 2
         events without the terminating chunk; cut='stall' goes silent after 2 events."""
-        self._head(200, [("content-type", content_type), ("cache-control", "no-cache"),
-                         ("transfer-encoding", "chunked")])
-        limit = 2 if cut else len(events)
+        compressor = zlib.compressobj(wbits=31) if getattr(self, "gzip", False) else None
+        headers = [("content-type", content_type), ("cache-control", "no-cache")]
+        if compressor:
+            headers.append(("content-encoding", "gzip"))
+        self._head(200, headers + [("transfer-encoding", "chunked")])
+        if cut == "truncate":
+            events = list(events[:3]) + [events[3][: len(events[3]) // 2]] if len(events) > 3 else events
+        limit = 2 if cut in ("drop", "stall") else len(events)
         for i, ev in enumerate(events[:limit]):
             if i and interval and not self._sleep(interval):
                 raise ClientGone
             if self._client_gone():
                 raise ClientGone
-            self.rec.sent += ev
+            if self.rec.keep_bodies:
+                self.rec.sent += ev
+            self.rec.sent_len += len(ev)
             self.rec.chunk_times.append(time.monotonic())
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(ev), ev))
+            wire = compressor.compress(ev) + compressor.flush(zlib.Z_SYNC_FLUSH) if compressor else ev
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(wire), wire))
             self.wfile.flush()
         if cut == "drop":
             return self._drop()
         if cut == "stall":
             return self._wait_until_gone()
+        if compressor:
+            tail = compressor.flush()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(tail), tail))
         self._last_write(b"0\r\n\r\n")
 
     def _last_write(self, data):
@@ -385,6 +445,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- dispatch -------------------------------------------------------------------------
     def _dispatch(self, rec, body):
+        self.mode, self.gzip = "", False  # per request: a kept-alive connection reuses the handler
         path = rec.path_only
         if path.endswith("/mock/echo"):
             return self._send_json(200, {"method": rec.method, "path": rec.path, "headers": rec.header_list,
@@ -410,15 +471,26 @@ class Handler(BaseHTTPRequestHandler):
                 override = _NO_USAGE
         model = rec.model if fmt == "gemini" else req.get("model")
         stream = bool(req.get("stream")) if fmt != "gemini" else ":streamGenerateContent" in path
-        plan = self._plan(model or "")
-        m = re.fullmatch(r"mock-error-(\d{3})", model or "")
+        # The switch: X-Mock-Mode if given, else the model name.
+        mode = self.headers.get("x-mock-mode") or model or ""
+        self.mode = mode
+        self.gzip = mode == "mock-gzip"
+        if mode == "mock-huge":
+            rec.keep_bodies = False
+        delay_ms = self.headers.get("x-mock-delay-ms")
+        if delay_ms and not self._sleep(int(delay_ms) / 1000.0):
+            raise ClientGone
+        plan = self._plan(mode)
+        m = re.fullmatch(r"mock-error-(\d{3})", mode)
         if m:
             status = int(m.group(1))
             extra = [("x-mock-error", str(status))] + ([("retry-after", "1")] if status == 429 else [])
             return self._send_json(status, error_body(error_fmt, status, f"mock: error {status} as asked"), extra)
-        if model == "mock-hang":
+        if mode == "mock-bad-json":
+            return self._send_bytes(200, BAD_JSON)
+        if mode == "mock-hang":
             return self._wait_until_gone()
-        if model == "mock-cut-head":
+        if mode == "mock-cut-head":
             self.rec.status = 200
             self.wfile.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n")
             return self._drop()
@@ -446,15 +518,32 @@ class Handler(BaseHTTPRequestHandler):
             cut = "drop"
         elif model == "mock-stall":
             cut = "stall"
+        elif model == "mock-truncated":
+            cut = "truncate"
+        elif model == "mock-endless":
+            interval = 0.05
+            if self.headers.get("x-mock-interval-ms"):
+                interval = int(self.headers["x-mock-interval-ms"]) / 1000.0
+            n = max(1, int(MAX_WAIT / max(interval, 0.001)))
+            return n, interval, cut
         if self.headers.get("x-mock-chunks"):
             n = int(self.headers["x-mock-chunks"])
         if self.headers.get("x-mock-interval-ms"):
             interval = int(self.headers["x-mock-interval-ms"]) / 1000.0
         return n, interval, cut
 
+    def _malformed(self, payloads):
+        """mock-bad-sse: malformed events after the first one; otherwise `payloads` as they are."""
+        if self.mode != "mock-bad-sse" or not payloads:
+            return payloads
+        return payloads[:1] + BAD_SSE + payloads[1:]
+
     def _json_or_cut(self, obj, plan, model):
         """A non-streaming answer, honouring mock-slow (delay) and mock-drop / mock-stall."""
         _, interval, cut = plan
+        if cut == "truncate":
+            data = json.dumps(obj).encode()
+            return self._send_bytes(200, data[: len(data) // 2])
         if cut == "drop":
             data = json.dumps(obj).encode()
             self._head(200, [("content-type", "application/json"), ("content-length", str(len(data)))])
@@ -463,20 +552,22 @@ class Handler(BaseHTTPRequestHandler):
             return self._drop()
         if cut == "stall":
             return self._wait_until_gone()
-        return self._send_json(200, obj, delay=interval if model == "mock-slow" else 0.0)
+        return self._send_json(200, obj, delay=interval if self.mode == "mock-slow" else 0.0)
 
     # -- OpenAI -----------------------------------------------------------------------------
     def _chat(self, req, model, stream, override, plan, path, chat=True):
         usage = usage_for("openai", override)
         obj = "chat.completion" if chat else "text_completion"
         ident = "chatcmpl-mock" if chat else "cmpl-mock"
+        huge = int(self.headers.get("x-mock-bytes") or HUGE_DEFAULT) if self.mode == "mock-huge" else None
         if not stream:
+            text = "x" * huge if huge is not None else TEXT
             if chat:
-                choice = {"index": 0, "message": {"role": "assistant", "content": TEXT, "refusal": None,
+                choice = {"index": 0, "message": {"role": "assistant", "content": text, "refusal": None,
                                                   "annotations": []},
                           "logprobs": None, "finish_reason": "stop"}
             else:
-                choice = {"index": 0, "text": TEXT, "logprobs": None, "finish_reason": "stop"}
+                choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": "stop"}
             out = {"id": ident, "object": obj, "created": CREATED, "model": model, "choices": [choice]}
             if usage is not None:
                 out["usage"] = usage
@@ -495,8 +586,10 @@ class Handler(BaseHTTPRequestHandler):
             return c
 
         events = []
-        for i in range(n):
-            word = WORDS[i % len(WORDS)]
+        words = [WORDS[i % len(WORDS)] for i in range(n)]
+        if huge is not None:
+            words = ["x" * min(HUGE_EVENT, huge - i) for i in range(0, huge, HUGE_EVENT)]
+        for i, word in enumerate(words):
             if chat:
                 delta = {"role": "assistant", "content": word} if i == 0 else {"content": word}
                 choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
@@ -506,10 +599,10 @@ class Handler(BaseHTTPRequestHandler):
         last = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"} if chat else \
             {"index": 0, "text": "", "logprobs": None, "finish_reason": "stop"}
         events.append(chunk([last]))
-        if include_usage and usage is not None:
+        if include_usage and usage is not None and self.mode != "mock-bad-sse":
             events.append(chunk([], usage=usage))
         payloads = [sse(e) for e in events] + [b"data: [DONE]\n\n"]
-        self._stream(payloads, interval, cut)
+        self._stream(self._malformed(payloads), interval, cut)
 
     def _completions(self, req, model, stream, override, plan, path):
         return self._chat(req, model, stream, override, plan, path, chat=False)
@@ -558,7 +651,7 @@ class Handler(BaseHTTPRequestHandler):
                    ("response.completed", {"type": "response.completed", "response": final})]
         for i, (_, data) in enumerate(events):
             data["sequence_number"] = i
-        self._stream([sse(data, event=name) for name, data in events], interval, cut)
+        self._stream(self._malformed([sse(data, event=name) for name, data in events]), interval, cut)
 
     # -- Anthropic ----------------------------------------------------------------------------
     def _anthropic(self, req, model, stream, override, plan, path):
@@ -588,7 +681,7 @@ class Handler(BaseHTTPRequestHandler):
         events += [("content_block_stop", {"type": "content_block_stop", "index": 0}),
                    ("message_delta", delta),
                    ("message_stop", {"type": "message_stop"})]
-        self._stream([sse(data, event=name) for name, data in events], interval, cut)
+        self._stream(self._malformed([sse(data, event=name) for name, data in events]), interval, cut)
 
     # -- Gemini ---------------------------------------------------------------------------------
     def _gemini(self, req, model, stream, override, plan, path):
@@ -619,7 +712,7 @@ class Handler(BaseHTTPRequestHandler):
             parts = [(b"[" if i == 0 else b",\r\n") + json.dumps(c).encode() for i, c in enumerate(chunks)] + [b"]"]
             return self._stream(parts, interval, cut, content_type="application/json")
         payloads = [sse(c, eol=b"\r\n") for c in chunks]
-        self._stream(payloads, interval, cut)
+        self._stream(self._malformed(payloads), interval, cut)
 
 
 class _Server(ThreadingHTTPServer):

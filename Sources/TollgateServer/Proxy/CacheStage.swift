@@ -154,9 +154,12 @@ struct CacheStage: Sendable {
             var rest = body
             do {
                 while let slice = rest.readSlice(length: min(rest.readableBytes, 64 << 10)), slice.readableBytes > 0 {
+                    // Writes to a connection that just closed can still return before they fail.
+                    if settlement.clientGone.isFired { throw CancellationError() }
                     try await writer.write(slice)
                 }
                 try await writer.finish(nil)
+                if settlement.clientGone.isFired { throw CancellationError() }
             } catch {
                 settle(bytesOut: body.readableBytes - rest.readableBytes, outcome: .clientAbort, error: "The client went away during the cached answer.")
                 throw error

@@ -61,10 +61,15 @@ struct SettleStage: Sendable {
     }
 }
 
-/// How many requests are between arrival and settlement.
+/// How many requests are between arrival and settlement, and how many were settled in all.
 final class InFlightCounter: Sendable {
     private let count = Atomic<Int>(0)
+    private let settled = Atomic<Int>(0)
     func increment() { count.add(1, ordering: .relaxed) }
-    func decrement() { count.subtract(1, ordering: .relaxed) }
+    func decrement() {
+        count.subtract(1, ordering: .relaxed)
+        settled.add(1, ordering: .relaxed)
+    }
     var value: Int { count.load(ordering: .relaxed) }
+    var served: Int { settled.load(ordering: .relaxed) }
 }
