@@ -66,18 +66,20 @@ package func buildTollgate(
             clock: access.clock))
     let usage = UsageStore(database: database)
     let accessAdmin = AccessAdmin(store: accessStore, access: access)
-    StatsRoutes(auth: auth, store: usage).register(on: router)
-    AnalyticsRoutes(auth: auth, store: usage, clock: access.clock).register(on: router)
-    AccessRoutes(auth: auth, admin: accessAdmin).register(on: router)
+    // Every route registered on `admin` runs behind the admin API's authentication.
+    let admin = router.group().add(middleware: AdminAuthMiddleware(auth: auth))
+    StatsRoutes(store: usage).register(on: admin)
+    AnalyticsRoutes(store: usage, clock: access.clock).register(on: admin)
+    AccessRoutes(admin: accessAdmin).register(on: admin)
     DashboardRoutes(auth: auth, sessions: DashboardSessions(clock: access.clock), store: usage, admin: accessAdmin).register(on: router)
-    CacheRoutes(auth: auth, admin: CacheAdmin(store: cache.store, cache: cache)).register(on: router)
-    PricingRoutes(auth: auth, pricing: pricing).register(on: router)
+    CacheRoutes(admin: CacheAdmin(store: cache.store, cache: cache)).register(on: admin)
+    PricingRoutes(pricing: pricing).register(on: admin)
     let exporter = MetricsExporter(
         registry: metricsRegistry,
         sources: .init(
             writer: { writer.metrics }, budgets: { access.ledger.accounts }, cacheTotals: { cache.memoryTotals },
             requestsInFlight: { inFlight.value }, transfersActive: { upstream.activeTransfers }))
-    MetricsRoutes(auth: auth, requireAdmin: config.metricsRequireAdmin, exporter: exporter).register(on: router)
+    MetricsRoutes(exporter: exporter).register(on: config.metricsRequireAdmin ? admin : router.group())
 
     let fdLimit = FileDescriptorLimit.raise()
     let limits = config.limits

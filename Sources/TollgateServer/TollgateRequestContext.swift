@@ -9,6 +9,8 @@ import NIOCore
 struct TollgateRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
+    /// The admin API's caller, set by `AdminAuthMiddleware` before an admin route runs.
+    var principal: AdminPrincipal?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -17,4 +19,13 @@ struct TollgateRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// The TCP peer (never a forwarded-for header, which any client can write).
     var remoteAddress: SocketAddress? { channel.remoteAddress }
+
+    /// The authenticated admin caller. Admin routes sit behind `AdminAuthMiddleware`, so this only
+    /// throws for a route registered outside it (a programming error, answered 401, never served).
+    func requirePrincipal() throws(AdminError) -> AdminPrincipal {
+        guard let principal else {
+            throw AdminError(.unauthorized, code: "invalid_api_key", "This admin route is not behind the admin authentication.")
+        }
+        return principal
+    }
 }

@@ -5,10 +5,9 @@ import NIOCore
 /// `/admin/orgs`, `/admin/keys`, `/admin/budgets` and `/admin/alerts` (SPEC §9): create 201,
 /// read/list/update 200, revoke/delete 200 with the record.
 struct AccessRoutes: Sendable {
-    let auth: AdminAuth
     let admin: AccessAdmin
 
-    func register(on router: Router<TollgateRequestContext>) {
+    func register(on router: RouterGroup<TollgateRequestContext>) {
         resource(router, "orgs", create: admin.createOrg, list: { _, p in try await admin.listOrgs(by: p) },
                  read: admin.org, update: admin.updateOrg, delete: admin.deleteOrg)
         resource(router, "keys", create: admin.createKey,
@@ -17,47 +16,42 @@ struct AccessRoutes: Sendable {
         resource(router, "budgets", create: admin.createBudget, list: { q, p in try await admin.listBudgets(org: q["org"], by: p) },
                  read: admin.budget, update: admin.updateBudget, delete: admin.deleteBudget)
         router.get("/admin/alerts") { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                let q = Self.query(request)
-                let answer = try await admin.listAlerts(org: q["org"], budgetID: q["budget_id"], limit: try Self.limit(q), by: principal)
-                return AdminResponse.json(answer.string)
-            }
+            let principal = try context.requirePrincipal()
+            let q = Self.query(request)
+            let answer = try await admin.listAlerts(org: q["org"], budgetID: q["budget_id"], limit: try Self.limit(q), by: principal)
+            return AdminResponse.json(answer.string)
         }
     }
 
     private func resource(
-        _ router: Router<TollgateRequestContext>, _ name: String,
+        _ router: RouterGroup<TollgateRequestContext>, _ name: String,
         create: @escaping @Sendable (AdminInput, AdminPrincipal) async throws -> JSONObject,
         list: @escaping @Sendable ([String: String], AdminPrincipal) async throws -> JSONObject,
         read: @escaping @Sendable (String, AdminPrincipal) async throws -> JSONObject,
         update: @escaping @Sendable (String, AdminInput, AdminPrincipal) async throws -> JSONObject,
         delete: @escaping @Sendable (String, AdminPrincipal) async throws -> JSONObject
     ) {
-        let auth = self.auth
         router.post("/admin/\(name)") { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                let input = try await Self.input(request)
-                return AdminResponse.json(try await create(input, principal).string, status: .created)
-            }
+            let principal = try context.requirePrincipal()
+            let input = try await Self.input(request)
+            return AdminResponse.json(try await create(input, principal).string, status: .created)
         }
         router.get("/admin/\(name)") { request, context in
-            try await auth.guarded(request, context: context) { principal in AdminResponse.json(try await list(Self.query(request), principal).string) }
+            let principal = try context.requirePrincipal()
+            return AdminResponse.json(try await list(Self.query(request), principal).string)
         }
         router.get("/admin/\(name)/:id") { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                AdminResponse.json(try await read(try context.parameters.require("id"), principal).string)
-            }
+            let principal = try context.requirePrincipal()
+            return AdminResponse.json(try await read(try context.parameters.require("id"), principal).string)
         }
         router.patch("/admin/\(name)/:id") { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                let input = try await Self.input(request)
-                return AdminResponse.json(try await update(try context.parameters.require("id"), input, principal).string)
-            }
+            let principal = try context.requirePrincipal()
+            let input = try await Self.input(request)
+            return AdminResponse.json(try await update(try context.parameters.require("id"), input, principal).string)
         }
         router.delete("/admin/\(name)/:id") { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                AdminResponse.json(try await delete(try context.parameters.require("id"), principal).string)
-            }
+            let principal = try context.requirePrincipal()
+            return AdminResponse.json(try await delete(try context.parameters.require("id"), principal).string)
         }
     }
 

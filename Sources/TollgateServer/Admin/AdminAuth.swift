@@ -103,19 +103,6 @@ struct AdminAuth: Sendable {
         if let refusal = throttle?.refusingRequest(of: id) { throw refusal }
     }
 
-    /// Runs `body` for an authenticated caller, answering every error in the admin API's JSON shape
-    /// (`AdminError.answering`): no admin route answers with an empty body.
-    func guarded(
-        _ request: Request, context: TollgateRequestContext, _ body: (AdminPrincipal) async throws -> Response
-    ) async throws -> Response {
-        do {
-            let principal = try authenticate(token: Self.token(request), address: AdminThrottle.address(context))
-            return try await body(principal)
-        } catch {
-            return AdminResponse.error(AdminError.answering(error, logger: context.logger))
-        }
-    }
-
     /// The bearer token (or `x-api-key` / `x-goog-api-key`) a request carries.
     static func token(_ request: Request) -> String? {
         ClientToken(header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } })?.value
@@ -128,5 +115,25 @@ struct AdminAuth: Sendable {
         var difference: UInt8 = 0
         for (p, q) in zip(x, y) { difference |= p ^ q }
         return difference == 0
+    }
+}
+
+/// Authenticates every admin API request before its route runs (SPEC §9), under the sign-in and
+/// request limits (`AdminAuth.authenticate`), and puts the caller into the request context
+/// (`context.principal`), as hummingbird-auth's authenticators do. Every error of the routes behind
+/// it is answered in the admin API's JSON shape (`AdminError.answering`): no admin route answers
+/// with an empty body.
+struct AdminAuthMiddleware: RouterMiddleware {
+    typealias Context = TollgateRequestContext
+    let auth: AdminAuth
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            var context = context
+            context.principal = try auth.authenticate(token: AdminAuth.token(request), address: AdminThrottle.address(context))
+            return try await next(request, context)
+        } catch {
+            return AdminResponse.error(AdminError.answering(error, logger: context.logger))
+        }
     }
 }

@@ -6,11 +6,10 @@ import TollgateStorage
 /// `/admin/stats/timeseries`, `/admin/stats/breakdown`, `/admin/stats/forecast`, `/admin/usage` and
 /// `/admin/export` (SPEC §9), all with the stats filters and org scoping.
 struct AnalyticsRoutes: Sendable {
-    let auth: AdminAuth
     let store: UsageStore
     let clock: @Sendable () -> Int64
 
-    func register(on router: Router<TollgateRequestContext>) {
+    func register(on router: RouterGroup<TollgateRequestContext>) {
         let store = self.store
         let clock = self.clock
         route(router, "/admin/stats/timeseries") { q, p in try await AdminAnalytics.timeseries(store: store, query: q, by: p) }
@@ -18,18 +17,18 @@ struct AnalyticsRoutes: Sendable {
         route(router, "/admin/stats/forecast") { q, p in try await AdminAnalytics.forecast(store: store, query: q, by: p, nowMs: clock()) }
         route(router, "/admin/usage") { q, p in try await AdminAnalytics.usage(store: store, query: q, by: p) }
         router.get("/admin/export") { request, context in
-            try await auth.guarded(request, context: context) { principal in try export(AccessRoutes.query(request), by: principal) }
+            let principal = try context.requirePrincipal()
+            return try export(AccessRoutes.query(request), by: principal)
         }
     }
 
     private func route(
-        _ router: Router<TollgateRequestContext>, _ path: String,
+        _ router: RouterGroup<TollgateRequestContext>, _ path: String,
         _ answer: @escaping @Sendable ([String: String], AdminPrincipal) async throws -> JSONObject
     ) {
         router.get(RouterPath(path)) { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                AdminResponse.json(try await answer(AccessRoutes.query(request), principal).string)
-            }
+            let principal = try context.requirePrincipal()
+            return AdminResponse.json(try await answer(AccessRoutes.query(request), principal).string)
         }
     }
 

@@ -3,20 +3,18 @@ import TollgateCore
 
 /// `GET /admin/pricing` and `POST /admin/pricing/reload` (SPEC §6, §9).
 struct PricingRoutes: Sendable {
-    let auth: AdminAuth
     let pricing: PricingStore
 
-    func register(on router: Router<TollgateRequestContext>) {
+    func register(on router: RouterGroup<TollgateRequestContext>) {
         router.get("/admin/pricing") { request, context in
-            try await auth.guarded(request, context: context) { _ in
-                var o = Self.describe(pricing)
-                o.add("data", objects: Self.list(pricing.current, provider: request.uri.queryParameters["provider"].map(String.init),
-                    model: request.uri.queryParameters["model"].map(String.init)))
-                return AdminResponse.json(o.string)
-            }
+            var o = Self.describe(pricing)
+            o.add("data", objects: Self.list(pricing.current, provider: request.uri.queryParameters["provider"].map(String.init),
+                model: request.uri.queryParameters["model"].map(String.init)))
+            return AdminResponse.json(o.string)
         }
         router.post("/admin/pricing/reload") { request, context in
-            try await auth.guarded(request, context: context) { principal in try reload(by: principal) }
+            let principal = try context.requirePrincipal()
+            return try reload(by: principal)
         }
     }
 

@@ -5,14 +5,12 @@ import TollgateStorage
 
 /// `GET /admin/stats` (SPEC §9): the usage summary for the filters given, served from the rollups.
 struct StatsRoutes: Sendable {
-    let auth: AdminAuth
     let store: UsageStore
 
-    func register(on router: Router<TollgateRequestContext>) {
+    func register(on router: RouterGroup<TollgateRequestContext>) {
         router.get("/admin/stats") { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                AdminResponse.json(try await AdminStats.summary(store: store, query: request.uri.queryParameters, by: principal).string)
-            }
+            let principal = try context.requirePrincipal()
+            return AdminResponse.json(try await AdminStats.summary(store: store, query: request.uri.queryParameters, by: principal).string)
         }
     }
 }

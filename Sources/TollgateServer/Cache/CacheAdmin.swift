@@ -50,19 +50,16 @@ package struct CacheAdmin: Sendable {
 
 /// The HTTP side of `CacheAdmin`.
 struct CacheRoutes: Sendable {
-    let auth: AdminAuth
     let admin: CacheAdmin
 
-    func register(on router: Router<TollgateRequestContext>) {
+    func register(on router: RouterGroup<TollgateRequestContext>) {
         router.get("/admin/cache") { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                AdminResponse.json(try await admin.stats(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
-            }
+            let principal = try context.requirePrincipal()
+            return AdminResponse.json(try await admin.stats(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
         }
         router.delete("/admin/cache") { request, context in
-            try await auth.guarded(request, context: context) { principal in
-                AdminResponse.json(try await admin.clear(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
-            }
+            let principal = try context.requirePrincipal()
+            return AdminResponse.json(try await admin.clear(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
         }
     }
 }
