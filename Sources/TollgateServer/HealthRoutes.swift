@@ -1,4 +1,5 @@
 import Hummingbird
+import Synchronization
 import TollgateCore
 import TollgateStorage
 
@@ -30,10 +31,14 @@ struct HealthRoutes: Sendable {
                 o.add("usage_writer", writerState)
                 return AdminResponse.json(o.string, status: .serviceUnavailable)
             }
-            do {
-                try await database.checkWritable()
-            } catch {
+            switch await Self.probe(database, within: Self.probeBudget) {
+            case .writable: break
+            case .failed(let error):
                 return AdminResponse.error(.serviceUnavailable, code: "database_unavailable", "The database does not take writes: \(error)")
+            case .late:
+                return AdminResponse.error(
+                    .serviceUnavailable, code: "database_busy",
+                    "The database did not take a write within \(Self.probeBudget): another process holds a lock on it, or the disk is stalled. Usage events wait in memory and are retried.")
             }
             let table = pricing.current
             guard !table.models.isEmpty else {
@@ -44,6 +49,38 @@ struct HealthRoutes: Sendable {
             o.add("pricing_version", table.version)
             o.add("usage_writer", writerState)
             return AdminResponse.json(o.string)
+        }
+    }
+
+    /// How long `/readyz` waits for its probe write. A write queues behind the usage writer's, which
+    /// waits up to the busy timeout on a lock another process holds: a probe that waited too would
+    /// answer after a load balancer's probe timeout, so it answers 503 `database_busy` instead.
+    static let probeBudget: Duration = .seconds(2)
+
+    enum Probe: Sendable {
+        case writable, late
+        case failed(String)
+    }
+
+    /// The probe write, or `late` once `budget` passes (the write itself goes on in the background).
+    static func probe(_ database: TollgateDatabase, within budget: Duration) async -> Probe {
+        let answer = Mutex<CheckedContinuation<Probe, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            answer.withLock { $0 = continuation }
+            let resume = { @Sendable (probe: Probe) in answer.withLock { c in defer { c = nil }; return c }?.resume(returning: probe) }
+            let timer = Task {
+                try await Task.sleep(for: budget)
+                resume(.late)
+            }
+            Task {
+                do {
+                    try await database.checkWritable()
+                    resume(.writable)
+                } catch {
+                    resume(.failed("\(error)"))
+                }
+                timer.cancel()
+            }
         }
     }
 }

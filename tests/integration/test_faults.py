@@ -417,6 +417,11 @@ def test_sqlite_busy_events_wait_and_are_written_once_the_lock_goes(start_tollga
         assert locker.stdout.readline().strip() == "locked", "the locker could not take the lock"
         some_traffic(h, n)
         h.alive()
+        # A load balancer's probe must get an answer in time, not wait on the lock (5 s busy timeout).
+        started = time.monotonic()
+        ready = httpx.get(h.url + "/readyz", timeout=10)
+        assert time.monotonic() - started < 3.5, f"/readyz took {time.monotonic() - started:.1f} s under the lock"
+        assert ready.status_code == 503, ready.text
         assert_failure_visible(h, within=9)
         assert locker.poll() is None, "the lock went before the failure showed: the test proves nothing"
     finally:
