@@ -38,6 +38,19 @@ def no_secret_in(text, secret):
 
 # -- the admin API for orgs and keys ------------------------------------------------------------------------
 
+def test_an_org_named_by_passthrough_is_created_with_defaults(start_tollgate, mock):
+    """SPEC §3: an org a passthrough request names that does not exist yet is created with defaults."""
+    tg, admin = start(start_tollgate)
+    r = httpx.post(tg.url + "/openai/v1/chat/completions", timeout=10,
+                   json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+                   headers={"Authorization": "Bearer sk-client-own", "X-Tollgate-Org": "newco"})
+    assert r.status_code == 200
+    org = wait_until(lambda: next((o for o in admin.call("GET", "/admin/orgs")["data"] if o["id"] == "newco"), None),
+                     5, message="org newco listed")
+    assert org["name"] == "newco" and org["markup_pct"] == 0
+    assert admin.call("GET", "/admin/orgs/newco")["id"] == "newco"
+
+
 def test_orgs_are_created_listed_updated_and_deleted_through_the_admin_api(start_tollgate):
     tg, admin = start(start_tollgate)
     org = admin.create_org("acme", "Acme Corp", markup_pct=20)
