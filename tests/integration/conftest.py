@@ -163,3 +163,26 @@ def start_tollgate(mock, tmp_path, request):
 def tollgate(start_tollgate):
     """One Tollgate with the default test settings, in front of the mock."""
     return start_tollgate()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 4 MiB tmpfs (root only, as CI runs): a database on it fills up."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill_up(disk):
+    """Writes a file on `disk` until the filesystem has no space left."""
+    with open(disk / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    return disk / "filler"
+

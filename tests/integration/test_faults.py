@@ -32,7 +32,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
-from conftest import free_port
+from conftest import fill_up, free_port
 from fault_helpers import (ABORT_LIMIT, MODEL, MSG, Faults, close_now, metric_sum, read_head, read_until,
                            send_raw, summary, wait_for)
 from mock_provider import BAD_JSON, TEXT
@@ -448,27 +448,11 @@ def test_sqlite_read_only_events_kept_and_retried(start_tollgate, mock):
     assert_recovered(h, n)
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_sqlite_full_disk_events_kept_and_retried(start_tollgate, mock, tiny_disk):
     h = Faults(start_tollgate, mock, TOLLGATE_DB=str(tiny_disk / "tollgate.db"))
-    filler = tiny_disk / "filler"
-    with open(filler, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    filler = fill_up(tiny_disk)
     n = 40
     try:
         client = h.openai(timeout=20)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from access_helpers import ADMIN, Admin, start, wait_until
+from conftest import fill_up
 
 INT64_MAX = 2**63 - 1
 HUGE = 10_000_000_000_000_000
@@ -268,13 +269,6 @@ def test_base_url_prefix_cannot_be_escaped(start_tollgate, mock):
 
 # 6. A writer that cannot commit is visible, and loses nothing.
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_full_disk_is_visible_and_nothing_is_lost(start_tollgate, mock, tiny_disk):
@@ -282,14 +276,7 @@ def test_full_disk_is_visible_and_nothing_is_lost(start_tollgate, mock, tiny_dis
                         TOLLGATE_ADMIN_KEY=ADMIN)
     admin = Admin(tg)
     assert httpx.get(tg.url + "/readyz", timeout=5).status_code == 200
-    filler = tiny_disk / "filler"
-    with open(filler, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    filler = fill_up(tiny_disk)
     try:
         h = {"Authorization": "Bearer sk-client"}
         n = 40
