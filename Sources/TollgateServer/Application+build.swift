@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -74,6 +75,12 @@ package func buildTollgate(
     DashboardRoutes(auth: auth, sessions: DashboardSessions(clock: access.clock), store: usage, admin: accessAdmin).register(on: router)
     CacheRoutes(admin: CacheAdmin(store: cache.store, cache: cache)).register(on: admin)
     PricingRoutes(pricing: pricing).register(on: admin)
+    // Anything else under /admin: a JSON 404 in the admin API's shape, not an empty body.
+    for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+        admin.on("/admin/**", method: method) { request, _ -> Response in
+            throw AdminError(.notFound, code: "not_found", "No admin endpoint \(request.method) \(request.uri.path). docs/admin-api.md lists them.")
+        }
+    }
     let exporter = MetricsExporter(
         registry: metricsRegistry,
         sources: .init(

@@ -408,3 +408,15 @@ def test_no_admin_route_answers_an_empty_500(start_tollgate):
     r = httpx.post(tg.url + "/dashboard/login", data={"key": "x" * (100 << 10)})
     assert r.status_code == 413 and r.text, r.status_code
     alive(tg)
+
+
+def test_an_unknown_admin_endpoint_answers_a_json_404_behind_auth(start_tollgate):
+    tg, _ = start(start_tollgate)
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    for method, path in [("GET", "/admin/stats/nothing"), ("POST", "/admin/no/such/thing"), ("DELETE", "/admin/x")]:
+        r = httpx.request(method, tg.url + path, headers=auth, timeout=5)
+        assert r.status_code == 404, (method, path, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "not_found" and path in r.json()["error"]["message"]
+    # without a key it is 401 first: the admin API does not tell strangers which paths exist
+    r = httpx.get(tg.url + "/admin/stats/nothing", timeout=5)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
