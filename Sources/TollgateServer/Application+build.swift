@@ -131,7 +131,7 @@ package func buildTollgate(
     // last-use times, the writer flushes, and alert deliveries stop (undelivered ones resume at the
     // next start) before the curl drivers go.
     let reload = PricingReloadService(pricing: pricing, logger: logger)
-    let trim = MemoryTrimService(inFlight: inFlight, logger: logger)
+    let trim = MemoryTrimService(inFlight: inFlight)
     let retention = RetentionService(
         store: UsageStore(database: database), retention: config.retention, clock: access.clock, logger: logger)
     return TollgateService(

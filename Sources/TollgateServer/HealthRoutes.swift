@@ -1,5 +1,4 @@
 import Hummingbird
-import Synchronization
 import TollgateCore
 import TollgateStorage
 
@@ -64,20 +63,18 @@ struct HealthRoutes: Sendable {
 
     /// The probe write, or `late` once `budget` passes (the write itself goes on in the background).
     static func probe(_ database: TollgateDatabase, within budget: Duration) async -> Probe {
-        let answer = Mutex<CheckedContinuation<Probe, Never>?>(nil)
-        return await withCheckedContinuation { continuation in
-            answer.withLock { $0 = continuation }
-            let resume = { @Sendable (probe: Probe) in answer.withLock { c in defer { c = nil }; return c }?.resume(returning: probe) }
+        await withCheckedContinuation { continuation in
+            let answer = ResumeOnce(continuation)
             let timer = Task {
                 try await Task.sleep(for: budget)
-                resume(.late)
+                answer.resume(.late)
             }
             Task {
                 do {
                     try await database.checkWritable()
-                    resume(.writable)
+                    answer.resume(.writable)
                 } catch {
-                    resume(.failed("\(error)"))
+                    answer.resume(.failed("\(error)"))
                 }
                 timer.cancel()
             }

@@ -1,4 +1,3 @@
-import Logging
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -18,7 +17,6 @@ import Glibc
 struct MemoryTrimService: Service {
     let inFlight: InFlightCounter
     var interval: Duration = .seconds(2)
-    let logger: Logger
 
     func run() async throws {
         var servedAtLastLook = inFlight.served

@@ -117,16 +117,21 @@ def test_first_byte_timeout_is_504_upstream_timeout(start_tollgate, mock, stream
     h.settled("upstream_timeout", rid(r.headers), status=504)
 
 
+def read_until_cut(stream):
+    """Reads an SDK stream that must break off (its SDK raises); returns the chunks it got first."""
+    got = []
+    with pytest.raises(STREAM_ERRORS):
+        for chunk in stream:
+            got.append(chunk)
+    return got
+
+
 def test_idle_timeout_mid_stream_cuts_the_stream_as_upstream_timeout(start_tollgate, mock):
     h = Faults(start_tollgate, mock)  # conftest: TOLLGATE_IDLE_TIMEOUT=2
     stream = h.openai().chat.completions.create(model=MODEL, messages=MSG, stream=True,
                                                 extra_headers=mode("mock-stall"))
     request_id = rid(stream.response.headers)
-    got = []
-    with pytest.raises(STREAM_ERRORS):
-        for chunk in stream:
-            got.append(chunk)
-    assert got, "the events sent before the stall should have reached the client"
+    assert read_until_cut(stream), "the events sent before the stall should have reached the client"
     event = h.settled("upstream_timeout", request_id)
     assert event["usage_source"] == "estimated" and event["output_tokens"] > 0, summary([event])
 
@@ -137,11 +142,7 @@ def test_upstream_drop_is_upstream_dropped(start_tollgate, mock, stream):
     if stream:
         s = h.openai().chat.completions.create(model=MODEL, messages=MSG, stream=True, extra_headers=mode("mock-drop"))
         request_id = rid(s.response.headers)
-        got = []
-        with pytest.raises(STREAM_ERRORS):
-            for chunk in s:
-                got.append(chunk)
-        assert got, "the events sent before the drop should have reached the client"
+        assert read_until_cut(s), "the events sent before the drop should have reached the client"
     else:
         # a Content-Length answer cut in the middle of its body: the client gets Tollgate's 502
         r = httpx.post(h.url + CHAT, json=h.chat_body(), headers=h.auth(**mode("mock-drop")), timeout=20)

@@ -3,7 +3,7 @@
 package enum ErrorRenderer {
     /// The JSON body for `error` on a route of `format`.
     package static func body(_ error: RequestError, format: ProviderFormat) -> String {
-        format.wire.errorBody(error, message: JSONText.quoted(error.message), code: JSONText.quoted(error.code.rawValue))
+        format.wire.errorBody(error, quotedMessage: JSONText.quoted(error.message), quotedCode: JSONText.quoted(error.code.rawValue))
     }
 
     /// Extra response headers the error carries: `Retry-After` on rate limits, and

@@ -11,7 +11,7 @@ struct AnthropicWireFormat: WireFormat {
 
     func credentialHeader(apiKey: String) -> (name: String, value: String) { ("x-api-key", apiKey) }
 
-    func errorBody(_ error: RequestError, message: String, code: String) -> String {
+    func errorBody(_ error: RequestError, quotedMessage message: String, quotedCode code: String) -> String {
         let type: String =
             switch error.code {
             case .invalidAPIKey: "authentication_error"

@@ -14,7 +14,7 @@ struct GeminiWireFormat: WireFormat {
 
     func credentialHeader(apiKey: String) -> (name: String, value: String) { ("x-goog-api-key", apiKey) }
 
-    func errorBody(_ error: RequestError, message: String, code: String) -> String {
+    func errorBody(_ error: RequestError, quotedMessage message: String, quotedCode code: String) -> String {
         let status: String =
             switch error.code {
             case .invalidAPIKey: "UNAUTHENTICATED"

@@ -15,7 +15,7 @@ struct OpenAIWireFormat: WireFormat {
 
     func credentialHeader(apiKey: String) -> (name: String, value: String) { ("authorization", "Bearer " + apiKey) }
 
-    func errorBody(_ error: RequestError, message: String, code: String) -> String {
+    func errorBody(_ error: RequestError, quotedMessage message: String, quotedCode code: String) -> String {
         let type: String =
             switch error.code {
             case .budgetExceeded: "insufficient_quota"

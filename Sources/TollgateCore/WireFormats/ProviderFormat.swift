@@ -25,8 +25,9 @@ package protocol WireFormat: Sendable {
     func isFree(_ rest: ArraySlice<Substring>) -> Bool
     /// The header that carries the provider's API key.
     func credentialHeader(apiKey: String) -> (name: String, value: String)
-    /// `error` in this format's own error shape (SPEC §4), so each SDK raises its usual typed error.
-    func errorBody(_ error: RequestError, message: String, code: String) -> String
+    /// `error` in this format's own error shape (SPEC §4), so each SDK raises its usual typed error;
+    /// the message and code come already quoted as JSON strings.
+    func errorBody(_ error: RequestError, quotedMessage message: String, quotedCode code: String) -> String
     /// This format's usage object read into SPEC §5's normalized tokens: input is every input
     /// token processed (cache reads and writes included), output every output token billed
     /// (reasoning included). The counts are the provider's, unchecked: sums saturate rather than

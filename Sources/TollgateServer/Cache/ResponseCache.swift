@@ -25,7 +25,7 @@ final class ResponseCache: Service, Sendable {
     private struct State {
         var memory: LRUMap<CachedAnswer>
         /// Keys being fetched upstream, with the requests waiting for them.
-        var inFlight: [String: [Waiter]] = [:]
+        var inFlight: [String: [ResumeOnce<CachedAnswer?>]] = [:]
         /// Answers kept in memory but not yet written to SQLite (written in batches by `run`).
         var unsaved: [CachedAnswer] = []
         /// The first 64 bits of every key stored in SQLite (loaded at start, added on save), so a
@@ -69,8 +69,8 @@ final class ResponseCache: Service, Sendable {
         case .hit(let answer):
             return .hit(answer, .memory)
         case .wait:
-            let answer = await withCheckedContinuation { continuation in
-                let waiter = Waiter(continuation)
+            let answer = await withCheckedContinuation { (continuation: CheckedContinuation<CachedAnswer?, Never>) in
+                let waiter = ResumeOnce(continuation)
                 let resumeNow: Bool = state.withLock { state in
                     guard state.inFlight[key] != nil else { return true }
                     state.inFlight[key]!.append(waiter)
@@ -130,15 +130,6 @@ final class ResponseCache: Service, Sendable {
     fileprivate func resolve(_ key: String, _ answer: CachedAnswer?) {
         let waiters = state.withLock { $0.inFlight.removeValue(forKey: key) } ?? []
         for waiter in waiters { waiter.resume(answer) }
-    }
-
-    /// A request waiting for another's answer; resumed once, by the answer or by its client leaving.
-    private final class Waiter: Sendable {
-        private let continuation: Mutex<CheckedContinuation<CachedAnswer?, Never>?>
-        init(_ continuation: CheckedContinuation<CachedAnswer?, Never>) { self.continuation = Mutex(continuation) }
-        func resume(_ answer: CachedAnswer?) {
-            continuation.withLock { c in defer { c = nil }; return c }?.resume(returning: answer)
-        }
     }
 
     /// Drops memory entries (all, or one org's); SQLite is cleared by the caller.

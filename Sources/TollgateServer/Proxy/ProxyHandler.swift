@@ -56,7 +56,6 @@ struct ProxyHandler: Sendable {
             let upstreamRequest = forward.upstreamRequest(
                 request, route: route, body: inspection.upstreamBody.map { ByteBuffer(bytes: $0) } ?? body,
                 swapCredential: exchange.key != nil, cancellation: settlement.clientGone)
-            settlement.note(exchange)
             if inspection.stream || !route.endpoint.isMetered {
                 return try await relay.streaming(upstreamRequest, inspection: inspection, exchange, settlement)
             }

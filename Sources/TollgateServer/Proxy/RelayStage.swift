@@ -21,7 +21,7 @@ struct RelayStage: Sendable {
         do {
             answer = try await upstream.buffered(request)
         } catch {
-            return abandoned(error, inspection: inspection, exchange, settlement)
+            return failedBeforeHead(error, inspection: inspection, exchange, settlement)
         }
         exchange.timing = answer.timing
         exchange.bytesOut = Int64(answer.body.readableBytes)
@@ -53,7 +53,7 @@ struct RelayStage: Sendable {
         do {
             answer = try await upstream.streaming(request)
         } catch {
-            return abandoned(error, inspection: inspection, exchange, settlement)
+            return failedBeforeHead(error, inspection: inspection, exchange, settlement)
         }
         let headers = responseHeaders(answer.head, exchange: exchange, decoded: request.decodeContent)
         let relay = StreamRelay(answer: answer, inspection: inspection, exchange: exchange, settlement: settlement, stage: self)
@@ -63,7 +63,7 @@ struct RelayStage: Sendable {
     /// The provider call failed before its head: the provider's fault, or the client went away
     /// (its request is then recorded `client_abort` with its input tokens estimated, since the
     /// provider may have started on them).
-    private func abandoned(_ error: any Error, inspection: RequestInspection, _ exchange: Exchange, _ settlement: Settlement) -> Response {
+    private func failedBeforeHead(_ error: any Error, inspection: RequestInspection, _ exchange: Exchange, _ settlement: Settlement) -> Response {
         guard settlement.clientGone.isFired else {
             let failure = error as? UpstreamError ?? UpstreamError(.unavailable, "Tollgate failed to forward the request: \(error)")
             // An answer that broke off after its first bytes is a drop, not an unreachable provider.
