@@ -34,3 +34,19 @@ package enum JSONText {
         out += "\""
     }
 }
+
+extension JSONText {
+    /// The members of the JSON object `json`, in order: each name (escapes kept as written) and
+    /// its value's JSON text. Empty if `json` is not an object.
+    package static func members(of json: String) -> [(name: String, json: String)] {
+        var members: [(name: String, json: String)] = []
+        var text = json
+        text.withUTF8 { bytes in
+            JSONScanner.forEachMember(of: bytes) { name, value in
+                members.append((String(decoding: name, as: UTF8.self), String(decoding: UnsafeBufferPointer(rebasing: bytes[value]), as: UTF8.self)))
+                return true
+            }
+        }
+        return members
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An exact amount of US dollars in integer nano-dollars (1e-9 USD).
 ///
 /// Money never passes through binary floating point: sums are integer sums, and JSON gets the
@@ -104,5 +106,24 @@ package enum DecimalParser {
             value = shifted
         }
         return negative ? -value : value
+    }
+}
+
+/// Money in JSON is an exact decimal number (`0.000123456`), never a binary float: it is written
+/// through `Decimal`, whose text is its exact digits, and read back the same way.
+extension Money: Codable {
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let decimal = try container.decode(Decimal.self)
+        guard let money = Money(decimal: "\(decimal)") else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(decimal) is not a USD amount with at most 9 decimals.")
+        }
+        self = money
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        // `decimalString` is plain decimal digits, which `Decimal` holds exactly (38 digits).
+        try container.encode(Decimal(string: decimalString)!)
     }
 }

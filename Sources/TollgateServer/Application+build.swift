@@ -65,14 +65,13 @@ package func buildTollgate(
         throttle: AdminThrottle(
             failedAuthPerMinute: config.admin.failedAuthPerMinute, requestsPerMinute: config.admin.requestsPerMinute,
             clock: access.clock))
-    let usage = UsageStore(database: database)
+    let stats = AdminStats(store: UsageStore(database: database), clock: access.clock)
     let accessAdmin = AccessAdmin(store: accessStore, access: access)
     // Every route registered on `admin` runs behind the admin API's authentication.
     let admin = router.group().add(middleware: AdminAuthMiddleware(auth: auth))
-    StatsRoutes(store: usage).register(on: admin)
-    AnalyticsRoutes(store: usage, clock: access.clock).register(on: admin)
+    StatsRoutes(stats: stats).register(on: admin)
     AccessRoutes(admin: accessAdmin).register(on: admin)
-    DashboardRoutes(auth: auth, sessions: DashboardSessions(clock: access.clock), store: usage, admin: accessAdmin).register(on: router)
+    DashboardRoutes(auth: auth, sessions: DashboardSessions(clock: access.clock), stats: stats, admin: accessAdmin).register(on: router)
     CacheRoutes(admin: CacheAdmin(store: cache.store, cache: cache)).register(on: admin)
     PricingRoutes(pricing: pricing).register(on: admin)
     // Anything else under /admin: a JSON 404 in the admin API's shape, not an empty body.

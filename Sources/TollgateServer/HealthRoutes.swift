@@ -19,16 +19,13 @@ struct HealthRoutes: Sendable {
         }
         router.get("/readyz") { _, _ in
             let usage = writer()
-            var writerState = JSONObject()
-            writerState.add("pending_events", usage.pending)
-            writerState.add("failed_commits_in_a_row", usage.consecutiveFailures)
-            writerState.add("last_error", usage.lastError)
+            let writerState = Ready.Writer(
+                pendingEvents: usage.pending, failedCommitsInARow: usage.consecutiveFailures, lastError: usage.lastError)
             if usage.consecutiveFailures > 0 {
-                var o = JSONObject()
-                o.add("status", "unavailable")
-                o.addRaw("error", #"{"message":\#(JSONText.quoted("Usage events cannot be committed (\(usage.consecutiveFailures) failed attempts in a row; \(usage.pending) events wait in memory and are retried): \(usage.lastError ?? "unknown error"). Free disk space or fix the database file's permissions.")),"code":"usage_writer_failing"}"#)
-                o.add("usage_writer", writerState)
-                return AdminResponse.json(o.string, status: .serviceUnavailable)
+                let message = "Usage events cannot be committed (\(usage.consecutiveFailures) failed attempts in a row; \(usage.pending) events wait in memory and are retried): \(usage.lastError ?? "unknown error"). Free disk space or fix the database file's permissions."
+                let answer = Ready(
+                    status: "unavailable", error: .init(message: message, code: "usage_writer_failing"), usageWriter: writerState)
+                return AdminResponse.json(answer, status: .serviceUnavailable)
             }
             switch await Self.probe(database, within: Self.probeBudget) {
             case .writable: break
@@ -43,12 +40,33 @@ struct HealthRoutes: Sendable {
             guard !table.models.isEmpty else {
                 return AdminResponse.error(.serviceUnavailable, code: "pricing_empty", "No pricing is loaded.")
             }
-            var o = JSONObject()
-            o.add("status", "ready")
-            o.add("pricing_version", table.version)
-            o.add("usage_writer", writerState)
-            return AdminResponse.json(o.string)
+            return AdminResponse.json(Ready(status: "ready", pricingVersion: table.version, usageWriter: writerState))
         }
+    }
+
+    /// `/readyz`'s answer: ready with the pricing version, or why not; the usage writer's state either way.
+    struct Ready: Codable, Sendable, Equatable {
+        var status: String
+        var error: ErrorBody?
+        var pricingVersion: String?
+        var usageWriter: Writer
+
+        struct ErrorBody: Codable, Sendable, Equatable {
+            var message: String
+            var code: String
+        }
+
+        struct Writer: Codable, Sendable, Equatable {
+            var pendingEvents: Int
+            var failedCommitsInARow: Int
+            @Nullable var lastError: String?
+
+            enum CodingKeys: String, CodingKey {
+                case pendingEvents = "pending_events", failedCommitsInARow = "failed_commits_in_a_row", lastError = "last_error"
+            }
+        }
+
+        enum CodingKeys: String, CodingKey { case status, error, pricingVersion = "pricing_version", usageWriter = "usage_writer" }
     }
 
     /// How long `/readyz` waits for its probe write. A write queues behind the usage writer's, which

@@ -24,6 +24,19 @@ package enum StatsDimension: Sendable, Hashable {
         }
     }
 
+    /// The text `init(parameter:)` reads.
+    package var parameter: String {
+        switch self {
+        case .org: "org"
+        case .team: "team"
+        case .user: "user"
+        case .key: "key"
+        case .provider: "provider"
+        case .model: "model"
+        case .tag(let name): "tag." + name
+        }
+    }
+
     var needsRawEvents: Bool {
         if case .tag = self { return true }
         return false

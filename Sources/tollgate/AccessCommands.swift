@@ -18,36 +18,38 @@ struct AccessCommandRunner {
     let database: DatabaseOptions
     let format: OutputFormat
 
-    func run(columns: [String], _ operation: (AccessAdmin) async throws -> JSONObject) async throws {
+    func run<Answer: Encodable>(columns: [String], _ operation: (AccessAdmin) async throws -> Answer) async throws {
+        try Self.print(try await answer(operation), format: format, columns: columns)
+    }
+
+    func run<Item>(columns: [String], _ operation: (AccessAdmin) async throws -> ListAnswer<Item>) async throws {
+        try Self.print(try await answer(operation), format: format, columns: columns)
+    }
+
+    private func answer<Answer>(_ operation: (AccessAdmin) async throws -> Answer) async throws -> Answer {
         let admin = AccessAdmin(database: try database.open())
-        let answer: JSONObject
         do {
-            answer = try await operation(admin)
+            return try await operation(admin)
         } catch let error as AdminError {
             throw CommandFailure(message: error.message)
         }
-        try Self.print(answer, format: format, columns: columns)
     }
 
-    /// Prints an admin answer as JSON, or as a table of its `data` items (or of itself).
-    static func print(_ answer: JSONObject, format: OutputFormat, columns: [String]) throws {
-        if format == .json {
-            Swift.print(answer.string)
-            return
-        }
-        let rows = answer.lists["data"] ?? [answer]
-        Swift.print(table(rows, columns: columns))
+    /// Prints an admin answer as the API's JSON, or as a one-row table.
+    static func print(_ answer: some Encodable, format: OutputFormat, columns: [String]) throws {
+        guard format == .table else { return Swift.print(AdminJSON.string(answer)) }
+        Swift.print(table([AnswerCells.of(answer)], columns: columns))
     }
 
-    /// Aligned columns; strings shown without quotes, null as `-`.
-    static func table(_ rows: [JSONObject], columns: [String]) -> String {
-        let cells = rows.map { row in
-            columns.map { column -> String in
-                guard let json = row.members.first(where: { $0.name == column })?.json else { return "-" }
-                if json == "null" { return "-" }
-                return json.hasPrefix("\"") ? String(json.dropFirst().dropLast()) : json
-            }
-        }
+    /// Prints a list answer as the API's JSON, or as a table of its items.
+    static func print<Item>(_ answer: ListAnswer<Item>, format: OutputFormat, columns: [String]) throws {
+        guard format == .table else { return Swift.print(AdminJSON.string(answer)) }
+        Swift.print(table(answer.data.map { AnswerCells.of($0) }, columns: columns))
+    }
+
+    /// Aligned columns of the API's members; strings shown without quotes, null as `-`.
+    static func table(_ rows: [[String: String]], columns: [String]) -> String {
+        let cells = rows.map { row in columns.map { AnswerCells.display(row[$0]) } }
         var widths = columns.map(\.count)
         for row in cells { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ values: [String]) -> String {

@@ -57,8 +57,8 @@ struct DatabaseCommand: AsyncParsableCommand {
             let range: (fromMs: Int64, toMs: Int64)
             do {
                 range = try TimeRange.parse(from: from, to: to)
-            } catch let invalid as TimeRange.Invalid {
-                throw ValidationError(invalid.message)
+            } catch {
+                throw ValidationError(error.message)
             }
             let meter = Meter(pricing: try PricingStore.load(path: pricing ?? settings.pricingPath))
             let database = try options.open()

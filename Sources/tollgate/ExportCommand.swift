@@ -16,13 +16,13 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard format == "csv" || format == "json" else { throw ValidationError("--format must be csv or json.") }
-        let query = filters.query
+        let stats = AdminStats(store: UsageStore(database: try database.open()))
+        let events: EventExport
         do {
-            _ = try AdminStats.filter(query, by: .master)  // a bad filter is refused before anything is written
-        } catch let error as AdminStats.InvalidQuery {
+            events = try stats.export(try filters.query(), by: .master)  // a bad filter is refused before anything is written
+        } catch let error as InvalidQuery {
             throw ValidationError(error.message)
         }
-        let store = UsageStore(database: try database.open())
         let handle: FileHandle
         if let out {
             guard FileManager.default.createFile(atPath: out, contents: nil) else { throw ValidationError("Cannot write \(out).") }
@@ -34,21 +34,17 @@ struct ExportCommand: AsyncParsableCommand {
         var count = 0
         var first = true
         handle.write(Data((format == "csv" ? UsageEventExport.csvHeader : "[").utf8))
-        do {
-            try await AdminAnalytics.exportPages(store: store, query: query, by: .master) { events in
-                var text = ""
-                for event in events {
-                    text += format == "csv" ? UsageEventExport.csvRow(event) : (first ? "\n" : ",\n") + UsageEventExport.json(event).string
-                    first = false
-                }
-                handle.write(Data(text.utf8))
-                count += events.count
-                if out != nil, count % 50_000 < events.count || events.count < 1000 {
-                    FileHandle.standardError.write(Data("\rexported \(count) events…".utf8))
-                }
+        try await events.forEachPage { page in
+            var text = ""
+            for event in page {
+                text += format == "csv" ? UsageEventExport.csvRow(event) : (first ? "\n" : ",\n") + UsageEventExport.json(event)
+                first = false
             }
-        } catch let error as AdminStats.InvalidQuery {
-            throw ValidationError(error.message)
+            handle.write(Data(text.utf8))
+            count += page.count
+            if out != nil, count % 50_000 < page.count || page.count < 1000 {
+                FileHandle.standardError.write(Data("\rexported \(count) events…".utf8))
+            }
         }
         if format == "json" { handle.write(Data("\n]\n".utf8)) }
         if let out {

@@ -4,7 +4,7 @@ import TollgateServer
 import TollgateStorage
 
 /// `tollgate stats`: the `/admin/stats` summary, or with `--by` the breakdown, read from the
-/// database directly.
+/// database directly through the same functions the admin API answers with.
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
@@ -15,34 +15,37 @@ struct StatsCommand: AsyncParsableCommand {
 
     @OptionGroup var filters: StatsFilterOptions
     @Option(help: "Break down by org, team, user, key, provider, model or tag.<name>.") var by: String?
-    @Option(help: "With --by: order by cost, requests or tokens.") var order: String = "cost"
+    @Option(help: "With --by: order by cost, requests or tokens.") var order: BreakdownOrder = .cost
     @Option(help: "With --by: at most this many rows.") var limit: Int = 20
     @Option(help: "table or json.") var format: OutputFormat = .table
 
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1.") }
+    }
+
     func run() async throws {
-        var query = filters.query
-        let store = UsageStore(database: try database.open())
+        let query = try filters.query()
+        let stats = AdminStats(store: UsageStore(database: try database.open()))
         do {
             guard let by else {
-                let summary = try await AdminStats.summary(
-                    store: store, query: query.map { (key: Substring($0.key), value: Substring($0.value)) })
-                if format == .json { return print(summary.string) }
+                let summary = try await stats.summary(SummaryQuery(filters: query), by: .master)
+                if format == .json { return print(AdminJSON.string(summary)) }
                 // The same members as the JSON, money as its exact decimal digits.
-                for (name, json) in summary.members {
-                    let value = json.hasPrefix("\"") ? String(json.dropFirst().dropLast()) : json
-                    print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + value)
+                for (name, json) in AnswerCells.of(summary).sorted(by: { $0.key < $1.key }) {
+                    print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + AnswerCells.display(json))
                 }
                 return
             }
-            query["by"] = by
-            query["order"] = order
-            query["limit"] = String(limit)
-            let answer = try await AdminAnalytics.breakdown(store: store, query: query, by: .master)
-            try AccessCommandRunner.print(
-                answer, format: format,
-                columns: ["group", "requests", "input_tokens", "output_tokens", "cost_usd", "savings_usd", "p95_latency_ms"])
-        } catch let error as AdminStats.InvalidQuery {
+            let breakdown = BreakdownQuery(filters: query, by: try StatsDimension.parsing(by, field: "--by"), order: order, limit: limit)
+            let answer = try await stats.breakdown(breakdown, by: .master)
+            if format == .json { return print(AdminJSON.string(answer)) }
+            print(AccessCommandRunner.table(
+                answer.data.map { AnswerCells.of($0) },
+                columns: ["group", "requests", "input_tokens", "output_tokens", "cost_usd", "savings_usd", "p95_latency_ms"]))
+        } catch let error as InvalidQuery {
             throw ValidationError(error.message)
         }
     }
 }
+
+extension BreakdownOrder: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TollgateServer
 
 /// The stats filters of SPEC §9 as flags, shared by `tollgate stats` and `tollgate export`.
 struct StatsFilterOptions: ParsableArguments {
@@ -19,18 +20,15 @@ struct StatsFilterOptions: ParsableArguments {
         }
     }
 
-    /// The filters given, as the admin API's query parameters.
-    var query: [String: String] {
-        var query: [String: String] = [:]
-        for (name, value) in [
-            ("from", from), ("to", to), ("org", org), ("team", team), ("user", user), ("provider", provider),
-            ("model", model), ("key", key),
-        ] {
-            query[name] = value
-        }
+    /// The filters given, as the stats functions take them.
+    func query() throws -> StatsQuery {
+        var query = StatsQuery(from: from, to: to, org: org, team: team, user: user, key: key, provider: provider, model: model)
         for tag in tags {
-            let (name, value) = (tag.prefix { $0 != "=" }, tag.drop { $0 != "=" }.dropFirst())
-            query["tag." + name] = String(value)
+            do {
+                try query.addTag(String(tag.prefix { $0 != "=" }), String(tag.drop { $0 != "=" }.dropFirst()))
+            } catch {
+                throw ValidationError(error.message)
+            }
         }
         return query
     }

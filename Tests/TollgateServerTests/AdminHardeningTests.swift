@@ -57,24 +57,24 @@ struct AdminHardeningTests {
 
     @Test("a bad tag in a filter or a breakdown is a 400 naming the field")
     func tagQueries() throws {
-        #expect(throws: AdminStats.InvalidQuery.self) { try AdminStats.filter(["tag.a'b": "x"], by: .master) }
-        #expect(throws: AdminStats.InvalidQuery.self) { try AdminStats.filter(["tag.": "x"], by: .master) }
-        let (filter, _) = try AdminStats.filter(["tag.Feature": "chat", "tag.a%2Db": "y"], by: .master)
-        #expect(filter.tags == ["feature": "chat", "a-b": "y"])
+        #expect(throws: InvalidQuery.self) { try StatsQuery(QueryParameters(["tag.a'b": "x"])) }
+        #expect(throws: InvalidQuery.self) { try StatsQuery(QueryParameters(["tag.": "x"])) }
+        let query = try StatsQuery(QueryParameters(["tag.Feature": "chat", "tag.a-b": "y"]))
+        #expect(query.tags == ["feature": "chat", "a-b": "y"])
         do {
-            _ = try AdminAnalytics.dimension("tag.a'b", field: "by")
+            _ = try StatsDimension.parsing("tag.a'b", field: "by")
             Issue.record("accepted a bad tag")
-        } catch let invalid as AdminStats.InvalidQuery {
-            #expect(invalid.message.hasPrefix("'by'"))
+        } catch {
+            #expect(error.message.hasPrefix("'by'"))
         }
-        #expect(try AdminAnalytics.dimension("tag.feature", field: "group_by") == .tag("feature"))
+        #expect(try StatsDimension.parsing("tag.feature", field: "group_by") == .tag("feature"))
     }
 
     @Test("times beyond years 1-9999, or overflowing, are refused instead of trapping")
     func timeBounds() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         for text in ["99999999999999999d", "9223372036854775807w", "9223372036854775807s", "999999999999d", "10000-01-01"] {
-            #expect(throws: TimeRange.Invalid.self, "\(text)") { try TimeRange.parse(from: text, to: nil, now: now) }
+            #expect(throws: InvalidQuery.self, "\(text)") { try TimeRange.parse(from: text, to: nil, now: now) }
         }
         let range = try TimeRange.parse(from: "3650d", to: nil, now: now)
         #expect(range.toMs - range.fromMs == 3650 * 86_400_000)
@@ -95,7 +95,7 @@ struct AdminHardeningTests {
         #expect(filter.status == .badRequest)
         struct Odd: Error {}
         #expect(AdminError.answering(Odd(), logger: logger).code == "internal_error")
-        #expect(AdminError.answering(AdminStats.InvalidQuery(message: "'x' bad"), logger: logger).status == .badRequest)
+        #expect(AdminError.answering(InvalidQuery("'x' bad"), logger: logger).status == .badRequest)
         let refusal = AdminError.notFound("key", "key_x")
         #expect(AdminError.answering(refusal, logger: logger) == refusal)
     }

@@ -35,18 +35,6 @@ struct DashboardHTMLTests {
         #expect(filters.map(\.value) == ["7d", "pt_1", "gpt-4o", "chat"])
     }
 
-    @Test("API members read back as the API wrote them: strings decoded, money exact")
-    func readsMembers() {
-        var o = JSONObject()
-        o.add("group", "a \"quoted\"\nname\u{1}")
-        o.add("cost_usd", usd: 21_600)
-        o.add("missing", nil as String?)
-        #expect(o.text("group") == "a \"quoted\"\nname\u{1}")
-        #expect(o.text("cost_usd") == "0.0000216")
-        #expect(o.text("missing") == nil)
-        #expect(o.text("absent") == nil)
-    }
-
     @Test("the sign-in form escapes its error and posts the key to /dashboard/login")
     func loginPage() {
         let page = DashboardLoginPage.render(error: "<b>no</b>")

@@ -221,7 +221,7 @@ def test_cli_refuses_a_bad_tag_breakdown_with_one_line(start_tollgate):
     out = run_cli("stats", "--db", tg.db, "--by", "tag.a'b")
     assert out.returncode != 0
     first = out.stderr.strip().splitlines()[0]
-    assert "'by'" in first and "tag" in first, out.stderr
+    assert "'--by'" in first and "tag" in first, out.stderr
     out = run_cli("stats", "--db", tg.db, "--tag", "a'b=x")
     assert out.returncode != 0 and "tag" in out.stderr, out.stderr
     out = run_cli("export", "--db", tg.db, "--tag", "feature=chat")

@@ -107,28 +107,50 @@ final class AlertDispatcher: Service, Sendable {
     /// The stored record of a fired alert, its webhook body included.
     static func record(_ alert: BudgetAlert) -> AlertRecord {
         let id = KeySecret.id("alt")
-        var o = JSONObject()
-        o.add("text", alert.message)
-        o.add("alert_id", id)
-        o.add("kind", alert.kind.rawValue)
-        o.add("budget_id", alert.budget?.id)
-        o.add("org", alert.budget?.org)
-        o.add("scope", alert.budget?.scope.rawValue)
-        o.add("scope_id", alert.budget?.scopeID)
-        o.add("period", alert.budget?.period.rawValue)
-        if let bp = alert.thresholdBP { o.add("threshold", fraction: bp) } else { o.addNull("threshold") }
-        if let budget = alert.budget {
-            o.add("limit_usd", usd: budget.limitNanos)
-            o.add("spent_usd", usd: alert.spentNanos)
-            o.add("period_start", UTCTime.iso(alert.periodStartMs))
-            o.add("period_end", alert.periodEndMs.map(UTCTime.iso))
-        }
-        if let model = alert.model { o.add("model", model) }
-        o.add("fired_at", UTCTime.iso(alert.firedAtMs))
-        o.add("message", alert.message)
         return AlertRecord(
             id: id, dedupeKey: alert.dedupeKey, budgetID: alert.budget?.id, org: alert.budget?.org, kind: alert.kind.rawValue,
             thresholdBP: alert.thresholdBP, periodStartMs: alert.periodStartMs, firedAtMs: alert.firedAtMs,
-            message: alert.message, payload: o.string)
+            message: alert.message, payload: AdminJSON.string(WebhookPayload(alert, id: id)))
+    }
+}
+
+/// The JSON body an alert webhook receives (SPEC §7): `text` for Slack-style receivers, the
+/// budget's figures when the alert is about a budget, the model when it is about one.
+struct WebhookPayload: Encodable {
+    let alert: BudgetAlert
+    let id: String
+
+    init(_ alert: BudgetAlert, id: String) {
+        self.alert = alert
+        self.id = id
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case text, alertID = "alert_id", kind, budgetID = "budget_id", org, scope, scopeID = "scope_id", period, threshold
+        case limitUSD = "limit_usd", spentUSD = "spent_usd", periodStart = "period_start", periodEnd = "period_end", model
+        case firedAt = "fired_at", message
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        let budget = alert.budget
+        try c.encode(alert.message, forKey: .text)
+        try c.encode(id, forKey: .alertID)
+        try c.encode(alert.kind.rawValue, forKey: .kind)
+        try c.encode(budget?.id, forKey: .budgetID)
+        try c.encode(budget?.org, forKey: .org)
+        try c.encode(budget?.scope.rawValue, forKey: .scope)
+        try c.encode(budget?.scopeID, forKey: .scopeID)
+        try c.encode(budget?.period.rawValue, forKey: .period)
+        try c.encode(alert.thresholdBP.map { ExactDecimal.of($0, decimals: 4) }, forKey: .threshold)
+        if let budget {
+            try c.encode(Money(nanos: budget.limitNanos), forKey: .limitUSD)
+            try c.encode(Money(nanos: alert.spentNanos), forKey: .spentUSD)
+            try c.encode(UTCTime.iso(alert.periodStartMs), forKey: .periodStart)
+            try c.encode(alert.periodEndMs.map(UTCTime.iso), forKey: .periodEnd)
+        }
+        try c.encodeIfPresent(alert.model, forKey: .model)
+        try c.encode(UTCTime.iso(alert.firedAtMs), forKey: .firedAt)
+        try c.encode(alert.message, forKey: .message)
     }
 }

@@ -4,7 +4,7 @@ import TollgateStorage
 /// The admin operations on orgs, keys, budgets and alerts (SPEC §9), shared by the HTTP admin API
 /// and the `tollgate keys|orgs|budgets` commands, so both validate and answer the same way.
 ///
-/// Every answer is the JSON object the API returns. With a running server's `AccessControl`,
+/// Every answer is the typed value the API returns as JSON (AccessViews.swift). With a running server's `AccessControl`,
 /// changes apply to the proxy at once and budgets show live spend and reservations; without one
 /// (the CLI) a running server picks changes up within a second, and spend is read from the rollups.
 package struct AccessAdmin: Sendable {
@@ -25,7 +25,7 @@ package struct AccessAdmin: Sendable {
 
     // MARK: Orgs
 
-    package func createOrg(_ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func createOrg(_ input: AdminInput, by principal: AdminPrincipal) async throws -> OrgView {
         guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can create orgs.") }
         try input.allowOnly(["id", "name", "markup_pct"])
         guard let id = try input.slug("id") else { throw AdminError.invalid("id", "is required.") }
@@ -34,21 +34,21 @@ package struct AccessAdmin: Sendable {
             id: id, name: try input.string("name") ?? id, markup: Markup(partsPerMillion: try input.percentPPM("markup_pct") ?? 0),
             createdAtMs: clock())
         try await saving("org '\(id)' already exists.") { try await store.insert(org) }
-        return Self.render(org)
+        return OrgView(org)
     }
 
-    package func listOrgs(by principal: AdminPrincipal) async throws -> JSONObject {
+    package func listOrgs(by principal: AdminPrincipal) async throws -> ListAnswer<OrgView> {
         let orgs = try await store.orgs().filter { principal.org == nil || $0.id == principal.org }
-        return Self.list(orgs.map(Self.render), next: nil)
+        return ListAnswer(data: orgs.map(OrgView.init))
     }
 
-    package func org(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func org(_ id: String, by principal: AdminPrincipal) async throws -> OrgView {
         try principal.check(org: id)
         guard let org = try await store.org(id) else { throw AdminError.notFound("org", id) }
-        return Self.render(org)
+        return OrgView(org)
     }
 
-    package func updateOrg(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func updateOrg(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> OrgView {
         guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can change orgs.") }
         try input.allowOnly(["name", "markup_pct"])
         guard var org = try await store.org(id) else { throw AdminError.notFound("org", id) }
@@ -58,17 +58,17 @@ package struct AccessAdmin: Sendable {
         }
         if let ppm = try input.percentPPM("markup_pct") { org.markup = Markup(partsPerMillion: ppm) }
         try await saving("") { try await store.update(org) }
-        return Self.render(org)
+        return OrgView(org)
     }
 
-    package func deleteOrg(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func deleteOrg(_ id: String, by principal: AdminPrincipal) async throws -> OrgView {
         guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can delete orgs.") }
         guard id != "default" else { throw AdminError(.conflict, code: "conflict", "The 'default' org cannot be deleted.") }
         guard let org = try await store.org(id) else { throw AdminError.notFound("org", id) }
         try await saving("org '\(id)' still has keys or budgets; delete its budgets first (revoked keys stay on record, so an org that ever had keys is kept).") {
             try await store.deleteOrg(id)
         }
-        return Self.render(org)
+        return OrgView(org)
     }
 
     // MARK: Keys
@@ -78,7 +78,7 @@ package struct AccessAdmin: Sendable {
     ]
 
     /// Issues a key; the answer is the only place its secret ever appears.
-    package func createKey(_ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func createKey(_ input: AdminInput, by principal: AdminPrincipal) async throws -> KeyView {
         try input.allowOnly(Self.keyFields.union(["org"]))
         guard let org = try input.slug("org") ?? principal.org else { throw AdminError.invalid("org", "is required.") }
         try principal.check(org: org)
@@ -92,39 +92,37 @@ package struct AccessAdmin: Sendable {
         try apply(input, to: &key)
         let stored = key
         try await saving("") { try await store.insert(stored) }
-        var answer = Self.render(key)
-        answer.add("key", secret)
-        return answer
+        return KeyView(key, secret: secret)
     }
 
-    package func listKeys(org: String?, cursor: String?, limit: Int, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func listKeys(org: String?, cursor: String?, limit: Int, by principal: AdminPrincipal) async throws -> ListAnswer<KeyView> {
         let scope = try principal.scope(org)
         let keys = try await store.keys(org: scope, after: cursor, limit: limit)
-        return Self.list(keys.map(Self.render), next: keys.count == limit ? keys.last?.id : nil)
+        return ListAnswer(data: keys.map { KeyView($0) }, nextCursor: keys.count == limit ? keys.last?.id : nil)
     }
 
-    package func key(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
-        Self.render(try await visibleKey(id, by: principal))
+    package func key(_ id: String, by principal: AdminPrincipal) async throws -> KeyView {
+        KeyView(try await visibleKey(id, by: principal))
     }
 
-    package func updateKey(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func updateKey(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> KeyView {
         try input.allowOnly(Self.keyFields)
         var key = try await visibleKey(id, by: principal)
         try apply(input, to: &key)
         let stored = key
         try await saving("") { try await store.update(stored) }
-        return Self.render(key)
+        return KeyView(key)
     }
 
     /// Revokes: the record stays, with `revoked_at` set; the proxy refuses the key at once.
-    package func revokeKey(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func revokeKey(_ id: String, by principal: AdminPrincipal) async throws -> KeyView {
         var key = try await visibleKey(id, by: principal)
         if key.revokedAtMs == nil {
             key.revokedAtMs = clock()
             let stored = key
             try await saving("") { try await store.update(stored) }
         }
-        return Self.render(key)
+        return KeyView(key)
     }
 
     private func visibleKey(_ id: String, by principal: AdminPrincipal) async throws -> TollgateKey {
@@ -151,7 +149,7 @@ package struct AccessAdmin: Sendable {
 
     static let budgetFields: Set<String> = ["scope", "scope_id", "limit_usd", "period", "thresholds", "action", "enforcement"]
 
-    package func createBudget(_ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func createBudget(_ input: AdminInput, by principal: AdminPrincipal) async throws -> BudgetView {
         try input.allowOnly(Self.budgetFields.union(["org"]))
         guard let scope = try input.choice("scope", Budget.Scope.self) else { throw AdminError.invalid("scope", "is required (key, team or org).") }
         let scopeID = try input.required("scope_id")
@@ -181,11 +179,11 @@ package struct AccessAdmin: Sendable {
         try await saving("a \(budget.period.rawValue) budget for \(subject) already exists; change it with PATCH /admin/budgets/{id}.") {
             try await store.insert(stored)
         }
-        return try await render(budget)
+        return try await view(budget)
     }
 
     /// Creates the budget, or updates the one with the same org, scope, scope id and period (`tollgate budgets set`).
-    package func setBudget(_ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func setBudget(_ input: AdminInput, by principal: AdminPrincipal) async throws -> BudgetView {
         do {
             return try await createBudget(input, by: principal)
         } catch let error as AdminError where error.status == .conflict {
@@ -201,29 +199,29 @@ package struct AccessAdmin: Sendable {
         }
     }
 
-    package func listBudgets(org: String?, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func listBudgets(org: String?, by principal: AdminPrincipal) async throws -> ListAnswer<BudgetView> {
         let budgets = try await store.budgets(org: try principal.scope(org))
-        var rendered: [JSONObject] = []
-        for budget in budgets { rendered.append(try await render(budget)) }
-        return Self.list(rendered, next: nil)
+        var views: [BudgetView] = []
+        for budget in budgets { views.append(try await view(budget)) }
+        return ListAnswer(data: views)
     }
 
-    package func budget(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
-        try await render(try await visibleBudget(id, by: principal))
+    package func budget(_ id: String, by principal: AdminPrincipal) async throws -> BudgetView {
+        try await view(try await visibleBudget(id, by: principal))
     }
 
-    package func updateBudget(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func updateBudget(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> BudgetView {
         try input.allowOnly(Self.budgetFields.subtracting(["scope", "scope_id"]))
         var budget = try await visibleBudget(id, by: principal)
         try apply(input, to: &budget)
         let stored = budget
         try await saving("another budget has the same scope and period.") { try await store.update(stored) }
-        return try await render(budget)
+        return try await view(budget)
     }
 
-    package func deleteBudget(_ id: String, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func deleteBudget(_ id: String, by principal: AdminPrincipal) async throws -> BudgetView {
         let budget = try await visibleBudget(id, by: principal)
-        let answer = try await render(budget)
+        let answer = try await view(budget)
         try await saving("") { try await store.deleteBudget(id) }
         return answer
     }
@@ -245,9 +243,9 @@ package struct AccessAdmin: Sendable {
 
     // MARK: Alerts
 
-    package func listAlerts(org: String?, budgetID: String?, limit: Int, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func listAlerts(org: String?, budgetID: String?, limit: Int, by principal: AdminPrincipal) async throws -> ListAnswer<AlertView> {
         let alerts = try await store.alerts(org: try principal.scope(org), budgetID: budgetID, limit: limit)
-        return Self.list(alerts.map(Self.render), next: nil)
+        return ListAnswer(data: alerts.map(AlertView.init))
     }
 
     // MARK: Answers
@@ -262,85 +260,11 @@ package struct AccessAdmin: Sendable {
         try await access?.reload()
     }
 
-    static func list(_ items: [JSONObject], next: String?) -> JSONObject {
-        var o = JSONObject()
-        o.add("data", objects: items)
-        o.add("next_cursor", next)
-        return o
-    }
-
-    static func render(_ org: Organization) -> JSONObject {
-        var o = JSONObject()
-        o.add("id", org.id)
-        o.add("name", org.name)
-        o.add("markup_pct", percent: org.markup.partsPerMillion)
-        o.add("created_at", UTCTime.iso(org.createdAtMs))
-        return o
-    }
-
-    static func render(_ key: TollgateKey) -> JSONObject {
-        var o = JSONObject()
-        o.add("id", key.id)
-        o.add("prefix", key.prefix)
-        o.add("org", key.org)
-        o.add("name", key.name)
-        o.add("team", key.team)
-        o.add("user", key.user)
-        o.add("department", key.department)
-        o.add("role", key.role.rawValue)
-        o.add("allowed_models", key.allowedModels)
-        o.add("rpm_limit", key.rpmLimit)
-        o.add("tpm_limit", key.tpmLimit)
-        o.add("cache", key.cache.rawValue)
-        o.add("expires_at", key.expiresAtMs.map(UTCTime.iso))
-        o.add("created_at", UTCTime.iso(key.createdAtMs))
-        o.add("revoked_at", key.revokedAtMs.map(UTCTime.iso))
-        o.add("last_used_at", key.lastUsedAtMs.map(UTCTime.iso))
-        return o
-    }
-
     /// A budget with its current period's figures: live from the proxy when running, else from the rollups.
-    func render(_ budget: Budget) async throws -> JSONObject {
-        let account: BudgetLedger.Account
-        if let live = access?.ledger.account(budget.id), live.budget == budget {
-            account = live
-        } else {
-            let start = budget.period.start(containing: clock())
-            let spent = try await store.spentNanos(budget, sinceMs: start)
-            account = BudgetLedger.Account(budget: budget, periodStartMs: start, spentNanos: spent, reservedNanos: 0, fired: [])
-        }
-        var o = JSONObject()
-        o.add("id", budget.id)
-        o.add("scope", budget.scope.rawValue)
-        o.add("scope_id", budget.scopeID)
-        o.add("org", budget.org)
-        o.add("limit_usd", usd: budget.limitNanos)
-        o.add("period", budget.period.rawValue)
-        o.addRaw("thresholds", "[" + budget.thresholds.map { Money.decimalString($0 * 100_000) }.joined(separator: ",") + "]")
-        o.add("action", budget.action.rawValue)
-        o.add("enforcement", budget.enforcement.rawValue)
-        o.add("created_at", UTCTime.iso(budget.createdAtMs))
-        o.add("spent_usd", usd: account.spentNanos)
-        o.add("reserved_usd", usd: account.reservedNanos)
-        o.add("remaining_usd", usd: account.remainingNanos)
-        o.add("period_start", budget.period == .total ? nil : UTCTime.iso(account.periodStartMs))
-        o.add("period_end", account.periodEndMs.map(UTCTime.iso))
-        return o
-    }
-
-    static func render(_ alert: AlertRecord) -> JSONObject {
-        var o = JSONObject()
-        o.add("id", alert.id)
-        o.add("budget_id", alert.budgetID)
-        o.add("org", alert.org)
-        o.add("kind", alert.kind)
-        if let bp = alert.thresholdBP { o.add("threshold", fraction: bp) } else { o.addNull("threshold") }
-        o.add("period_start", alert.kind == BudgetAlert.Kind.unpricedModel.rawValue ? nil : UTCTime.iso(alert.periodStartMs))
-        o.add("fired_at", UTCTime.iso(alert.firedAtMs))
-        o.add("message", alert.message)
-        o.add("delivered", alert.delivered)
-        o.add("attempts", alert.attempts)
-        o.add("last_error", alert.lastError)
-        return o
+    func view(_ budget: Budget) async throws -> BudgetView {
+        if let live = access?.ledger.account(budget.id), live.budget == budget { return BudgetView(live) }
+        let start = budget.period.start(containing: clock())
+        let spent = try await store.spentNanos(budget, sinceMs: start)
+        return BudgetView(BudgetLedger.Account(budget: budget, periodStartMs: start, spentNanos: spent, reservedNanos: 0, fired: []))
     }
 }

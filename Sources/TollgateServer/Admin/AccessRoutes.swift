@@ -17,41 +17,40 @@ struct AccessRoutes: Sendable {
                  read: admin.budget, update: admin.updateBudget, delete: admin.deleteBudget)
         router.get("/admin/alerts") { request, context in
             let principal = try context.requirePrincipal()
-            let q = Self.query(request)
-            let answer = try await admin.listAlerts(org: q["org"], budgetID: q["budget_id"], limit: try Self.limit(q), by: principal)
-            return AdminResponse.json(answer.string)
+            let q = QueryParameters(request)
+            return AdminResponse.json(try await admin.listAlerts(org: q["org"], budgetID: q["budget_id"], limit: try Self.limit(q), by: principal))
         }
     }
 
-    private func resource(
+    private func resource<View: Codable & Sendable & Equatable>(
         _ router: RouterGroup<TollgateRequestContext>, _ name: String,
-        create: @escaping @Sendable (AdminInput, AdminPrincipal) async throws -> JSONObject,
-        list: @escaping @Sendable ([String: String], AdminPrincipal) async throws -> JSONObject,
-        read: @escaping @Sendable (String, AdminPrincipal) async throws -> JSONObject,
-        update: @escaping @Sendable (String, AdminInput, AdminPrincipal) async throws -> JSONObject,
-        delete: @escaping @Sendable (String, AdminPrincipal) async throws -> JSONObject
+        create: @escaping @Sendable (AdminInput, AdminPrincipal) async throws -> View,
+        list: @escaping @Sendable (QueryParameters, AdminPrincipal) async throws -> ListAnswer<View>,
+        read: @escaping @Sendable (String, AdminPrincipal) async throws -> View,
+        update: @escaping @Sendable (String, AdminInput, AdminPrincipal) async throws -> View,
+        delete: @escaping @Sendable (String, AdminPrincipal) async throws -> View
     ) {
         router.post("/admin/\(name)") { request, context in
             let principal = try context.requirePrincipal()
             let input = try await Self.input(request)
-            return AdminResponse.json(try await create(input, principal).string, status: .created)
+            return AdminResponse.json(try await create(input, principal), status: .created)
         }
         router.get("/admin/\(name)") { request, context in
             let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await list(Self.query(request), principal).string)
+            return AdminResponse.json(try await list(QueryParameters(request), principal))
         }
         router.get("/admin/\(name)/:id") { request, context in
             let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await read(try context.parameters.require("id"), principal).string)
+            return AdminResponse.json(try await read(try context.parameters.require("id"), principal))
         }
         router.patch("/admin/\(name)/:id") { request, context in
             let principal = try context.requirePrincipal()
             let input = try await Self.input(request)
-            return AdminResponse.json(try await update(try context.parameters.require("id"), input, principal).string)
+            return AdminResponse.json(try await update(try context.parameters.require("id"), input, principal))
         }
         router.delete("/admin/\(name)/:id") { request, context in
             let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await delete(try context.parameters.require("id"), principal).string)
+            return AdminResponse.json(try await delete(try context.parameters.require("id"), principal))
         }
     }
 
@@ -60,15 +59,8 @@ struct AccessRoutes: Sendable {
         return try AdminInput(json: body.readableBytesView)
     }
 
-    static func query(_ request: Request) -> [String: String] {
-        var values: [String: String] = [:]
-        // Hummingbird decodes values but not names; `tag.<name>` filters need theirs as sent.
-        for (name, value) in request.uri.queryParameters { values[String(name).removingPercentEncoding ?? String(name)] = String(value) }
-        return values
-    }
-
     /// `limit`: 1…1000, default 100.
-    static func limit(_ query: [String: String]) throws(AdminError) -> Int {
+    static func limit(_ query: QueryParameters) throws(AdminError) -> Int {
         guard let text = query["limit"] else { return 100 }
         guard let limit = Int(text), (1...1000).contains(limit) else { throw AdminError.invalid("limit", "must be 1 to 1000.") }
         return limit

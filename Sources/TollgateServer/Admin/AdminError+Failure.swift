@@ -10,7 +10,7 @@ extension AdminError {
         switch error {
         case let refusal as AdminError:
             return refusal
-        case let invalid as AdminStats.InvalidQuery:
+        case let invalid as InvalidQuery:
             return AdminError(.badRequest, code: "invalid_request", invalid.message)
         case let http as any HTTPResponseError where http.status == .contentTooLarge:
             return AdminError(.payloadTooLarge, code: "request_too_large", "The request body is over the admin API's 1 MiB limit.")

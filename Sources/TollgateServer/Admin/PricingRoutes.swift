@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import TollgateCore
 
@@ -7,10 +8,10 @@ struct PricingRoutes: Sendable {
 
     func register(on router: RouterGroup<TollgateRequestContext>) {
         router.get("/admin/pricing") { request, context in
-            var o = Self.describe(pricing)
-            o.add("data", objects: Self.list(pricing.current, provider: request.uri.queryParameters["provider"].map(String.init),
-                model: request.uri.queryParameters["model"].map(String.init)))
-            return AdminResponse.json(o.string)
+            let q = QueryParameters(request)
+            var answer = Self.describe(pricing)
+            answer.data = Self.list(pricing.current, provider: q["provider"], model: q["model"])
+            return AdminResponse.json(answer)
         }
         router.post("/admin/pricing/reload") { request, context in
             let principal = try context.requirePrincipal()
@@ -29,51 +30,117 @@ struct PricingRoutes: Sendable {
         } catch {
             return AdminResponse.error(.unprocessableContent, code: "invalid_pricing", "\(error)")
         }
-        var o = Self.describe(pricing)
-        o.add("previous_version", before)
-        return AdminResponse.json(o.string)
+        var answer = Self.describe(pricing)
+        answer.previousVersion = before
+        return AdminResponse.json(answer)
+    }
+
+    /// `GET /admin/pricing` (with `data`) and the reload's answer (with `previous_version`).
+    struct Answer: Codable, Sendable, Equatable {
+        var version: String
+        var source: String
+        var models: Int
+        var aliases: Int
+        var data: [ModelView]?
+        var previousVersion: String?
+
+        enum CodingKeys: String, CodingKey { case version, source, models, aliases, data, previousVersion = "previous_version" }
+    }
+
+    /// One model's prices: USD per million tokens, exact.
+    struct ModelView: Codable, Sendable, Equatable {
+        var model: String
+        @Nullable var provider: String?
+        var rates: Rates
+        @Nullable var maxOutputTokens: Int?
+        var tiers: [Tier]
+        var aliases: [String]
+
+        enum CodingKeys: String, CodingKey { case model, provider, maxOutputTokens = "max_output_tokens", tiers, aliases }
+
+        init(model: String, provider: String?, rates: Rates, maxOutputTokens: Int?, tiers: [Tier], aliases: [String]) {
+            (self.model, self.provider, self.rates, self.maxOutputTokens, self.tiers, self.aliases) = (model, provider, rates, maxOutputTokens, tiers, aliases)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            model = try container.decode(String.self, forKey: .model)
+            _provider = try container.decode(Nullable<String>.self, forKey: .provider)
+            rates = try Rates(from: decoder)
+            _maxOutputTokens = try container.decode(Nullable<Int>.self, forKey: .maxOutputTokens)
+            tiers = try container.decode([Tier].self, forKey: .tiers)
+            aliases = try container.decode([String].self, forKey: .aliases)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(model, forKey: .model)
+            try container.encode(_provider, forKey: .provider)
+            try rates.encode(to: encoder)
+            try container.encode(_maxOutputTokens, forKey: .maxOutputTokens)
+            try container.encode(tiers, forKey: .tiers)
+            try container.encode(aliases, forKey: .aliases)
+        }
+    }
+
+    struct Tier: Codable, Sendable, Equatable {
+        var aboveInputTokens: Int
+        var rates: Rates
+
+        enum CodingKeys: String, CodingKey { case aboveInputTokens = "above_input_tokens" }
+
+        init(aboveInputTokens: Int, rates: Rates) { (self.aboveInputTokens, self.rates) = (aboveInputTokens, rates) }
+
+        init(from decoder: any Decoder) throws {
+            aboveInputTokens = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .aboveInputTokens)
+            rates = try Rates(from: decoder)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(aboveInputTokens, forKey: .aboveInputTokens)
+            try rates.encode(to: encoder)
+        }
+    }
+
+    /// A rate is pico-dollars per token: USD per million tokens with six decimals.
+    struct Rates: Codable, Sendable, Equatable {
+        var inputPerMtok: Decimal
+        var outputPerMtok: Decimal
+        var cachedInputPerMtok: Decimal
+        var cacheWritePerMtok: Decimal
+
+        enum CodingKeys: String, CodingKey {
+            case inputPerMtok = "input_per_mtok", outputPerMtok = "output_per_mtok", cachedInputPerMtok = "cached_input_per_mtok"
+            case cacheWritePerMtok = "cache_write_per_mtok"
+        }
+
+        init(_ rates: ModelPrice.Rates) {
+            inputPerMtok = ExactDecimal.of(rates.input, decimals: 6)
+            outputPerMtok = ExactDecimal.of(rates.output, decimals: 6)
+            cachedInputPerMtok = ExactDecimal.of(rates.cachedInput, decimals: 6)
+            cacheWritePerMtok = ExactDecimal.of(rates.cacheWrite, decimals: 6)
+        }
     }
 
     /// The models with their prices, sorted by name; `provider` matches exactly, `model` is a glob
-    /// (`gpt-4o*`). Rates are USD per million tokens, exact.
-    static func list(_ table: PricingTable, provider: String?, model: String?) -> [JSONObject] {
+    /// (`gpt-4o*`).
+    static func list(_ table: PricingTable, provider: String?, model: String?) -> [ModelView] {
         var aliases: [String: [String]] = [:]
         for (alias, target) in table.aliases { aliases[target, default: []].append(alias) }
         return table.models.keys.sorted().compactMap { name in
             let price = table.models[name]!
             if let provider, price.provider?.lowercased() != provider.lowercased() { return nil }
             if let model, !Glob.allows([model], name) { return nil }
-            var o = JSONObject()
-            o.add("model", name)
-            o.add("provider", price.provider)
-            rates(price.rates, into: &o)
-            o.add("max_output_tokens", price.maxOutputTokens)
-            o.add("tiers", objects: price.tiers.map { tier in
-                var t = JSONObject()
-                t.add("above_input_tokens", tier.aboveInputTokens)
-                rates(tier.rates, into: &t)
-                return t
-            })
-            o.add("aliases", (aliases[name] ?? []).sorted())
-            return o
+            return ModelView(
+                model: name, provider: price.provider, rates: Rates(price.rates), maxOutputTokens: price.maxOutputTokens,
+                tiers: price.tiers.map { Tier(aboveInputTokens: $0.aboveInputTokens, rates: Rates($0.rates)) },
+                aliases: (aliases[name] ?? []).sorted())
         }
     }
 
-    private static func rates(_ rates: ModelPrice.Rates, into o: inout JSONObject) {
-        // A rate is pico-dollars per token: USD per million tokens with six decimals.
-        o.addRaw("input_per_mtok", Money.decimalString(rates.input, decimals: 6))
-        o.addRaw("output_per_mtok", Money.decimalString(rates.output, decimals: 6))
-        o.addRaw("cached_input_per_mtok", Money.decimalString(rates.cachedInput, decimals: 6))
-        o.addRaw("cache_write_per_mtok", Money.decimalString(rates.cacheWrite, decimals: 6))
-    }
-
-    static func describe(_ pricing: PricingStore) -> JSONObject {
+    static func describe(_ pricing: PricingStore) -> Answer {
         let table = pricing.current
-        var o = JSONObject()
-        o.add("version", table.version)
-        o.add("source", pricing.source)
-        o.add("models", table.models.count)
-        o.add("aliases", table.aliases.count)
-        return o
+        return Answer(version: table.version, source: pricing.source, models: table.models.count, aliases: table.aliases.count)
     }
 }

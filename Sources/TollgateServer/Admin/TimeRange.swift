@@ -4,13 +4,13 @@ import TollgateCore
 /// Parses SPEC §9's `from` / `to`: ISO-8601 (`2026-11-21T10:00:00Z`, or a date) or relative to now
 /// (`24h`, `7d`, `30m`, `90s`, `2w`). Default: the last 30 days.
 package enum TimeRange {
-    package struct Invalid: Error { package var message: String }
-
-    package static func parse(from: String?, to: String?, now: Date = Date()) throws -> (fromMs: Int64, toMs: Int64) {
+    package static func parse(from: String?, to: String?, now: Date = Date()) throws(InvalidQuery) -> (fromMs: Int64, toMs: Int64) {
         let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
-        let toMs = try to.map { try instant($0, nowMs: nowMs, field: "to") } ?? nowMs
-        let fromMs = try from.map { try instant($0, nowMs: nowMs, field: "from") } ?? (toMs - 30 * 86_400_000)
-        guard fromMs < toMs else { throw Invalid(message: "'from' must be before 'to'.") }
+        var toMs = nowMs
+        if let to { toMs = try instant(to, nowMs: nowMs, field: "to") }
+        var fromMs = toMs - 30 * 86_400_000
+        if let from { fromMs = try instant(from, nowMs: nowMs, field: "from") }
+        guard fromMs < toMs else { throw InvalidQuery("'from' must be before 'to'.") }
         return (fromMs, toMs)
     }
 
@@ -18,15 +18,15 @@ package enum TimeRange {
     static let earliestMs: Int64 = -62_135_596_800_000
     static let latestMs: Int64 = 253_402_300_799_999
 
-    static func instant(_ text: String, nowMs: Int64, field: String, relative: Bool = true) throws -> Int64 {
+    static func instant(_ text: String, nowMs: Int64, field: String, relative: Bool = true) throws(InvalidQuery) -> Int64 {
         let ms = try unbounded(text, nowMs: nowMs, field: field, relative: relative)
         guard (earliestMs...latestMs).contains(ms) else {
-            throw Invalid(message: "'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+            throw InvalidQuery("'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
         }
         return ms
     }
 
-    private static func unbounded(_ text: String, nowMs: Int64, field: String, relative: Bool) throws -> Int64 {
+    private static func unbounded(_ text: String, nowMs: Int64, field: String, relative: Bool) throws(InvalidQuery) -> Int64 {
         if relative, let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 {
             let unitMs: Int64? = switch unit {
             case "s": 1000
@@ -39,7 +39,7 @@ package enum TimeRange {
             if let unitMs {
                 let (span, overflow) = amount.multipliedReportingOverflow(by: unitMs)
                 guard !overflow, span <= nowMs - earliestMs else {
-                    throw Invalid(message: "'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+                    throw InvalidQuery("'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
                 }
                 return nowMs - span
             }
@@ -54,12 +54,12 @@ package enum TimeRange {
             if let date = formatter.date(from: text) {
                 let ms = (date.timeIntervalSince1970 * 1000).rounded()
                 guard ms.isFinite, ms > Double(earliestMs) - 1, ms < Double(latestMs) + 1 else {
-                    throw Invalid(message: "'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+                    throw InvalidQuery("'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
                 }
                 return Int64(ms)
             }
         }
-        throw Invalid(message: "'\(field)' must be ISO-8601 (2026-11-21T10:00:00Z) or relative (24h, 7d); got '\(text)'.")
+        throw InvalidQuery("'\(field)' must be ISO-8601 (2026-11-21T10:00:00Z) or relative (24h, 7d); got '\(text)'.")
     }
 
     /// ISO-8601 UTC text for Unix milliseconds.

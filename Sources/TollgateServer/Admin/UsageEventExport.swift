@@ -3,55 +3,8 @@ import TollgateCore
 
 /// A usage event as the API and exports show it (SPEC §5 field names, money as exact decimals).
 package enum UsageEventExport {
-    /// Column order of CSV exports; JSON objects use the same names in the same order.
-    package static let fields = [
-        "request_id", "started_at", "org", "key_id", "team", "user", "department", "session", "tags", "provider",
-        "endpoint", "model", "status", "outcome", "stream", "cached", "input_tokens", "output_tokens",
-        "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd", "potential_cost_usd",
-        "prompt_cache_savings_usd", "charged_usd", "latency_ms", "ttfb_ms", "upstream_ms", "bytes_in", "bytes_out",
-        "usage_source", "priced", "pricing_version", "error",
-    ]
-
-    package static func json(_ e: UsageEvent) -> JSONObject {
-        var o = JSONObject()
-        o.add("request_id", e.requestID)
-        o.add("started_at", UTCTime.iso(e.startedAtMs))
-        o.add("org", e.org)
-        o.add("key_id", e.keyID)
-        o.add("team", e.team)
-        o.add("user", e.user)
-        o.add("department", e.department)
-        o.add("session", e.session)
-        var tags = JSONObject()
-        for name in e.tags.keys.sorted() { tags.add(name, e.tags[name]) }
-        o.add("tags", tags)
-        o.add("provider", e.provider)
-        o.add("endpoint", e.endpoint.rawValue)
-        o.add("model", e.model)
-        o.add("status", e.status)
-        o.add("outcome", e.outcome.rawValue)
-        o.add("stream", e.stream)
-        o.add("cached", e.cached)
-        o.add("input_tokens", e.usage.inputTokens)
-        o.add("output_tokens", e.usage.outputTokens)
-        o.add("cached_input_tokens", e.usage.cachedInputTokens)
-        o.add("cache_write_tokens", e.usage.cacheWriteTokens)
-        o.add("reasoning_tokens", e.usage.reasoningTokens)
-        o.add("cost_usd", usd: e.costNanos)
-        o.add("potential_cost_usd", usd: e.potentialCostNanos)
-        o.add("prompt_cache_savings_usd", usd: e.promptCacheSavingsNanos)
-        o.add("charged_usd", usd: e.chargedNanos)
-        o.add("latency_ms", e.latencyMs)
-        if let ttfb = e.ttfbMs { o.add("ttfb_ms", ttfb) } else { o.addNull("ttfb_ms") }
-        if let upstream = e.upstreamMs { o.add("upstream_ms", upstream) } else { o.addNull("upstream_ms") }
-        o.add("bytes_in", e.bytesIn)
-        o.add("bytes_out", e.bytesOut)
-        o.add("usage_source", e.usageSource.rawValue)
-        o.add("priced", e.priced)
-        o.add("pricing_version", e.pricingVersion)
-        o.add("error", e.error)
-        return o
-    }
+    /// Column order of CSV exports: `UsageEventView`'s members.
+    package static let fields = UsageEventView.CodingKeys.allCases.map(\.rawValue)
 
     /// The string a JSON string literal stands for.
     private static func unquote(_ literal: String) -> String {
@@ -60,10 +13,14 @@ package enum UsageEventExport {
 
     package static var csvHeader: String { fields.joined(separator: ",") + "\r\n" }
 
+    /// The event as a JSON object, as `/admin/usage` and JSON exports show it.
+    package static func json(_ e: UsageEvent) -> String { AdminJSON.string(UsageEventView(e)) }
+
     /// One RFC 4180 row: the JSON rendering's values, strings unquoted unless they need quoting,
     /// null as an empty field, tags as their JSON object.
     package static func csvRow(_ e: UsageEvent) -> String {
-        json(e).members.map { _, value in csvField(value) }.joined(separator: ",") + "\r\n"
+        let cells = AnswerCells.of(UsageEventView(e))
+        return fields.map { csvField(cells[$0] ?? "null") }.joined(separator: ",") + "\r\n"
     }
 
     /// First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
@@ -86,5 +43,90 @@ package enum UsageEventExport {
     private static func quotedIfNeeded(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// A usage event as the API and exports show it: SPEC §5 field names, money as exact decimals,
+/// every field present (null where unknown).
+package struct UsageEventView: Codable, Sendable, Equatable {
+    package var requestID: String
+    package var startedAt: String
+    package var org: String
+    package var keyID: String
+    @Nullable package var team: String?
+    @Nullable package var user: String?
+    @Nullable package var department: String?
+    @Nullable package var session: String?
+    package var tags: [String: String]
+    package var provider: String
+    package var endpoint: String
+    package var model: String
+    package var status: Int
+    package var outcome: String
+    package var stream: Bool
+    package var cached: Bool
+    package var inputTokens: Int
+    package var outputTokens: Int
+    package var cachedInputTokens: Int
+    package var cacheWriteTokens: Int
+    package var reasoningTokens: Int
+    package var costUSD: Money
+    package var potentialCostUSD: Money
+    package var promptCacheSavingsUSD: Money
+    package var chargedUSD: Money
+    package var latencyMs: Double
+    @Nullable package var ttfbMs: Double?
+    @Nullable package var upstreamMs: Double?
+    package var bytesIn: Int64
+    package var bytesOut: Int64
+    package var usageSource: String
+    package var priced: Bool
+    @Nullable package var pricingVersion: String?
+    @Nullable package var error: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case requestID = "request_id", startedAt = "started_at", org, keyID = "key_id", team, user, department, session, tags
+        case provider, endpoint, model, status, outcome, stream, cached, inputTokens = "input_tokens", outputTokens = "output_tokens"
+        case cachedInputTokens = "cached_input_tokens", cacheWriteTokens = "cache_write_tokens", reasoningTokens = "reasoning_tokens"
+        case costUSD = "cost_usd", potentialCostUSD = "potential_cost_usd", promptCacheSavingsUSD = "prompt_cache_savings_usd"
+        case chargedUSD = "charged_usd", latencyMs = "latency_ms", ttfbMs = "ttfb_ms", upstreamMs = "upstream_ms", bytesIn = "bytes_in"
+        case bytesOut = "bytes_out", usageSource = "usage_source", priced, pricingVersion = "pricing_version", error
+    }
+
+    package init(_ e: UsageEvent) {
+        requestID = e.requestID
+        startedAt = UTCTime.iso(e.startedAtMs)
+        org = e.org
+        keyID = e.keyID
+        team = e.team
+        user = e.user
+        department = e.department
+        session = e.session
+        tags = e.tags
+        provider = e.provider
+        endpoint = e.endpoint.rawValue
+        model = e.model
+        status = e.status
+        outcome = e.outcome.rawValue
+        stream = e.stream
+        cached = e.cached
+        inputTokens = e.usage.inputTokens
+        outputTokens = e.usage.outputTokens
+        cachedInputTokens = e.usage.cachedInputTokens
+        cacheWriteTokens = e.usage.cacheWriteTokens
+        reasoningTokens = e.usage.reasoningTokens
+        costUSD = Money(nanos: e.costNanos)
+        potentialCostUSD = Money(nanos: e.potentialCostNanos)
+        promptCacheSavingsUSD = Money(nanos: e.promptCacheSavingsNanos)
+        chargedUSD = Money(nanos: e.chargedNanos)
+        latencyMs = Rounded.value(e.latencyMs, digits: 3)
+        ttfbMs = e.ttfbMs.map { Rounded.value($0, digits: 3) }
+        upstreamMs = e.upstreamMs.map { Rounded.value($0, digits: 3) }
+        bytesIn = e.bytesIn
+        bytesOut = e.bytesOut
+        usageSource = e.usageSource.rawValue
+        priced = e.priced
+        pricingVersion = e.pricingVersion
+        self.error = e.error
     }
 }

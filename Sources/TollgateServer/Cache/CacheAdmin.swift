@@ -21,30 +21,37 @@ package struct CacheAdmin: Sendable {
     }
 
     /// Entries and bytes in SQLite (an org admin's: its org's), and in memory when running.
-    package func stats(org: String?, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func stats(org: String?, by principal: AdminPrincipal) async throws -> Totals {
         let scope = try principal.scope(org)
         let totals = try await store.totals(org: scope, nowMs: clock())
-        var o = JSONObject()
-        o.add("entries", totals.entries)
-        o.add("bytes", totals.bytes)
-        if let cache {
-            let memory = cache.memoryTotals
-            o.add("memory_entries", memory.entries)
-            o.add("memory_bytes", memory.bytes)
-            o.add("max_bytes", cache.maxBytes)
-        }
-        return o
+        let memory = cache?.memoryTotals
+        return Totals(
+            entries: totals.entries, bytes: totals.bytes, memoryEntries: memory?.entries, memoryBytes: memory?.bytes, maxBytes: cache?.maxBytes)
+    }
+
+    /// `GET /admin/cache`; the memory figures only from a running server.
+    package struct Totals: Codable, Sendable, Equatable {
+        package var entries: Int
+        package var bytes: Int64
+        package var memoryEntries: Int?
+        package var memoryBytes: Int?
+        package var maxBytes: Int?
+
+        enum CodingKeys: String, CodingKey { case entries, bytes, memoryEntries = "memory_entries", memoryBytes = "memory_bytes", maxBytes = "max_bytes" }
+    }
+
+    /// `DELETE /admin/cache`.
+    package struct Cleared: Codable, Sendable, Equatable {
+        package var deleted: Int
+        @Nullable package var org: String?
     }
 
     /// Deletes every entry (master only) or one org's.
-    package func clear(org: String?, by principal: AdminPrincipal) async throws -> JSONObject {
+    package func clear(org: String?, by principal: AdminPrincipal) async throws -> Cleared {
         let scope = try principal.scope(org)
         let deleted = try await store.clear(org: scope)
         cache?.forget(org: scope)
-        var o = JSONObject()
-        o.add("deleted", deleted)
-        o.add("org", scope)
-        return o
+        return Cleared(deleted: deleted, org: scope)
     }
 }
 
@@ -55,11 +62,11 @@ struct CacheRoutes: Sendable {
     func register(on router: RouterGroup<TollgateRequestContext>) {
         router.get("/admin/cache") { request, context in
             let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await admin.stats(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
+            return AdminResponse.json(try await admin.stats(org: request.uri.queryParameters["org"].map(String.init), by: principal))
         }
         router.delete("/admin/cache") { request, context in
             let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await admin.clear(org: request.uri.queryParameters["org"].map(String.init), by: principal).string)
+            return AdminResponse.json(try await admin.clear(org: request.uri.queryParameters["org"].map(String.init), by: principal))
         }
     }
 }

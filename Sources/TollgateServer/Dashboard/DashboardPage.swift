@@ -49,7 +49,7 @@ struct DashboardPage {
         case .orgAdmin(let org): "org admin · " + org
         }
         var html = "<header><div><h1>Tollgate</h1>"
-        html += #"<div class="muted"><span id="principal">\#(HTML.escape(who))</span> · <span data-field="from">\#(HTML.escape(data.summary.text("from") ?? ""))</span> → <span data-field="to">\#(HTML.escape(data.summary.text("to") ?? ""))</span></div></div>"#
+        html += #"<div class="muted"><span id="principal">\#(HTML.escape(who))</span> · <span data-field="from">\#(HTML.escape(data.summary.period.from))</span> → <span data-field="to">\#(HTML.escape(data.summary.period.to))</span></div></div>"#
         html += #"<form method="post" action="/dashboard/logout"><button type="submit" id="sign-out">Sign out</button></form></header>"#
         return html
     }
@@ -78,23 +78,22 @@ struct DashboardPage {
     }
 
     private func cards() -> String {
-        let s = data.summary
+        let s = data.summary.period.fields
         var html = #"<section class="cards" id="summary">"#
-        html += card("Spend", "$" + field("cost_usd", s), sub: "charged $\(field("charged_usd", s)) · profit $\(field("profit_usd", s))")
+        html += card("Spend", "$" + field("cost_usd", s.costUSD), sub: "charged $\(field("charged_usd", s.chargedUSD)) · profit $\(field("profit_usd", s.profitUSD))")
         html += card(
-            "Savings", "$" + field("savings_usd", s),
-            sub: "\(field("savings_pct", s))% of $\(field("potential_cost_usd", s)) · prompt cache $\(field("prompt_cache_savings_usd", s))")
+            "Savings", "$" + field("savings_usd", s.savingsUSD),
+            sub: "\(field("savings_pct", s.savingsPct))% of $\(field("potential_cost_usd", s.potentialCostUSD)) · prompt cache $\(field("prompt_cache_savings_usd", s.promptCacheSavingsUSD))")
         html += card(
-            "Requests", field("requests", s),
-            sub: "ok \(field("ok_requests", s)) · errors \(field("error_requests", s)) · blocked \(field("blocked_requests", s)) · unpriced \(field("unpriced_requests", s))")
-        let rate = Double(s.text("cache_hit_rate") ?? "0") ?? 0
+            "Requests", field("requests", s.requests),
+            sub: "ok \(field("ok_requests", s.okRequests)) · errors \(field("error_requests", s.errorRequests)) · blocked \(field("blocked_requests", s.blockedRequests)) · unpriced \(field("unpriced_requests", s.unpricedRequests))")
         html += card(
-            "Cache hit rate", #"<span class="num" data-field="cache_hit_pct">\#(String(format: "%.1f", rate * 100))</span>%"#,
-            sub: "\(field("cached_requests", s)) cached · rate \(field("cache_hit_rate", s))")
-        html += card("Tokens in / out", field("input_tokens", s) + " / " + field("output_tokens", s),
-                     sub: "cached \(field("cached_input_tokens", s)) · written \(field("cache_write_tokens", s)) · reasoning \(field("reasoning_tokens", s))")
-        html += card("Latency p95", field("p95_latency_ms", s) + " ms",
-                     sub: "p50 \(field("p50_latency_ms", s)) · p99 \(field("p99_latency_ms", s)) · avg \(field("avg_latency_ms", s)) ms")
+            "Cache hit rate", #"<span class="num" data-field="cache_hit_pct">\#(String(format: "%.1f", s.cacheHitRate * 100))</span>%"#,
+            sub: "\(field("cached_requests", s.cachedRequests)) cached · rate \(field("cache_hit_rate", s.cacheHitRate))")
+        html += card("Tokens in / out", field("input_tokens", s.inputTokens) + " / " + field("output_tokens", s.outputTokens),
+                     sub: "cached \(field("cached_input_tokens", s.cachedInputTokens)) · written \(field("cache_write_tokens", s.cacheWriteTokens)) · reasoning \(field("reasoning_tokens", s.reasoningTokens))")
+        html += card("Latency p95", field("p95_latency_ms", s.p95LatencyMs) + " ms",
+                     sub: "p50 \(field("p50_latency_ms", s.p50LatencyMs)) · p99 \(field("p99_latency_ms", s.p99LatencyMs)) · avg \(field("avg_latency_ms", s.avgLatencyMs)) ms")
         return html + "</section>"
     }
 
@@ -103,16 +102,16 @@ struct DashboardPage {
     }
 
     private func trend() -> String {
-        let hourly = data.trend.text("granularity") == "hour"
+        let hourly = data.trend.granularity == .hour
         let chart = SVGBarChart(bars: DashboardTrend.bars(data.trend), title: hourly ? "Spend per hour" : "Spend per day")
         return #"<section class="panel" id="trend"><h2>\#(hourly ? "Spend per hour" : "Spend per day") (UTC)</h2>\#(chart.render())</section>"#
     }
 
     // MARK: Helpers
 
-    /// `object`'s member `name` as the API wrote it, in an element a test can find.
-    func field(_ name: String, _ object: JSONObject) -> String {
-        #"<span class="num" data-field="\#(name)">\#(HTML.escape(object.text(name) ?? "0"))</span>"#
+    /// The value of the API's member `name` (money as its exact digits), in an element a test can find.
+    func field(_ name: String, _ value: some CustomStringConvertible) -> String {
+        #"<span class="num" data-field="\#(name)">\#(HTML.escape(value.description))</span>"#
     }
 
     /// This page's URL with filter `name` set to `value` (the drill-down links).

@@ -13,7 +13,7 @@ struct DashboardRoutes: Sendable {
 
     let auth: AdminAuth
     let sessions: DashboardSessions
-    let store: UsageStore
+    let stats: AdminStats
     let admin: AccessAdmin
 
     func register(on router: Router<TollgateRequestContext>) {
@@ -39,7 +39,7 @@ struct DashboardRoutes: Sendable {
         let filters = DashboardData.filters(HTML.formValues(request.uri.query ?? ""))
         let data: DashboardData
         do {
-            data = try await DashboardData.load(filters: filters, by: principal, store: store, admin: admin)
+            data = try await DashboardData.load(filters: filters, by: principal, stats: stats, admin: admin)
         } catch {
             let refusal = AdminError.answering(error, logger: context.logger)
             return Self.html(DashboardPage.error(refusal.message), status: refusal)

@@ -8,13 +8,13 @@ enum DashboardTrend {
     static let maxBars = 1000
 
     /// Bars for `trend` (a `/admin/stats/timeseries` answer).
-    static func bars(_ trend: JSONObject) -> [SVGBarChart.Bar] {
-        guard let from = trend.text("from").flatMap(instant), let to = trend.text("to").flatMap(instant) else { return [] }
+    static func bars(_ trend: TimeseriesAnswer) -> [SVGBarChart.Bar] {
+        guard let from = instant(trend.from), let to = instant(trend.to) else { return [] }
         var costs: [String: String] = [:]
-        for row in trend.objects("data") {
-            if let bucket = row.text("bucket") { costs[bucket] = row.text("cost_usd") }
+        for row in trend.data {
+            if let bucket = row.bucket { costs[bucket] = row.fields.costUSD.decimalString }
         }
-        return bars(hourly: trend.text("granularity") == "hour", fromMs: from, toMs: to, costs: costs)
+        return bars(hourly: trend.granularity == .hour, fromMs: from, toMs: to, costs: costs)
     }
 
     /// One bar per bucket from the one holding `fromMs` up to `toMs`; `costs` maps bucket starts

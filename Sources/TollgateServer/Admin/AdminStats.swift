@@ -1,0 +1,132 @@
+import Foundation
+import TollgateCore
+import TollgateStorage
+
+/// The stats answers of SPEC §9 — summary, timeseries, breakdown, forecast, raw usage, export —
+/// typed queries in, typed answers out, shared by the admin API, the dashboard and `tollgate
+/// stats` / `tollgate export`. Every query is held to the caller's org (an org admin sees only its own).
+package struct AdminStats: Sendable {
+    let store: UsageStore
+    let clock: @Sendable () -> Int64
+
+    package init(store: UsageStore, clock: @escaping @Sendable () -> Int64 = AccessControl.systemClock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    private var now: Date { Date(timeIntervalSince1970: Double(clock()) / 1000) }
+
+    /// `GET /admin/stats`, served from the rollups.
+    package func summary(_ query: SummaryQuery, by principal: AdminPrincipal) async throws -> SummaryAnswer {
+        let range = try query.filters.range(now: now)
+        let filter = try query.filters.filter(range, by: principal)
+        let summary = try await store.summary(filter: filter)
+        var answer = SummaryAnswer(period: PeriodSummary(summary, range: range))
+        if query.compareWithPrevious {
+            let previousRange = (fromMs: range.fromMs - (range.toMs - range.fromMs), toMs: range.fromMs)
+            let previous = try await store.summary(filter: try query.filters.filter(previousRange, by: principal))
+            answer.previous = PeriodSummary(previous, range: previousRange)
+            answer.changePct = SummaryAnswer.Change(now: summary, before: previous)
+        }
+        return answer
+    }
+
+    /// `GET /admin/stats/timeseries`: one row per bucket (and group) with traffic.
+    package func timeseries(_ query: TimeseriesQuery, by principal: AdminPrincipal) async throws -> TimeseriesAnswer {
+        let range = try query.filters.range(now: now)
+        let rows = try await store.summaries(
+            filter: try query.filters.filter(range, by: principal), groupBy: query.groupBy.map { [$0] } ?? [], granularity: query.granularity)
+        return TimeseriesAnswer(
+            granularity: query.granularity, groupBy: query.groupBy,
+            data: rows.map { row in
+                GroupSummary(bucket: row.bucketStart.map(UTCTime.iso), group: query.groupBy == nil ? nil : row.values.first ?? nil, row.summary)
+            },
+            from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
+    }
+
+    /// `GET /admin/stats/breakdown`: groups biggest first (ties by name), at most `limit`.
+    package func breakdown(_ query: BreakdownQuery, by principal: AdminPrincipal) async throws -> BreakdownAnswer {
+        let range = try query.filters.range(now: now)
+        let rows = try await store.summaries(filter: try query.filters.filter(range, by: principal), groupBy: [query.by]).sorted { a, b in
+            let (x, y) = (query.order.metric(a.summary), query.order.metric(b.summary))
+            return x != y ? x > y : (a.values.first.flatMap { $0 } ?? "") < (b.values.first.flatMap { $0 } ?? "")
+        }
+        var total = StatsSummary()
+        for row in rows { total.merge(row.summary) }
+        let n = Int64(max(rows.count, 1))
+        let average = BreakdownAnswer.Average(
+            requests: Rounded.value(Double(total.requests) / Double(n), digits: 2),
+            inputTokens: Rounded.value(Double(total.inputTokens) / Double(n), digits: 2),
+            outputTokens: Rounded.value(Double(total.outputTokens) / Double(n), digits: 2),
+            costUSD: Money(nanos: CostCalculator.roundedDivision(total.costNanos, by: n)))
+        return BreakdownAnswer(
+            by: query.by, order: query.order, groups: rows.count,
+            data: rows.prefix(query.limit).map { GroupSummary(bucket: nil, group: $0.values.first ?? nil, $0.summary) },
+            average: average, from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
+    }
+
+    /// `GET /admin/stats/forecast`: the next 30 and 90 days' spend from the last `historyDays` full
+    /// UTC days of daily cost; method in `SpendForecast` and docs/analytics.md. The query's own
+    /// `from` and `to` are replaced by that history.
+    package func forecast(_ query: ForecastQuery, by principal: AdminPrincipal) async throws -> ForecastAnswer {
+        let days = query.historyDays
+        let today = BudgetPeriod.day.start(containing: clock())
+        let range = (fromMs: today - Int64(days) * 86_400_000, toMs: today)
+        let rows = try await store.summaries(filter: try query.filters.filter(range, by: principal), granularity: .day)
+        var daily = [Double](repeating: 0, count: days)
+        for row in rows {
+            guard let bucket = row.bucketStart else { continue }
+            let index = Int((bucket - range.fromMs) / 86_400_000)
+            if daily.indices.contains(index) { daily[index] = Double(row.summary.costNanos) / 1e9 }
+        }
+        var answer = ForecastAnswer(
+            method: "linear trend + weekly seasonality, least squares over the last \(days) full UTC days", historyDays: days,
+            historyFrom: UTCTime.iso(range.fromMs), historyTo: UTCTime.iso(range.toMs),
+            historyCostUSD: Money(nanos: rows.reduce(0) { $0 + $1.summary.costNanos }))
+        // 1970-01-01 was a Thursday (weekday 3 with Monday = 0).
+        let firstWeekday = Int(((range.fromMs / 86_400_000) + 3) % 7)
+        guard let fit = SpendForecast.fit(daily, firstWeekday: firstWeekday) else { return answer }
+        func usd(_ dollars: Double) -> Money { Money(nanos: Int64((dollars * 1e9).rounded())) }
+        answer.trendUSDPerDay = Rounded.value(fit.slope, digits: 9)
+        let next30 = fit.projection(days: 30)
+        (answer.next30DaysUSD, answer.next30DaysLowUSD, answer.next30DaysHighUSD) = (usd(next30.total), usd(next30.low), usd(next30.high))
+        let next90 = fit.projection(days: 90)
+        (answer.next90DaysUSD, answer.next90DaysLowUSD, answer.next90DaysHighUSD) = (usd(next90.total), usd(next90.low), usd(next90.high))
+        // No spend at all says nothing about the future: confidence 0, not a perfect fit.
+        answer.confidence = Rounded.value(daily.contains { $0 > 0 } ? fit.rSquared : 0, digits: 4)
+        return answer
+    }
+
+    /// `GET /admin/usage`: raw events newest first, a page at a time.
+    package func usage(_ query: UsageQuery, by principal: AdminPrincipal) async throws -> ListAnswer<UsageEventView> {
+        var cursor: UsageEventCursor?
+        if let text = query.cursor {
+            guard let parsed = UsageEventCursor(encoded: text) else { throw InvalidQuery("'cursor' is not one this API gave.") }
+            cursor = parsed
+        }
+        let filter = try query.filters.filter(try query.filters.range(now: now), by: principal)
+        let page = try await store.events(filter: filter, limit: query.limit, after: cursor)
+        return ListAnswer(data: page.events.map(UsageEventView.init), nextCursor: page.nextCursor?.encoded)
+    }
+
+    /// Every event the filters cover, for `/admin/export` and `tollgate export`. The filters are
+    /// checked here, before any output, so a bad one is refused with nothing written.
+    package func export(_ query: StatsQuery, by principal: AdminPrincipal) throws -> EventExport {
+        EventExport(store: store, filter: try query.filter(try query.range(now: now), by: principal))
+    }
+}
+
+/// The events of an export, read newest first, 1000 per database page.
+package struct EventExport: Sendable {
+    let store: UsageStore
+    let filter: StatsFilter
+
+    package func forEachPage(_ body: ([UsageEvent]) async throws -> Void) async throws {
+        var cursor: UsageEventCursor?
+        repeat {
+            let page = try await store.events(filter: filter, limit: 1000, after: cursor)
+            try await body(page.events)
+            cursor = page.nextCursor
+        } while cursor != nil
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import Hummingbird
+import TollgateCore
+import TollgateStorage
+
+/// A query the stats endpoints cannot answer: 400 `invalid_request` with this message.
+package struct InvalidQuery: Error {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+}
+
+/// An endpoint's query parameters, names percent-decoded (Hummingbird decodes only the values,
+/// and `tag.<name>` filters need their names as sent).
+package struct QueryParameters: Sendable {
+    package var values: [String: String]
+
+    package init(_ values: [String: String] = [:]) { self.values = values }
+
+    init(_ request: Request) {
+        var values: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters {
+            values[String(name).removingPercentEncoding ?? String(name)] = String(value)
+        }
+        self.values = values
+    }
+
+    package subscript(name: String) -> String? { values[name] }
+
+    /// An integer parameter in `1...max`, `default` when absent.
+    func count(_ name: String, default value: Int, max: Int) throws(InvalidQuery) -> Int {
+        guard let text = values[name] else { return value }
+        guard let count = Int(text), count >= 1, count <= max else { throw InvalidQuery("'\(name)' must be 1 to \(max), got '\(text)'.") }
+        return count
+    }
+}
+
+/// The stats filters of SPEC §9 (from, to, org, team, user, key, provider, model, tag.<name>),
+/// as `/admin/stats`, its drill-downs, the dashboard and `tollgate stats` all take them.
+package struct StatsQuery: Codable, Sendable, Equatable {
+    /// ISO-8601 or relative to now (`24h`, `7d`); default the last 30 days.
+    package var from: String?
+    package var to: String?
+    package var org: String?
+    package var team: String?
+    package var user: String?
+    package var key: String?
+    package var provider: String?
+    package var model: String?
+    /// `tag.<name>=value` filters by lower-cased tag name.
+    package var tags: [String: String]
+
+    package init(
+        from: String? = nil, to: String? = nil, org: String? = nil, team: String? = nil, user: String? = nil, key: String? = nil,
+        provider: String? = nil, model: String? = nil, tags: [String: String] = [:]
+    ) {
+        (self.from, self.to, self.org, self.team, self.user, self.key) = (from, to, org, team, user, key)
+        (self.provider, self.model, self.tags) = (provider, model, tags)
+    }
+
+    /// The filters among an endpoint's parameters; other parameters are the endpoint's own.
+    package init(_ parameters: QueryParameters) throws(InvalidQuery) {
+        let v = parameters.values
+        self.init(
+            from: v["from"], to: v["to"], org: v["org"], team: v["team"], user: v["user"], key: v["key"],
+            provider: v["provider"], model: v["model"])
+        for (name, value) in v where name.hasPrefix("tag.") { try addTag(String(name.dropFirst(4)), value) }
+    }
+
+    /// Adds the filter `tag.<name>=value`; the name is checked (`TagName`) and lower-cased.
+    package mutating func addTag(_ name: String, _ value: String) throws(InvalidQuery) {
+        let tag = name.lowercased()
+        guard TagName.isValid(tag) else {
+            throw InvalidQuery("'tag.\(name)' is not a valid tag filter: a tag name is \(TagName.rule), as in X-Tollgate-Tag-<Name>.")
+        }
+        tags[tag] = value
+    }
+
+    /// The half-open time range these filters cover, in Unix milliseconds.
+    package func range(now: Date = Date()) throws(InvalidQuery) -> (fromMs: Int64, toMs: Int64) {
+        try TimeRange.parse(from: from, to: to, now: now)
+    }
+
+    /// The storage filter over `range`, held to `principal`'s org (another org is 403).
+    func filter(_ range: (fromMs: Int64, toMs: Int64), by principal: AdminPrincipal) throws -> StatsFilter {
+        StatsFilter(
+            from: range.fromMs, to: range.toMs, org: try principal.scope(org), team: team, user: user, key: key, provider: provider,
+            model: model, tags: tags)
+    }
+}
+
+/// `GET /admin/stats`: the filters, and `compare=previous` for the same filters over the equally
+/// long range just before.
+package struct SummaryQuery: Codable, Sendable, Equatable {
+    package var filters: StatsQuery
+    package var compareWithPrevious: Bool
+
+    enum CodingKeys: String, CodingKey { case filters, compareWithPrevious = "compare_with_previous" }
+
+    package init(filters: StatsQuery, compareWithPrevious: Bool = false) {
+        self.filters = filters
+        self.compareWithPrevious = compareWithPrevious
+    }
+
+    init(_ parameters: QueryParameters) throws(InvalidQuery) {
+        let compare = parameters["compare"]
+        guard compare == nil || compare == "previous" else { throw InvalidQuery("'compare' must be previous, got '\(compare!)'.") }
+        self.init(filters: try StatsQuery(parameters), compareWithPrevious: compare != nil)
+    }
+}
+
+/// `GET /admin/stats/timeseries`: `granularity=hour|day` (default day), optional `group_by`.
+package struct TimeseriesQuery: Codable, Sendable, Equatable {
+    package var filters: StatsQuery
+    package var granularity: RollupGranularity
+    package var groupBy: StatsDimension?
+
+    enum CodingKeys: String, CodingKey { case filters, granularity, groupBy = "group_by" }
+
+    package init(filters: StatsQuery, granularity: RollupGranularity = .day, groupBy: StatsDimension? = nil) {
+        (self.filters, self.granularity, self.groupBy) = (filters, granularity, groupBy)
+    }
+
+    init(_ parameters: QueryParameters) throws(InvalidQuery) {
+        let text = parameters["granularity"] ?? "day"
+        guard let granularity = RollupGranularity(rawValue: text) else { throw InvalidQuery("'granularity' must be hour or day, got '\(text)'.") }
+        self.init(
+            filters: try StatsQuery(parameters), granularity: granularity,
+            groupBy: try parameters["group_by"].map { text throws(InvalidQuery) in try StatsDimension.parsing(text, field: "group_by") })
+    }
+}
+
+/// What a breakdown's groups are sorted by, biggest first.
+package enum BreakdownOrder: String, Codable, Sendable, CaseIterable {
+    case cost, requests, tokens
+
+    func metric(_ summary: StatsSummary) -> Int64 {
+        switch self {
+        case .cost: summary.costNanos
+        case .requests: summary.requests
+        case .tokens: summary.inputTokens + summary.outputTokens
+        }
+    }
+}
+
+/// `GET /admin/stats/breakdown`: `by` (required), `order` (default cost), `limit` (default 50).
+package struct BreakdownQuery: Codable, Sendable, Equatable {
+    package var filters: StatsQuery
+    package var by: StatsDimension
+    package var order: BreakdownOrder
+    package var limit: Int
+
+    package init(filters: StatsQuery, by: StatsDimension, order: BreakdownOrder = .cost, limit: Int = 50) {
+        (self.filters, self.by, self.order, self.limit) = (filters, by, order, limit)
+    }
+
+    init(_ parameters: QueryParameters) throws(InvalidQuery) {
+        guard let by = parameters["by"] else { throw InvalidQuery("'by' is required: \(StatsDimension.names).") }
+        let order = parameters["order"] ?? "cost"
+        guard let parsedOrder = BreakdownOrder(rawValue: order) else { throw InvalidQuery("'order' must be cost, requests or tokens, got '\(order)'.") }
+        self.init(
+            filters: try StatsQuery(parameters), by: try StatsDimension.parsing(by, field: "by"), order: parsedOrder,
+            limit: try parameters.count("limit", default: 50, max: 10_000))
+    }
+}
+
+/// `GET /admin/stats/forecast`: `history_days` (7…730, default 56) of daily cost before today.
+package struct ForecastQuery: Codable, Sendable, Equatable {
+    package var filters: StatsQuery
+    package var historyDays: Int
+
+    enum CodingKeys: String, CodingKey { case filters, historyDays = "history_days" }
+
+    package init(filters: StatsQuery, historyDays: Int = 56) {
+        self.filters = filters
+        self.historyDays = historyDays
+    }
+
+    init(_ parameters: QueryParameters) throws(InvalidQuery) {
+        let days = try parameters.count("history_days", default: 56, max: 730)
+        guard days >= 7 else { throw InvalidQuery("'history_days' must be at least 7.") }
+        self.init(filters: try StatsQuery(parameters), historyDays: days)
+    }
+}
+
+/// `GET /admin/usage`: raw events newest first, `limit` ≤ 1000 (default 100), `cursor`.
+package struct UsageQuery: Codable, Sendable, Equatable {
+    package var filters: StatsQuery
+    package var limit: Int
+    package var cursor: String?
+
+    package init(filters: StatsQuery, limit: Int = 100, cursor: String? = nil) {
+        (self.filters, self.limit, self.cursor) = (filters, limit, cursor)
+    }
+
+    init(_ parameters: QueryParameters) throws(InvalidQuery) {
+        self.init(filters: try StatsQuery(parameters), limit: try parameters.count("limit", default: 100, max: 1000), cursor: parameters["cursor"])
+    }
+}
+
+extension StatsDimension: Codable {
+    /// The dimensions a query may name.
+    static let names = "org, team, user, key, provider, model or tag.<name>"
+
+    /// The dimension `field` (`by`, `group_by`) names; a tag's name follows `TagName`'s rule.
+    package static func parsing(_ text: String, field: String) throws(InvalidQuery) -> StatsDimension {
+        guard let dimension = StatsDimension(parameter: text) else { throw InvalidQuery("'\(field)' must be \(names), got '\(text)'.") }
+        if case .tag(let name) = dimension, !TagName.isValid(name) {
+            throw InvalidQuery("'\(field)' names an invalid tag ('\(text)'): a tag name is \(TagName.rule).")
+        }
+        return dimension
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            self = try Self.parsing(text, field: "dimension")
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(parameter)
+    }
+}
+
+extension RollupGranularity: Codable {}

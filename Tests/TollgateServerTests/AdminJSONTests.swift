@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import TollgateCore
+@testable import TollgateServer
+import TollgateStorage
+
+@Suite("Typed admin answers: exact money, null fields, one definition of the summary")
+struct AdminJSONTests {
+    /// A summary whose money needs all nine decimals and whose sums are beyond a Double's 53 bits.
+    static var summary: StatsSummary {
+        var s = StatsSummary()
+        s.requests = 3
+        s.okRequests = 2
+        s.errorRequests = 1
+        s.cachedRequests = 1
+        s.costNanos = 9_007_199_254_740_993  // 2^53 + 1 nano-dollars: a Double would round it
+        s.potentialCostNanos = 9_007_199_254_740_993 + 21_600
+        s.chargedNanos = 1
+        return s
+    }
+
+    @Test("money is written as its exact decimal digits, and read back to the nano-dollar")
+    func exactMoney() throws {
+        let fields = SummaryFields(Self.summary)
+        let json = AdminJSON.string(fields)
+        #expect(json.contains(#""cost_usd":9007199.254740993"#))
+        #expect(json.contains(#""savings_usd":0.0000216"#))
+        #expect(json.contains(#""profit_usd":-9007199.254740992"#))
+        #expect(json.contains(#""cache_hit_rate":0.3333"#))
+        let decoded = try AdminJSON.decoder().decode(SummaryFields.self, from: Data(json.utf8))
+        #expect(decoded == fields)
+        #expect(decoded.costUSD.nanos == 9_007_199_254_740_993)
+    }
+
+    @Test("an absent optional is written as null where the API shows every field, and left out where it does not")
+    func nulls() {
+        let row = GroupSummary(bucket: nil, group: nil, StatsSummary())
+        let cells = AnswerCells.of(row)
+        #expect(cells["group"] == "null")
+        #expect(cells["bucket"] == nil)
+        #expect(cells["requests"] == "0")
+        #expect(AnswerCells.display(cells["group"]) == "-")
+    }
+
+    @Test("a period summary is the summary fields with from and to, flattened into one object")
+    func flattened() throws {
+        let period = PeriodSummary(Self.summary, range: (fromMs: 0, toMs: 86_400_000))
+        let answer = SummaryAnswer(period: period)
+        let cells = AnswerCells.of(answer)
+        #expect(cells["from"] == #""1970-01-01T00:00:00Z""#)
+        #expect(cells["to"] == #""1970-01-02T00:00:00Z""#)
+        #expect(cells["requests"] == "3")
+        #expect(cells["previous"] == nil && cells["change_pct"] == nil)
+        // Every summary field appears once, at the top level, under its SPEC §9 name.
+        for key in ["requests", "ok_requests", "error_requests", "blocked_requests", "cached_requests", "cache_hit_rate", "input_tokens",
+                    "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd", "potential_cost_usd",
+                    "savings_usd", "savings_pct", "prompt_cache_savings_usd", "charged_usd", "profit_usd", "avg_latency_ms",
+                    "p50_latency_ms", "p95_latency_ms", "p99_latency_ms", "unpriced_requests"] {
+            #expect(cells[key] != nil, "\(key)")
+        }
+        let decoded = try AdminJSON.decoder().decode(SummaryAnswer.self, from: Data(AdminJSON.string(answer).utf8))
+        #expect(decoded == answer)
+    }
+
+    @Test("the change against an empty previous period is null, not infinite")
+    func changeAgainstNothing() {
+        var before = StatsSummary()
+        before.requests = 2
+        let change = SummaryAnswer.Change(now: Self.summary, before: before)
+        #expect(change.requests == 50)
+        #expect(change.costUSD == nil)
+        #expect(AnswerCells.of(change)["cost_usd"] == "null")
+    }
+
+    @Test("cells keep a string's characters; the terminal shows it unquoted")
+    func cells() {
+        let view = KeyView(TollgateKey(id: "key_1", hash: "h", prefix: "tg_ab", org: "acme", name: "a \"quoted\"\nname,", createdAtMs: 0))
+        let cells = AnswerCells.of(view)
+        #expect(AnswerCells.display(cells["name"]) == "a \"quoted\"\nname,")
+        #expect(cells["team"] == "null")
+        #expect(cells["key"] == nil, "the secret appears only when the key is issued")
+        #expect(AnswerCells.of(KeyView(TollgateKey(id: "k", hash: "h", prefix: "p", org: "o", createdAtMs: 0), secret: "tg_s"))["key"] == #""tg_s""#)
+    }
+
+    @Test("typed queries read the endpoint's parameters, refusing what they cannot answer")
+    func queries() throws {
+        let breakdown = try BreakdownQuery(QueryParameters(["by": "tag.Feature", "order": "tokens", "limit": "5", "org": "acme"]))
+        #expect(breakdown == BreakdownQuery(filters: StatsQuery(org: "acme"), by: .tag("feature"), order: .tokens, limit: 5))
+        #expect(throws: InvalidQuery.self) { try BreakdownQuery(QueryParameters(["by": "model", "order": "price"])) }
+        #expect(throws: InvalidQuery.self) { try BreakdownQuery(QueryParameters(["order": "cost"])) }
+        #expect(throws: InvalidQuery.self) { try TimeseriesQuery(QueryParameters(["granularity": "minute"])) }
+        #expect(throws: InvalidQuery.self) { try ForecastQuery(QueryParameters(["history_days": "6"])) }
+        #expect(throws: InvalidQuery.self) { try SummaryQuery(QueryParameters(["compare": "last-year"])) }
+        #expect(try SummaryQuery(QueryParameters(["compare": "previous"])).compareWithPrevious)
+        // Queries are Codable values too: a dimension travels as its parameter text.
+        let json = AdminJSON.string(breakdown)
+        #expect(json.contains(#""by":"tag.feature""#))
+        #expect(try AdminJSON.decoder().decode(BreakdownQuery.self, from: Data(json.utf8)) == breakdown)
+    }
+}
