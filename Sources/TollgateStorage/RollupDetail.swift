@@ -28,26 +28,26 @@ enum RollupDetail: Sendable, CaseIterable {
     /// The key columns after `bucket_start`.
     var dimensionColumns: [String] { dimensions.map(\.rollupColumn) }
 
-    /// Whether a query with this filter and grouping can be answered at this detail: no tag, and
-    /// every dimension it filters or groups by is kept.
+    /// Whether a query with this filter and grouping can be answered at this detail: no tag or
+    /// request id, and every dimension it filters or groups by is kept.
     func answers(_ filter: StatsFilter, groupBy: [StatsDimension]) -> Bool {
-        guard filter.tags.isEmpty else { return false }
+        guard filter.tags.isEmpty, filter.requestID == nil else { return false }
         let kept = dimensions
-        return (filter.namedDimensions + groupBy).allSatisfy(kept.contains)
+        return (filter.namedValues.map(\.dimension) + groupBy).allSatisfy(kept.contains)
     }
 
     /// Details from coarsest to finest. `caller` and `model` are never both able to answer a query
     /// that `org` cannot, so their relative order does not matter.
     static let coarsestFirst: [RollupDetail] = [.org, .model, .caller, .full]
 
-    /// The coarsest detail that answers the query, nil when only raw events can (tags).
+    /// The coarsest detail that answers the query, nil when only raw events can (tags, SPEC §13's dimensions).
     static func coarsest(answering filter: StatsFilter, groupBy: [StatsDimension]) -> RollupDetail? {
         coarsestFirst.first { $0.answers(filter, groupBy: groupBy) }
     }
 }
 
 extension StatsDimension {
-    /// The rollup column of an attribution dimension (tags have none).
+    /// The rollup column of an attribution dimension; only the dimensions of `RollupDetail.full` have one.
     var rollupColumn: String {
         switch self {
         case .org: "org"
@@ -56,17 +56,7 @@ extension StatsDimension {
         case .user: "\"user\""
         case .provider: "provider"
         case .model: "model"
-        case .tag: preconditionFailure("rollups carry no tags")
+        case .department, .session, .endpoint, .outcome, .status, .tag: preconditionFailure("rollups do not carry \(parameter)")
         }
-    }
-}
-
-extension StatsFilter {
-    /// The attribution dimensions this filter restricts (tags aside).
-    var namedDimensions: [StatsDimension] {
-        [
-            (StatsDimension.org, org), (.key, key), (.team, team), (.user, user), (.provider, provider),
-            (.model, model),
-        ].compactMap { $0.1 == nil ? nil : $0.0 }
     }
 }

@@ -30,7 +30,7 @@ struct RollupKey: Hashable {
         case .user: user
         case .provider: provider
         case .model: model
-        case .tag: preconditionFailure("rollups carry no tags")
+        case .department, .session, .endpoint, .outcome, .status, .tag: preconditionFailure("rollups do not carry \(dimension.parameter)")
         }
     }
 

@@ -6,22 +6,27 @@ package enum StatsDimension: Sendable, Hashable {
     case key
     case provider
     case model
+    // SPEC §13's dimensions: grouping by them reads raw events.
+    case department
+    case session
+    case endpoint
+    case outcome
+    /// The HTTP status answered, grouped as its decimal text (`429`).
+    case status
     /// A `tag.<name>` dimension (name lower-cased); grouping by it reads raw events.
     case tag(String)
 
-    /// Parses `org`, `team`, `user`, `key`, `provider`, `model` or `tag.<name>`.
+    /// Every dimension but tags, in the order error messages list them.
+    package static let named: [StatsDimension] = [.org, .team, .user, .key, .provider, .model, .department, .session, .endpoint, .outcome, .status]
+
+    /// Parses a dimension's name (`org`, …, `status`) or `tag.<name>`.
     package init?(parameter: String) {
-        switch parameter {
-        case "org": self = .org
-        case "team": self = .team
-        case "user": self = .user
-        case "key": self = .key
-        case "provider": self = .provider
-        case "model": self = .model
-        default:
-            guard parameter.hasPrefix("tag."), parameter.count > 4 else { return nil }
-            self = .tag(String(parameter.dropFirst(4)).lowercased())
+        if let named = Self.named.first(where: { $0.parameter == parameter }) {
+            self = named
+            return
         }
+        guard parameter.hasPrefix("tag."), parameter.count > 4 else { return nil }
+        self = .tag(String(parameter.dropFirst(4)).lowercased())
     }
 
     /// The text `init(parameter:)` reads.
@@ -33,12 +38,24 @@ package enum StatsDimension: Sendable, Hashable {
         case .key: "key"
         case .provider: "provider"
         case .model: "model"
+        case .department: "department"
+        case .session: "session"
+        case .endpoint: "endpoint"
+        case .outcome: "outcome"
+        case .status: "status"
         case .tag(let name): "tag." + name
         }
     }
 
-    var needsRawEvents: Bool {
-        if case .tag = self { return true }
-        return false
+    /// The `usage_events` expression a raw query groups by (a tag's is built, and checked, by
+    /// `StatsQueryPlan.Segment.quotedTagPath`).
+    var rawColumn: String {
+        switch self {
+        case .key: "key_id"
+        case .user: "\"user\""
+        case .status: "CAST(status AS TEXT)"
+        case .tag: preconditionFailure("a tag's column is built by quotedTagPath")
+        default: parameter
+        }
     }
 }

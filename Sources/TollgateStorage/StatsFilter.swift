@@ -1,3 +1,5 @@
+import GRDB
+
 /// Which usage a stats query covers (SPEC §9 filters). Every dimension is an exact match; nil
 /// matches everything.
 ///
@@ -18,11 +20,27 @@ package struct StatsFilter: Sendable, Equatable {
     package var model: String?
     /// `tag.<name>=value` filters, names lower-cased; any tag filter makes the query read raw events.
     package var tags: [String: String]
+    // SPEC §13's filters; any of them makes the query read raw events.
+    package var department: String?
+    package var session: String?
+    package var endpoint: String?
+    package var outcome: String?
+    package var status: Int?
+    /// One request (`/admin/usage` only).
+    package var requestID: String?
 
     package init(
         from: Int64? = nil, to: Int64? = nil, org: String? = nil, team: String? = nil, user: String? = nil,
-        key: String? = nil, provider: String? = nil, model: String? = nil, tags: [String: String] = [:]
+        key: String? = nil, provider: String? = nil, model: String? = nil, tags: [String: String] = [:],
+        department: String? = nil, session: String? = nil, endpoint: String? = nil, outcome: String? = nil, status: Int? = nil,
+        requestID: String? = nil
     ) {
+        self.department = department
+        self.session = session
+        self.endpoint = endpoint
+        self.outcome = outcome
+        self.status = status
+        self.requestID = requestID
         self.from = from
         self.to = to
         self.org = org
@@ -32,5 +50,36 @@ package struct StatsFilter: Sendable, Equatable {
         self.provider = provider
         self.model = model
         self.tags = tags
+    }
+}
+
+extension StatsFilter {
+    /// The dimensions this filter restricts (tags aside), each with its value.
+    var namedValues: [(dimension: StatsDimension, value: DatabaseValueConvertible)] {
+        let values: [(StatsDimension, DatabaseValueConvertible?)] = [
+            (.org, org), (.key, key), (.team, team), (.user, user), (.provider, provider), (.model, model),
+            (.department, department), (.session, session), (.endpoint, endpoint), (.outcome, outcome), (.status, status),
+        ]
+        return values.compactMap { dimension, value in value.map { (dimension, $0) } }
+    }
+
+    /// The conditions on `usage_events` for everything but the time range: each named dimension,
+    /// each tag, and the request id.
+    func rawConditions() throws -> (conditions: [String], arguments: StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        for (dimension, value) in namedValues {
+            conditions.append("\(dimension == .status ? "status" : dimension.rawColumn) = ?")
+            arguments += [value]
+        }
+        for (name, value) in tags.sorted(by: { $0.key < $1.key }) {
+            conditions.append("json_extract(tags, \(try StatsQueryPlan.Segment.quotedTagPath(name))) = ?")
+            arguments += [value]
+        }
+        if let requestID {
+            conditions.append("request_id = ?")
+            arguments += [requestID]
+        }
+        return (conditions, arguments)
     }
 }

@@ -119,15 +119,10 @@ extension StatsQueryPlan.Segment {
         }
         for dimension in groupBy {
             switch dimension {
-            case .org: groupColumns.append("org")
-            case .key: groupColumns.append("key_id")
-            case .provider: groupColumns.append("provider")
-            case .model: groupColumns.append("model")
+            case .tag(let name): groupColumns.append("json_extract(tags, \(try Self.quotedTagPath(name)))")
             // Rollups store a missing team or user as ''; raw rows as NULL. Both read back as NULL.
-            case .team: groupColumns.append(isRaw ? "team" : "NULLIF(team, '')")
-            case .user: groupColumns.append(isRaw ? "\"user\"" : "NULLIF(\"user\", '')")
-            case .tag(let name):
-                groupColumns.append("json_extract(tags, \(try Self.quotedTagPath(name)))")
+            case .team, .user: groupColumns.append(isRaw ? dimension.rawColumn : "NULLIF(\(dimension.rollupColumn), '')")
+            default: groupColumns.append(isRaw ? dimension.rawColumn : dimension.rollupColumn)
             }
         }
 
@@ -139,19 +134,10 @@ extension StatsQueryPlan.Segment {
             conditions.append("\(timeColumn) < ?")
             arguments += [to]
         }
-        let exact: [(String, String?)] = [
-            ("org", filter.org), ("team", filter.team), ("\"user\"", filter.user), ("key_id", filter.key),
-            ("provider", filter.provider), ("model", filter.model),
-        ]
-        for (column, value) in exact {
-            guard let value else { continue }
-            conditions.append("\(column) = ?")
-            arguments += [value]
-        }
-        for (name, value) in filter.tags.sorted(by: { $0.key < $1.key }) {
-            conditions.append("json_extract(tags, \(try Self.quotedTagPath(name))) = ?")
-            arguments += [value]
-        }
+        // A rollup segment is planned only for filters its table keeps, which are plain columns there too.
+        let named = try filter.rawConditions()
+        conditions += named.conditions
+        arguments += named.arguments
 
         let table: String
         let summaryColumns: String

@@ -80,18 +80,9 @@ package struct UsageStore: Sendable {
             conditions.append("started_at < ?")
             arguments += [to]
         }
-        let exact: [(String, String?)] = [
-            ("org", filter.org), ("team", filter.team), ("\"user\"", filter.user), ("key_id", filter.key),
-            ("provider", filter.provider), ("model", filter.model),
-        ]
-        for case (let column, let value?) in exact {
-            conditions.append("\(column) = ?")
-            arguments += [value]
-        }
-        for (name, value) in filter.tags.sorted(by: { $0.key < $1.key }) {
-            conditions.append("json_extract(tags, \(try StatsQueryPlan.Segment.quotedTagPath(name))) = ?")
-            arguments += [value]
-        }
+        let named = try filter.rawConditions()
+        conditions += named.conditions
+        arguments += named.arguments
         if let cursor {
             conditions.append("(started_at < ? OR (started_at = ? AND request_id < ?))")
             arguments += [cursor.startedAtMs, cursor.startedAtMs, cursor.requestID]
@@ -183,7 +174,7 @@ package struct UsageStore: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as StorageError {

@@ -9,12 +9,12 @@ struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Show usage, tokens, dollars and latency (a table, or --format json).",
-        discussion: "With --by, one row per org, team, user, key, provider, model or tag.<name>, biggest first.")
+        discussion: "With --by, one row per value of that dimension (org, team, user, key, provider, model, department, session, endpoint, outcome, status or tag.<name>), biggest first.")
 
     @OptionGroup var database: DatabaseOptions
 
     @OptionGroup var filters: StatsFilterOptions
-    @Option(help: "Break down by org, team, user, key, provider, model or tag.<name>.") var by: String?
+    @Option(help: "Break down by org, team, user, key, provider, model, department, session, endpoint, outcome, status or tag.<name>.") var by: String?
     @Option(help: "With --by: order by cost, requests or tokens.") var order: BreakdownOrder = .cost
     @Option(help: "With --by: at most this many rows.") var limit: Int = 20
     @Option(help: "table or json.") var format: OutputFormat = .table

@@ -208,6 +208,10 @@ def summarize(events):
         latency_us += int((Decimal(e["latency_ms"]) * 1000).to_integral_value(rounding=ROUND_HALF_UP))
     s["savings_usd"] = s["potential_cost_usd"] - s["cost_usd"]
     s["profit_usd"] = s["charged_usd"] - s["cost_usd"]
+    s["total_tokens"] = s["input_tokens"] + s["output_tokens"]
+    n = s["requests"]
+    s["success_rate"] = half_up(Decimal(s["ok_requests"]) / n, 4) if n else Decimal(0)
+    s["avg_cost_per_request_usd"] = half_up(s["cost_usd"] / n, 9) if n else Decimal(0)
     s["avg_latency_ms"] = Decimal(latency_us) / s["requests"] / 1000 if s["requests"] else Decimal(0)
     return s
 
@@ -215,7 +219,8 @@ def summarize(events):
 def assert_summary(actual, events, where):
     """`actual` (an answer's summary fields) equals the sums over `events`, exactly; latency to 1 µs."""
     expected = summarize(events)
-    wrong = {f: (actual.get(f), expected[f]) for f in SUM_FIELDS if actual.get(f) != expected[f]}
+    derived = ["total_tokens", "success_rate", "avg_cost_per_request_usd"]
+    wrong = {f: (actual.get(f), expected[f]) for f in SUM_FIELDS + derived if actual.get(f) != expected[f]}
     assert not wrong, f"{where}: fields differ from the sums of its {len(events)} events (answer, events): {wrong}"
     avg = Decimal(str(actual["avg_latency_ms"]))
     assert abs(avg - expected["avg_latency_ms"]) <= Decimal("0.001"), \
@@ -226,6 +231,8 @@ def assert_summary(actual, events, where):
 def group_value(event, by):
     if by.startswith("tag."):
         return event["tags"].get(by[4:].lower())
+    if by == "status":
+        return str(event["status"])  # grouped as its decimal text
     return event["key_id" if by == "key" else by]
 
 

@@ -12,6 +12,10 @@ package struct AttributionHeaders: Sendable, Equatable {
     package var org: String?
     package var user: String?
     package var session: String?
+    /// `X-Tollgate-Team` and `X-Tollgate-Department`: for passthrough traffic only (a Tollgate
+    /// key's own team and department decide, so a header cannot move spend between budgets).
+    package var team: String?
+    package var department: String?
     package var tags: [String: String] = [:]
 
     package init() {}
@@ -44,6 +48,8 @@ package struct AttributionHeaders: Sendable, Equatable {
                 self.org = org
             case "user": self.user = try bounded(value.trimmingSpaces(), "X-Tollgate-User")
             case "session": self.session = try bounded(value.trimmingSpaces(), "X-Tollgate-Session")
+            case "team": self.team = try Self.nonEmpty(bounded(value.trimmingSpaces(), "X-Tollgate-Team"))
+            case "department": self.department = try Self.nonEmpty(bounded(value.trimmingSpaces(), "X-Tollgate-Department"))
             default:
                 if suffix.hasPrefix("tag-"), suffix.count > 4 {
                     let tag = String(suffix.dropFirst(4))
@@ -59,6 +65,8 @@ package struct AttributionHeaders: Sendable, Equatable {
             }
         }
     }
+
+    private static func nonEmpty(_ value: String) -> String? { value.isEmpty ? nil : value }
 
     /// Org ids are slugs: `[a-z0-9][a-z0-9_-]*`.
     package static func isSlug(_ value: String) -> Bool {

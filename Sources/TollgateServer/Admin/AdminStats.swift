@@ -65,6 +65,27 @@ package struct AdminStats: Sendable {
             average: average, from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
     }
 
+    /// `GET /admin/stats/errors`: what failed or was refused, where, how often, and the latest message.
+    package func errors(_ query: ErrorsQuery, by principal: AdminPrincipal) async throws -> ErrorsAnswer {
+        let range = try query.filters.range(now: now)
+        let filter = try query.filters.filter(range, by: principal)
+        async let summary = store.summary(filter: filter)
+        async let groups = store.errors(filter: filter)
+        let (total, failures) = (try await summary, try await groups)
+        let failed = failures.reduce(0) { $0 + $1.requests }
+        return ErrorsAnswer(
+            requests: total.requests, failedRequests: failed,
+            errorRate: Rounded.value(total.requests > 0 ? Double(failed) / Double(total.requests) : 0, digits: 4),
+            groups: failures.count,
+            data: failures.prefix(query.limit).map { group in
+                ErrorsAnswer.Group(
+                    outcome: group.outcome, status: group.status, provider: group.provider, model: group.model, requests: group.requests,
+                    share: Rounded.value(Double(group.requests) / Double(failed), digits: 4), latestAt: UTCTime.iso(group.latestAtMs),
+                    latestError: group.latestError)
+            },
+            from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
+    }
+
     /// `GET /admin/stats/forecast`: the next 30 and 90 days' spend from the last `historyDays` full
     /// UTC days of daily cost; method in `SpendForecast` and docs/analytics.md. The query's own
     /// `from` and `to` are replaced by that history.
@@ -104,7 +125,13 @@ package struct AdminStats: Sendable {
             guard let parsed = UsageEventCursor(encoded: text) else { throw InvalidQuery("'cursor' is not one this API gave.") }
             cursor = parsed
         }
-        let filter = try query.filters.filter(try query.filters.range(now: now), by: principal)
+        var filter = try query.filters.filter(try query.filters.range(now: now), by: principal)
+        if let requestID = query.requestID {
+            filter.requestID = requestID
+            // Looking one request up: any time unless the caller bounded it.
+            if query.filters.from == nil { filter.from = nil }
+            if query.filters.to == nil { filter.to = nil }
+        }
         let page = try await store.events(filter: filter, limit: query.limit, after: cursor)
         return ListAnswer(data: page.events.map(UsageEventView.init), nextCursor: page.nextCursor?.encoded)
     }

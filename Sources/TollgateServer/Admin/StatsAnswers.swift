@@ -10,12 +10,17 @@ package struct SummaryFields: Codable, Sendable, Equatable {
     package var blockedRequests: Int64
     package var cachedRequests: Int64
     package var cacheHitRate: Double
+    /// ok ÷ requests, 0–1.
+    package var successRate: Double
     package var inputTokens: Int64
     package var outputTokens: Int64
+    package var totalTokens: Int64
     package var cachedInputTokens: Int64
     package var cacheWriteTokens: Int64
     package var reasoningTokens: Int64
     package var costUSD: Money
+    /// cost ÷ requests, rounded half away from zero to the nano-dollar.
+    package var avgCostPerRequestUSD: Money
     package var potentialCostUSD: Money
     package var savingsUSD: Money
     package var savingsPct: Double
@@ -30,8 +35,9 @@ package struct SummaryFields: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case requests, okRequests = "ok_requests", errorRequests = "error_requests", blockedRequests = "blocked_requests"
-        case cachedRequests = "cached_requests", cacheHitRate = "cache_hit_rate", inputTokens = "input_tokens"
-        case outputTokens = "output_tokens", cachedInputTokens = "cached_input_tokens", cacheWriteTokens = "cache_write_tokens"
+        case cachedRequests = "cached_requests", cacheHitRate = "cache_hit_rate", successRate = "success_rate"
+        case inputTokens = "input_tokens", outputTokens = "output_tokens", totalTokens = "total_tokens"
+        case avgCostPerRequestUSD = "avg_cost_per_request_usd", cachedInputTokens = "cached_input_tokens", cacheWriteTokens = "cache_write_tokens"
         case reasoningTokens = "reasoning_tokens", costUSD = "cost_usd", potentialCostUSD = "potential_cost_usd"
         case savingsUSD = "savings_usd", savingsPct = "savings_pct", promptCacheSavingsUSD = "prompt_cache_savings_usd"
         case chargedUSD = "charged_usd", profitUSD = "profit_usd", avgLatencyMs = "avg_latency_ms", p50LatencyMs = "p50_latency_ms"
@@ -46,12 +52,15 @@ package struct SummaryFields: Codable, Sendable, Equatable {
         blockedRequests = s.blockedRequests
         cachedRequests = s.cachedRequests
         cacheHitRate = Rounded.value(s.requests > 0 ? Double(s.cachedRequests) / Double(s.requests) : 0, digits: 4)
+        successRate = Rounded.value(s.requests > 0 ? Double(s.okRequests) / Double(s.requests) : 0, digits: 4)
         inputTokens = s.inputTokens
         outputTokens = s.outputTokens
+        totalTokens = s.inputTokens + s.outputTokens
         cachedInputTokens = s.cachedInputTokens
         cacheWriteTokens = s.cacheWriteTokens
         reasoningTokens = s.reasoningTokens
         costUSD = Money(nanos: s.costNanos)
+        avgCostPerRequestUSD = Money(nanos: s.requests > 0 ? CostCalculator.roundedDivision(s.costNanos, by: s.requests) : 0)
         potentialCostUSD = Money(nanos: s.potentialCostNanos)
         savingsUSD = Money(nanos: s.potentialCostNanos - s.costNanos)
         savingsPct = Rounded.value(s.potentialCostNanos > 0 ? Double(savingsUSD.nanos) * 100 / Double(s.potentialCostNanos) : 0, digits: 2)
@@ -241,5 +250,41 @@ package struct ForecastAnswer: Codable, Sendable, Equatable {
         case next30DaysUSD = "next_30_days_usd", next30DaysLowUSD = "next_30_days_low_usd", next30DaysHighUSD = "next_30_days_high_usd"
         case next90DaysUSD = "next_90_days_usd", next90DaysLowUSD = "next_90_days_low_usd", next90DaysHighUSD = "next_90_days_high_usd"
         case confidence
+    }
+}
+
+/// `GET /admin/stats/errors` (SPEC §13): the failed and refused requests of the range, grouped.
+package struct ErrorsAnswer: Codable, Sendable, Equatable {
+    /// Every request in the range, and those that did not end `ok` (errors and refusals).
+    package var requests: Int64
+    package var failedRequests: Int64
+    /// failed ÷ requests, 0–1.
+    package var errorRate: Double
+    /// How many groups there are in all (`data` holds at most `limit`).
+    package var groups: Int
+    /// Most frequent first.
+    package var data: [Group]
+    package var from: String
+    package var to: String
+
+    package struct Group: Codable, Sendable, Equatable {
+        package var outcome: String
+        package var status: Int
+        package var provider: String
+        package var model: String
+        package var requests: Int64
+        /// This group's part of the failed requests, 0–1.
+        package var share: Double
+        package var latestAt: String
+        /// The most recent request's error message (null when it had none).
+        @Nullable package var latestError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case outcome, status, provider, model, requests, share, latestAt = "latest_at", latestError = "latest_error"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case requests, failedRequests = "failed_requests", errorRate = "error_rate", groups, data, from, to
     }
 }

@@ -34,8 +34,9 @@ package struct QueryParameters: Sendable {
     }
 }
 
-/// The stats filters of SPEC §9 (from, to, org, team, user, key, provider, model, tag.<name>),
-/// as `/admin/stats`, its drill-downs, the dashboard and `tollgate stats` all take them.
+/// The stats filters of SPEC §9 and §13 (from, to, org, team, user, key, provider, model,
+/// department, session, endpoint, outcome, status, tag.<name>), as `/admin/stats`, its
+/// drill-downs, the dashboard and `tollgate stats` all take them.
 package struct StatsQuery: Codable, Sendable, Equatable {
     /// ISO-8601 or relative to now (`24h`, `7d`); default the last 30 days.
     package var from: String?
@@ -46,24 +47,52 @@ package struct StatsQuery: Codable, Sendable, Equatable {
     package var key: String?
     package var provider: String?
     package var model: String?
+    package var department: String?
+    package var session: String?
+    /// An `Endpoint` (`chat`, `messages`, …).
+    package var endpoint: String?
+    /// An `Outcome` (`ok`, `rate_limited`, …).
+    package var outcome: String?
+    /// The HTTP status Tollgate answered.
+    package var status: Int?
     /// `tag.<name>=value` filters by lower-cased tag name.
     package var tags: [String: String]
 
     package init(
         from: String? = nil, to: String? = nil, org: String? = nil, team: String? = nil, user: String? = nil, key: String? = nil,
-        provider: String? = nil, model: String? = nil, tags: [String: String] = [:]
+        provider: String? = nil, model: String? = nil, department: String? = nil, session: String? = nil, endpoint: String? = nil,
+        outcome: String? = nil, status: Int? = nil, tags: [String: String] = [:]
     ) {
         (self.from, self.to, self.org, self.team, self.user, self.key) = (from, to, org, team, user, key)
-        (self.provider, self.model, self.tags) = (provider, model, tags)
+        (self.provider, self.model, self.department, self.session) = (provider, model, department, session)
+        (self.endpoint, self.outcome, self.status, self.tags) = (endpoint, outcome, status, tags)
     }
 
     /// The filters among an endpoint's parameters; other parameters are the endpoint's own.
     package init(_ parameters: QueryParameters) throws(InvalidQuery) {
         let v = parameters.values
+        var status: Int?
+        if let text = v["status"] {
+            guard let code = Int(text), (100...599).contains(code) else { throw InvalidQuery("'status' must be an HTTP status code (100 to 599), got '\(text)'.") }
+            status = code
+        }
         self.init(
             from: v["from"], to: v["to"], org: v["org"], team: v["team"], user: v["user"], key: v["key"],
-            provider: v["provider"], model: v["model"])
+            provider: v["provider"], model: v["model"], department: v["department"], session: v["session"], endpoint: v["endpoint"],
+            outcome: v["outcome"], status: status)
         for (name, value) in v where name.hasPrefix("tag.") { try addTag(String(name.dropFirst(4)), value) }
+        try check()
+    }
+
+    /// Refuses an endpoint or outcome no request can have, naming the ones there are (a typo
+    /// would otherwise answer an empty result that looks like no traffic).
+    package func check() throws(InvalidQuery) {
+        if let endpoint, Endpoint(rawValue: endpoint) == nil {
+            throw InvalidQuery("'endpoint' must be one of \(Endpoint.allCases.map(\.rawValue).joined(separator: ", ")), got '\(endpoint)'.")
+        }
+        if let outcome, Outcome(rawValue: outcome) == nil {
+            throw InvalidQuery("'outcome' must be one of \(Outcome.allCases.map(\.rawValue).joined(separator: ", ")), got '\(outcome)'.")
+        }
     }
 
     /// Adds the filter `tag.<name>=value`; the name is checked (`TagName`) and lower-cased.
@@ -84,7 +113,7 @@ package struct StatsQuery: Codable, Sendable, Equatable {
     func filter(_ range: (fromMs: Int64, toMs: Int64), by principal: AdminPrincipal) throws -> StatsFilter {
         StatsFilter(
             from: range.fromMs, to: range.toMs, org: try principal.scope(org), team: team, user: user, key: key, provider: provider,
-            model: model, tags: tags)
+            model: model, tags: tags, department: department, session: session, endpoint: endpoint, outcome: outcome, status: status)
     }
 }
 
@@ -182,24 +211,45 @@ package struct ForecastQuery: Codable, Sendable, Equatable {
     }
 }
 
-/// `GET /admin/usage`: raw events newest first, `limit` ≤ 1000 (default 100), `cursor`.
-package struct UsageQuery: Codable, Sendable, Equatable {
+/// `GET /admin/stats/errors`: the filters and `limit` (groups, default 100).
+package struct ErrorsQuery: Codable, Sendable, Equatable {
     package var filters: StatsQuery
     package var limit: Int
-    package var cursor: String?
 
-    package init(filters: StatsQuery, limit: Int = 100, cursor: String? = nil) {
-        (self.filters, self.limit, self.cursor) = (filters, limit, cursor)
+    package init(filters: StatsQuery, limit: Int = 100) {
+        self.filters = filters
+        self.limit = limit
     }
 
     init(_ parameters: QueryParameters) throws(InvalidQuery) {
-        self.init(filters: try StatsQuery(parameters), limit: try parameters.count("limit", default: 100, max: 1000), cursor: parameters["cursor"])
+        self.init(filters: try StatsQuery(parameters), limit: try parameters.count("limit", default: 100, max: 10_000))
+    }
+}
+
+/// `GET /admin/usage`: raw events newest first, `limit` ≤ 1000 (default 100), `cursor`;
+/// `request_id` finds the event behind an `X-Tollgate-Request-Id`.
+package struct UsageQuery: Codable, Sendable, Equatable {
+    package var filters: StatsQuery
+    package var requestID: String?
+    package var limit: Int
+    package var cursor: String?
+
+    enum CodingKeys: String, CodingKey { case filters, requestID = "request_id", limit, cursor }
+
+    package init(filters: StatsQuery, requestID: String? = nil, limit: Int = 100, cursor: String? = nil) {
+        (self.filters, self.requestID, self.limit, self.cursor) = (filters, requestID, limit, cursor)
+    }
+
+    init(_ parameters: QueryParameters) throws(InvalidQuery) {
+        self.init(
+            filters: try StatsQuery(parameters), requestID: parameters["request_id"],
+            limit: try parameters.count("limit", default: 100, max: 1000), cursor: parameters["cursor"])
     }
 }
 
 extension StatsDimension: Codable {
     /// The dimensions a query may name.
-    static let names = "org, team, user, key, provider, model or tag.<name>"
+    static let names = named.map(\.parameter).joined(separator: ", ") + " or tag.<name>"
 
     /// The dimension `field` (`by`, `group_by`) names; a tag's name follows `TagName`'s rule.
     package static func parsing(_ text: String, field: String) throws(InvalidQuery) -> StatsDimension {

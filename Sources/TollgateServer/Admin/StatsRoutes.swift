@@ -3,7 +3,7 @@ import NIOCore
 import TollgateCore
 import TollgateStorage
 
-/// `/admin/stats`, `/admin/stats/timeseries`, `/admin/stats/breakdown`, `/admin/stats/forecast`,
+/// `/admin/stats`, `/admin/stats/timeseries`, `/admin/stats/breakdown`, `/admin/stats/errors`, `/admin/stats/forecast`,
 /// `/admin/usage` and `/admin/export` (SPEC §9): each parses its typed query and answers with
 /// `AdminStats`, the same functions the dashboard and the CLI call.
 struct StatsRoutes: Sendable {
@@ -14,6 +14,7 @@ struct StatsRoutes: Sendable {
         route(router, "/admin/stats") { q, p in try await stats.summary(SummaryQuery(q), by: p) }
         route(router, "/admin/stats/timeseries") { q, p in try await stats.timeseries(TimeseriesQuery(q), by: p) }
         route(router, "/admin/stats/breakdown") { q, p in try await stats.breakdown(BreakdownQuery(q), by: p) }
+        route(router, "/admin/stats/errors") { q, p in try await stats.errors(ErrorsQuery(q), by: p) }
         route(router, "/admin/stats/forecast") { q, p in try await stats.forecast(ForecastQuery(q), by: p) }
         route(router, "/admin/usage") { q, p in try await stats.usage(UsageQuery(q), by: p) }
         router.get("/admin/export") { request, context in

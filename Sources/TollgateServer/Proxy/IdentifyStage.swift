@@ -43,8 +43,8 @@ struct IdentifyStage: Sendable {
             throw RequestError.invalidRequest("Org '\(org)' does not exist and Tollgate already has \(settings.maxOrgs) orgs (limits.max_orgs). Use an existing org in X-Tollgate-Org, or ask your admin to create it.")
         }
         exchange.attribution = Attribution(
-            org: org, keyID: token.passthroughKeyID, user: refinements.user,
-            session: refinements.session, tags: refinements.tags)
+            org: org, keyID: token.passthroughKeyID, team: refinements.team, user: refinements.user,
+            department: refinements.department, session: refinements.session, tags: refinements.tags)
         return false
     }
 

@@ -38,7 +38,7 @@ struct RelayStage: Sendable {
             headers[.tollgateCost] = Money.decimalString(event.costNanos)
             cache.store(event, body: Array(answer.body.readableBytesView), exchange, settlement)
         } else {
-            event = exchange.event(status: status, outcome: .upstreamError)
+            event = exchange.event(status: status, outcome: .upstreamError, error: ProviderErrorMessage.from(answer.body.readableBytesView.prefix(Self.errorPrefix)))
         }
         settlement.settle(event)
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: answer.body))
@@ -75,6 +75,9 @@ struct RelayStage: Sendable {
             RequestError(.clientGone, "The client went away before the provider answered; input tokens estimated."),
             exchange, settlement, usage: usage, source: usage == .zero ? .missing : .estimated)
     }
+
+    /// How much of a provider's error answer is read for its message.
+    static let errorPrefix = 16 << 10
 
     static func requestError(for error: UpstreamError) -> RequestError {
         switch error.kind {

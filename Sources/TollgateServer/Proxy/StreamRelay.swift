@@ -47,11 +47,14 @@ final class StreamRelay: Sendable {
         var cacheCopy: [UInt8]? = settlement.lease != nil && status == 200 && isSSE ? [] : nil
         var outcome: Outcome = status < 400 ? .ok : .upstreamError
         var failure: String?
+        // The start of a provider's error answer, for its message.
+        var errorHead: ByteBuffer? = status >= 400 ? ByteBuffer() : nil
         var bytesOut: Int64 = 0
         defer {
             // A client that read the provider's final usage event has its whole answer; closing
             // before the stream's last bytes (SDKs stop at `[DONE]`) does not make it abandoned.
             if outcome == .clientAbort, meter?.usageComplete == true { (outcome, failure) = (.ok, nil) }
+            if failure == nil, let errorHead { failure = ProviderErrorMessage.from(errorHead.readableBytesView) }
             var exchange = exchange
             exchange.timing = answer.timing
             exchange.bytesOut = bytesOut
@@ -75,6 +78,9 @@ final class StreamRelay: Sendable {
                     failure = "\(error)"
                 }
                 throw error
+            }
+            if let chunk, errorHead != nil, errorHead!.readableBytes < RelayStage.errorPrefix {
+                errorHead!.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, RelayStage.errorPrefix - errorHead!.readableBytes))!)
             }
             if let chunk, cacheCopy != nil {
                 if cacheCopy!.count + chunk.readableBytes <= Self.maxCachedAnswer {
