@@ -72,6 +72,7 @@ package func buildTollgate(
     StatsRoutes(stats: stats).register(on: admin)
     AccessRoutes(admin: accessAdmin).register(on: admin)
     DashboardRoutes(auth: auth, sessions: DashboardSessions(clock: access.clock), stats: stats, admin: accessAdmin).register(on: router)
+    SelfServiceRoutes(access: access, stats: stats, admin: accessAdmin).register(on: router.group().add(middleware: AdminErrorMiddleware()))
     CacheRoutes(admin: CacheAdmin(store: cache.store, cache: cache)).register(on: admin)
     PricingRoutes(pricing: pricing).register(on: admin)
     // Anything else under /admin: a JSON 404 in the admin API's shape, not an empty body.

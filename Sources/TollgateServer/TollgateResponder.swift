@@ -15,10 +15,13 @@ struct TollgateResponder: HTTPResponder {
         return await proxy.handle(request, channel: context.channel)
     }
 
-    /// Paths Tollgate answers itself; no provider is named `admin`, `healthz`, `readyz`, `metrics` or `dashboard`.
+    /// Paths Tollgate answers itself (`reservedNames`, which no provider may take).
     static func isLocal(_ path: String) -> Bool {
         guard path.utf8.count > 1 else { return false }
         return path == "/healthz" || path == "/readyz" || path == "/metrics" || path.hasPrefix("/admin")
-            || path.hasPrefix("/dashboard")
+            || path.hasPrefix("/dashboard") || path.hasPrefix("/tollgate/")
     }
+
+    /// First path segments Tollgate keeps for its own endpoints (`/tollgate/…` is its own API, SPEC §13).
+    static let reservedNames: Set<String> = ["admin", "dashboard", "healthz", "readyz", "metrics", "tollgate"]
 }

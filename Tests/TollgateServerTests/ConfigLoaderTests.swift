@@ -78,6 +78,18 @@ struct ConfigLoaderTests {
         #expect(byName["local"]?.format == .anthropic)
     }
 
+    @Test("a provider cannot take a path Tollgate answers itself")
+    func reservedProviderNames() {
+        for name in ["tollgate", "admin", "dashboard", "metrics"] {
+            do {
+                _ = try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_\(name.uppercased())_BASE_URL": "http://127.0.0.1:9"], yaml: nil)
+                Issue.record("accepted a provider named \(name)")
+            } catch {
+                #expect("\(error)".contains("reserved"), "\(error)")
+            }
+        }
+    }
+
     @Test("bad settings fail with a message naming the setting")
     func errors() {
         #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(listen: "8080"), environment: [:], yaml: nil) }

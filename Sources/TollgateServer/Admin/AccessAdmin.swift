@@ -226,6 +226,16 @@ package struct AccessAdmin: Sendable {
         return answer
     }
 
+    /// The budgets a key's requests count against: its own, its team's and its org's (SPEC §7).
+    func budgets(covering key: TollgateKey) async throws -> [BudgetView] {
+        let subjects = Set(BudgetSubject.covering(org: key.org, team: key.team, keyID: key.id))
+        var views: [BudgetView] = []
+        for budget in try await store.budgets(org: key.org) where subjects.contains(budget.subject) {
+            views.append(try await view(budget))
+        }
+        return views
+    }
+
     private func visibleBudget(_ id: String, by principal: AdminPrincipal) async throws -> Budget {
         guard let budget = try await store.budget(id), principal.org == nil || principal.org == budget.org else {
             throw AdminError.notFound("budget", id)

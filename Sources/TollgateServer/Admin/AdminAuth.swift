@@ -137,3 +137,17 @@ struct AdminAuthMiddleware: RouterMiddleware {
         }
     }
 }
+
+/// Answers every error of the routes behind it in the admin API's JSON shape, for Tollgate's own
+/// endpoints that authenticate by themselves (`/tollgate/v1/…`, with a client key).
+struct AdminErrorMiddleware: RouterMiddleware {
+    typealias Context = TollgateRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return AdminResponse.error(AdminError.answering(error, logger: context.logger))
+        }
+    }
+}

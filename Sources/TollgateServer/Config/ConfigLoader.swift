@@ -214,6 +214,9 @@ package enum ConfigLoader {
         guard AttributionHeaders.isSlug(name) else {
             throw ConfigError("Provider name '\(name)' (\(origin)) must be lower-case letters, digits, '-' or '_'.")
         }
+        guard !TollgateResponder.reservedNames.contains(name) else {
+            throw ConfigError("Provider name '\(name)' (\(origin)) is reserved for Tollgate's own endpoints (/\(name)); pick another name.")
+        }
         let parsedFormat = try format.map { value -> ProviderFormat in
             guard let f = ProviderFormat(rawValue: value.lowercased()) else {
                 throw ConfigError("\(origin): format must be openai, anthropic or gemini, got '\(value)'.")
