@@ -67,14 +67,17 @@ package func buildTollgate(
             clock: access.clock))
     let stats = AdminStats(store: UsageStore(database: database), clock: access.clock)
     let accessAdmin = AccessAdmin(store: accessStore, access: access)
+    let auditLog = AuditLog(database: database)
+    let audit = AuditTrail(log: auditLog, clock: access.clock, logger: logger)
     // Every route registered on `admin` runs behind the admin API's authentication.
-    let admin = router.group().add(middleware: AdminAuthMiddleware(auth: auth))
-    StatsRoutes(stats: stats).register(on: admin)
+    let admin = router.group().add(middleware: AdminAuthMiddleware(auth: auth, audit: audit))
+    StatsRoutes(stats: stats, audit: audit).register(on: admin)
     AccessRoutes(admin: accessAdmin).register(on: admin)
-    DashboardRoutes(auth: auth, sessions: DashboardSessions(clock: access.clock), stats: stats, admin: accessAdmin).register(on: router)
+    AuditRoutes(log: auditLog).register(on: admin)
+    DashboardRoutes(auth: auth, audit: audit, sessions: DashboardSessions(clock: access.clock), stats: stats, admin: accessAdmin).register(on: router)
     SelfServiceRoutes(access: access, stats: stats, admin: accessAdmin).register(on: router.group().add(middleware: AdminErrorMiddleware()))
-    CacheRoutes(admin: CacheAdmin(store: cache.store, cache: cache)).register(on: admin)
-    PricingRoutes(pricing: pricing).register(on: admin)
+    CacheRoutes(admin: CacheAdmin(store: cache.store, cache: cache), audit: audit).register(on: admin)
+    PricingRoutes(pricing: pricing, audit: audit).register(on: admin)
     // Anything else under /admin: a JSON 404 in the admin API's shape, not an empty body.
     for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
         admin.on("/admin/**", method: method) { request, _ -> Response in
@@ -133,7 +136,7 @@ package func buildTollgate(
     let reload = PricingReloadService(pricing: pricing, logger: logger)
     let trim = MemoryTrimService(inFlight: inFlight)
     let retention = RetentionService(
-        store: UsageStore(database: database), retention: config.retention, clock: access.clock, logger: logger)
+        store: UsageStore(database: database), audit: auditLog, retention: config.retention, clock: access.clock, logger: logger)
     return TollgateService(
         services: [upstream, alerts, writer, access, cache, retention, reload, trim, app], config: config, logger: logger,
         metricsRegistry: metricsRegistry)

@@ -11,6 +11,8 @@ struct TollgateRequestContext: RequestContext, RemoteAddressRequestContext {
     let channel: any Channel
     /// The admin API's caller, set by `AdminAuthMiddleware` before an admin route runs.
     var principal: AdminPrincipal?
+    /// The same caller as the audit log names it (id and address).
+    var actor: AuditActor?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -27,5 +29,13 @@ struct TollgateRequestContext: RequestContext, RemoteAddressRequestContext {
             throw AdminError(.unauthorized, code: "invalid_api_key", "This admin route is not behind the admin authentication.")
         }
         return principal
+    }
+
+    /// The authenticated admin caller as the audit log names it (see `requirePrincipal`).
+    func requireActor() throws(AdminError) -> AuditActor {
+        guard let actor else {
+            throw AdminError(.unauthorized, code: "invalid_api_key", "This admin route is not behind the admin authentication.")
+        }
+        return actor
     }
 }

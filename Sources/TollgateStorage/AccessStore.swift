@@ -4,7 +4,8 @@ import TollgateCore
 
 /// Orgs, Tollgate keys, budgets and alerts in SQLite (schema: `SchemaMigration.access`).
 ///
-/// The admin API and the CLI both write through this store; a running proxy reads a whole
+/// The admin API and the CLI both write through this store, each change with its audit entry
+/// (`AuditEntry`) in the same transaction; a running proxy reads a whole
 /// `AccessSnapshot` at start and again whenever `version()` moves.
 package struct AccessStore: Sendable {
     private let pool: DatabasePool
@@ -41,16 +42,16 @@ package struct AccessStore: Sendable {
     }
 
     /// Throws `StorageError(.conflict)` when the id exists.
-    package func insert(_ org: Organization) async throws {
-        try await write { db in
+    package func insert(_ org: Organization, audit: AuditEntry? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: "INSERT INTO orgs (id, name, markup_ppm, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [org.id, org.name, org.markup.partsPerMillion, org.createdAtMs])
         }
     }
 
-    package func update(_ org: Organization) async throws {
-        try await write { db in
+    package func update(_ org: Organization, audit: AuditEntry? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: "UPDATE orgs SET name = ?, markup_ppm = ? WHERE id = ?",
                 arguments: [org.name, org.markup.partsPerMillion, org.id])
@@ -58,8 +59,8 @@ package struct AccessStore: Sendable {
     }
 
     /// Deletes an org that has no keys and no budgets; throws `.conflict` otherwise.
-    package func deleteOrg(_ id: String) async throws {
-        try await write { db in try db.execute(sql: "DELETE FROM orgs WHERE id = ?", arguments: [id]) }
+    package func deleteOrg(_ id: String, audit: AuditEntry? = nil) async throws {
+        try await write(audit: audit) { db in try db.execute(sql: "DELETE FROM orgs WHERE id = ?", arguments: [id]) }
     }
 
     /// Creates the org with defaults unless it exists (passthrough traffic naming a new org, SPEC §3).
@@ -93,8 +94,8 @@ package struct AccessStore: Sendable {
         try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.key) }
     }
 
-    package func insert(_ key: TollgateKey) async throws {
-        try await write { db in
+    package func insert(_ key: TollgateKey, audit: AuditEntry? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: """
                     INSERT INTO api_keys (id, key_hash, prefix, org, name, team, "user", department, role,
@@ -110,8 +111,8 @@ package struct AccessStore: Sendable {
     }
 
     /// Saves every field but the secret's hash, prefix, org and creation time, which never change.
-    package func update(_ key: TollgateKey) async throws {
-        try await write { db in
+    package func update(_ key: TollgateKey, audit: AuditEntry? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: """
                     UPDATE api_keys SET name = ?, team = ?, "user" = ?, department = ?, role = ?, allowed_models = ?,
@@ -160,8 +161,8 @@ package struct AccessStore: Sendable {
         }
     }
 
-    package func insert(_ budget: Budget) async throws {
-        try await write { db in
+    package func insert(_ budget: Budget, audit: AuditEntry? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: """
                     INSERT INTO budgets (id, scope, scope_id, org, limit_nanos, period, thresholds, action, enforcement, created_at)
@@ -175,8 +176,8 @@ package struct AccessStore: Sendable {
         }
     }
 
-    package func update(_ budget: Budget) async throws {
-        try await write { db in
+    package func update(_ budget: Budget, audit: AuditEntry? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: """
                     UPDATE budgets SET scope = ?, scope_id = ?, limit_nanos = ?, period = ?, thresholds = ?, action = ?,
@@ -190,8 +191,8 @@ package struct AccessStore: Sendable {
         }
     }
 
-    package func deleteBudget(_ id: String) async throws {
-        try await write { db in try db.execute(sql: "DELETE FROM budgets WHERE id = ?", arguments: [id]) }
+    package func deleteBudget(_ id: String, audit: AuditEntry? = nil) async throws {
+        try await write(audit: audit) { db in try db.execute(sql: "DELETE FROM budgets WHERE id = ?", arguments: [id]) }
     }
 
     /// What the budget's scope spent (`cost_usd`) from `periodStartMs` on, summed from the daily
@@ -281,9 +282,14 @@ package struct AccessStore: Sendable {
         }
     }
 
-    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    /// Runs `body` in one transaction; `audit`, the change's audit entry, commits with it or not at all.
+    private func write<T: Sendable>(audit: AuditEntry? = nil, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.write(body)
+            return try await pool.write { db in
+                let result = try body(db)
+                try audit?.insert(db)
+                return result
+            }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StorageError(.conflict, Self.describe(error), underlying: error)
         } catch {

@@ -108,7 +108,7 @@ struct AdminAuthGuessTests {
             throttle: AdminThrottle(failedAuthPerMinute: 2, requestsPerMinute: 0, clock: { now.withLock { $0 } }))
         let wellFormed = "tg_" + String(repeating: "a", count: 32)
         for _ in 0..<5 { #expect(throws: AdminError.self) { try auth.authenticate(token: wellFormed, address: "a") } }
-        #expect(try auth.authenticate(token: "s3cret", address: "a") == .master)
+        #expect(try auth.authenticate(token: "s3cret", address: "a").principal == .master)
         for _ in 0..<2 { #expect(throws: AdminError.self) { try auth.authenticate(token: "guess", address: "a") } }
         do {
             _ = try auth.authenticate(token: "s3cret", address: "a")
@@ -116,7 +116,7 @@ struct AdminAuthGuessTests {
         } catch {
             #expect(error.status == .tooManyRequests)
         }
-        #expect(try auth.authenticate(token: "s3cret", address: "b") == .master)
+        #expect(try auth.authenticate(token: "s3cret", address: "b").principal == .master)
         #expect(AdminAuth.isTollgateKeyShaped(wellFormed))
         #expect(!AdminAuth.isTollgateKeyShaped("tg_short"))
         #expect(!AdminAuth.isTollgateKeyShaped("tg_" + String(repeating: "-", count: 32)))

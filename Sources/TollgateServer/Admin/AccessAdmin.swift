@@ -11,16 +11,34 @@ package struct AccessAdmin: Sendable {
     let store: AccessStore
     let access: AccessControl?
     let clock: @Sendable () -> Int64
+    /// Who the changes are recorded as in the audit log (`acting(as:)`).
+    private(set) var actor: AuditActor
 
-    init(store: AccessStore, access: AccessControl?, clock: @escaping @Sendable () -> Int64 = AccessControl.systemClock) {
+    init(
+        store: AccessStore, access: AccessControl?, actor: AuditActor = .unknown,
+        clock: @escaping @Sendable () -> Int64 = AccessControl.systemClock
+    ) {
         self.store = store
         self.access = access
+        self.actor = actor
         self.clock = clock
     }
 
-    /// For the CLI: the database alone.
+    /// For the CLI: the database alone, changes recorded as `cli:<os user>`.
     package init(database: TollgateDatabase) {
-        self.init(store: AccessStore(database: database), access: nil)
+        self.init(store: AccessStore(database: database), access: nil, actor: .commandLine)
+    }
+
+    /// The same operations, recorded in the audit log as `actor`'s.
+    func acting(as actor: AuditActor) -> AccessAdmin {
+        var copy = self
+        copy.actor = actor
+        return copy
+    }
+
+    /// The audit entry of a change, committed in the change's transaction.
+    private func audit(_ action: String, target: String, org: String) -> AuditEntry {
+        AuditEntry(atMs: clock(), actor: actor.id, action: action, target: target, org: org, ip: actor.ip)
     }
 
     // MARK: Orgs
@@ -33,7 +51,7 @@ package struct AccessAdmin: Sendable {
         let org = Organization(
             id: id, name: try input.string("name") ?? id, markup: Markup(partsPerMillion: try input.percentPPM("markup_pct") ?? 0),
             createdAtMs: clock())
-        try await saving("org '\(id)' already exists.") { try await store.insert(org) }
+        try await saving("org '\(id)' already exists.") { try await store.insert(org, audit: audit("org.create", target: id, org: id)) }
         return OrgView(org)
     }
 
@@ -57,7 +75,7 @@ package struct AccessAdmin: Sendable {
             org.name = name
         }
         if let ppm = try input.percentPPM("markup_pct") { org.markup = Markup(partsPerMillion: ppm) }
-        try await saving("") { try await store.update(org) }
+        try await saving("") { try await store.update(org, audit: audit("org.update", target: id, org: id)) }
         return OrgView(org)
     }
 
@@ -66,7 +84,7 @@ package struct AccessAdmin: Sendable {
         guard id != "default" else { throw AdminError(.conflict, code: "conflict", "The 'default' org cannot be deleted.") }
         guard let org = try await store.org(id) else { throw AdminError.notFound("org", id) }
         try await saving("org '\(id)' still has keys or budgets; delete its budgets first (revoked keys stay on record, so an org that ever had keys is kept).") {
-            try await store.deleteOrg(id)
+            try await store.deleteOrg(id, audit: audit("org.delete", target: id, org: id))
         }
         return OrgView(org)
     }
@@ -91,7 +109,7 @@ package struct AccessAdmin: Sendable {
             createdAtMs: clock())
         try apply(input, to: &key)
         let stored = key
-        try await saving("") { try await store.insert(stored) }
+        try await saving("") { try await store.insert(stored, audit: audit("key.create", target: stored.id, org: stored.org)) }
         return KeyView(key, secret: secret)
     }
 
@@ -110,7 +128,7 @@ package struct AccessAdmin: Sendable {
         var key = try await visibleKey(id, by: principal)
         try apply(input, to: &key)
         let stored = key
-        try await saving("") { try await store.update(stored) }
+        try await saving("") { try await store.update(stored, audit: audit("key.update", target: stored.id, org: stored.org)) }
         return KeyView(key)
     }
 
@@ -120,7 +138,7 @@ package struct AccessAdmin: Sendable {
         if key.revokedAtMs == nil {
             key.revokedAtMs = clock()
             let stored = key
-            try await saving("") { try await store.update(stored) }
+            try await saving("") { try await store.update(stored, audit: audit("key.revoke", target: stored.id, org: stored.org)) }
         }
         return KeyView(key)
     }
@@ -177,7 +195,7 @@ package struct AccessAdmin: Sendable {
         let stored = budget
         let subject = scope == .org ? "org '\(org)'" : "\(scope.rawValue) '\(scopeID)' in org '\(org)'"
         try await saving("a \(budget.period.rawValue) budget for \(subject) already exists; change it with PATCH /admin/budgets/{id}.") {
-            try await store.insert(stored)
+            try await store.insert(stored, audit: audit("budget.create", target: stored.id, org: stored.org))
         }
         return try await view(budget)
     }
@@ -215,14 +233,14 @@ package struct AccessAdmin: Sendable {
         var budget = try await visibleBudget(id, by: principal)
         try apply(input, to: &budget)
         let stored = budget
-        try await saving("another budget has the same scope and period.") { try await store.update(stored) }
+        try await saving("another budget has the same scope and period.") { try await store.update(stored, audit: audit("budget.update", target: stored.id, org: stored.org)) }
         return try await view(budget)
     }
 
     package func deleteBudget(_ id: String, by principal: AdminPrincipal) async throws -> BudgetView {
         let budget = try await visibleBudget(id, by: principal)
         let answer = try await view(budget)
-        try await saving("") { try await store.deleteBudget(id) }
+        try await saving("") { try await store.deleteBudget(id, audit: audit("budget.delete", target: id, org: budget.org)) }
         return answer
     }
 

@@ -8,13 +8,17 @@ struct AccessRoutes: Sendable {
     let admin: AccessAdmin
 
     func register(on router: RouterGroup<TollgateRequestContext>) {
-        resource(router, "orgs", create: admin.createOrg, list: { _, p in try await admin.listOrgs(by: p) },
-                 read: admin.org, update: admin.updateOrg, delete: admin.deleteOrg)
-        resource(router, "keys", create: admin.createKey,
-                 list: { q, p in try await admin.listKeys(org: q["org"], cursor: q["cursor"], limit: try Self.limit(q), by: p) },
-                 read: admin.key, update: admin.updateKey, delete: admin.revokeKey)
-        resource(router, "budgets", create: admin.createBudget, list: { q, p in try await admin.listBudgets(org: q["org"], by: p) },
-                 read: admin.budget, update: admin.updateBudget, delete: admin.deleteBudget)
+        resource(router, "orgs", create: { a, i, p in try await a.createOrg(i, by: p) }, list: { a, _, p in try await a.listOrgs(by: p) },
+                 read: { a, id, p in try await a.org(id, by: p) }, update: { a, id, i, p in try await a.updateOrg(id, i, by: p) },
+                 delete: { a, id, p in try await a.deleteOrg(id, by: p) })
+        resource(router, "keys", create: { a, i, p in try await a.createKey(i, by: p) },
+                 list: { a, q, p in try await a.listKeys(org: q["org"], cursor: q["cursor"], limit: try Self.limit(q), by: p) },
+                 read: { a, id, p in try await a.key(id, by: p) }, update: { a, id, i, p in try await a.updateKey(id, i, by: p) },
+                 delete: { a, id, p in try await a.revokeKey(id, by: p) })
+        resource(router, "budgets", create: { a, i, p in try await a.createBudget(i, by: p) },
+                 list: { a, q, p in try await a.listBudgets(org: q["org"], by: p) },
+                 read: { a, id, p in try await a.budget(id, by: p) }, update: { a, id, i, p in try await a.updateBudget(id, i, by: p) },
+                 delete: { a, id, p in try await a.deleteBudget(id, by: p) })
         router.get("/admin/alerts") { request, context in
             let principal = try context.requirePrincipal()
             let q = QueryParameters(request)
@@ -22,35 +26,38 @@ struct AccessRoutes: Sendable {
         }
     }
 
+    /// The five routes of one resource; each runs as the request's caller, so changes are
+    /// recorded in the audit log under its name (`AccessAdmin.acting(as:)`).
     private func resource<View: Codable & Sendable & Equatable>(
         _ router: RouterGroup<TollgateRequestContext>, _ name: String,
-        create: @escaping @Sendable (AdminInput, AdminPrincipal) async throws -> View,
-        list: @escaping @Sendable (QueryParameters, AdminPrincipal) async throws -> ListAnswer<View>,
-        read: @escaping @Sendable (String, AdminPrincipal) async throws -> View,
-        update: @escaping @Sendable (String, AdminInput, AdminPrincipal) async throws -> View,
-        delete: @escaping @Sendable (String, AdminPrincipal) async throws -> View
+        create: @escaping @Sendable (AccessAdmin, AdminInput, AdminPrincipal) async throws -> View,
+        list: @escaping @Sendable (AccessAdmin, QueryParameters, AdminPrincipal) async throws -> ListAnswer<View>,
+        read: @escaping @Sendable (AccessAdmin, String, AdminPrincipal) async throws -> View,
+        update: @escaping @Sendable (AccessAdmin, String, AdminInput, AdminPrincipal) async throws -> View,
+        delete: @escaping @Sendable (AccessAdmin, String, AdminPrincipal) async throws -> View
     ) {
+        let admin = self.admin
         router.post("/admin/\(name)") { request, context in
-            let principal = try context.requirePrincipal()
+            let (a, principal) = (admin.acting(as: try context.requireActor()), try context.requirePrincipal())
             let input = try await Self.input(request)
-            return AdminResponse.json(try await create(input, principal), status: .created)
+            return AdminResponse.json(try await create(a, input, principal), status: .created)
         }
         router.get("/admin/\(name)") { request, context in
-            let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await list(QueryParameters(request), principal))
+            let (a, principal) = (admin.acting(as: try context.requireActor()), try context.requirePrincipal())
+            return AdminResponse.json(try await list(a, QueryParameters(request), principal))
         }
         router.get("/admin/\(name)/:id") { request, context in
-            let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await read(try context.parameters.require("id"), principal))
+            let (a, principal) = (admin.acting(as: try context.requireActor()), try context.requirePrincipal())
+            return AdminResponse.json(try await read(a, try context.parameters.require("id"), principal))
         }
         router.patch("/admin/\(name)/:id") { request, context in
-            let principal = try context.requirePrincipal()
+            let (a, principal) = (admin.acting(as: try context.requireActor()), try context.requirePrincipal())
             let input = try await Self.input(request)
-            return AdminResponse.json(try await update(try context.parameters.require("id"), input, principal))
+            return AdminResponse.json(try await update(a, try context.parameters.require("id"), input, principal))
         }
         router.delete("/admin/\(name)/:id") { request, context in
-            let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await delete(try context.parameters.require("id"), principal))
+            let (a, principal) = (admin.acting(as: try context.requireActor()), try context.requirePrincipal())
+            return AdminResponse.json(try await delete(a, try context.parameters.require("id"), principal))
         }
     }
 

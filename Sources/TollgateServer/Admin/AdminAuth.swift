@@ -69,7 +69,7 @@ struct AdminAuth: Sendable {
     /// before its token is even looked at, so a right guess cannot be told from a wrong one; a
     /// refused token counts against its address (`countsAsGuess`; a right one takes nothing); a
     /// known caller then takes one request from its own allowance.
-    func authenticate(token: String?, address: String) throws(AdminError) -> AdminPrincipal {
+    func authenticate(token: String?, address: String) throws(AdminError) -> (principal: AdminPrincipal, id: String) {
         if let refusal = throttle?.refusingFailures(from: address) { throw refusal }
         let caller: (principal: AdminPrincipal, id: String)
         do {
@@ -79,7 +79,7 @@ struct AdminAuth: Sendable {
             throw error
         }
         try admit(caller.id)
-        return caller.principal
+        return caller
     }
 
     /// Whether a refused token counts against its address. A token shaped like a Tollgate key
@@ -126,11 +126,22 @@ struct AdminAuth: Sendable {
 struct AdminAuthMiddleware: RouterMiddleware {
     typealias Context = TollgateRequestContext
     let auth: AdminAuth
+    /// Where refused sign-ins are recorded.
+    let audit: AuditTrail
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let address = AdminThrottle.address(context)
         do {
             var context = context
-            context.principal = try auth.authenticate(token: AdminAuth.token(request), address: AdminThrottle.address(context))
+            let caller: (principal: AdminPrincipal, id: String)
+            do {
+                caller = try auth.authenticate(token: AdminAuth.token(request), address: address)
+            } catch {
+                if error.status != .tooManyRequests { await audit.recordFailedSignIn("signin.api", ip: address, refusal: error) }
+                throw error
+            }
+            context.principal = caller.principal
+            context.actor = AuditActor(id: caller.id, ip: address)
             return try await next(request, context)
         } catch {
             return AdminResponse.error(AdminError.answering(error, logger: context.logger))

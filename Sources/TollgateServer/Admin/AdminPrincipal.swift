@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who is calling the admin API (SPEC §9): the master key (`TOLLGATE_ADMIN_KEY`) sees every org;
 /// a Tollgate key with role `admin` sees only its own.
 package enum AdminPrincipal: Sendable, Equatable {
@@ -26,6 +28,29 @@ package enum AdminPrincipal: Sendable, Equatable {
             return asked
         }
         return org
+    }
+}
+
+/// Who an audit entry names (SPEC §13 `actor`, `ip`): `master`, an admin key's id, `cli:<os user>`
+/// for the command line; and the TCP peer it came from.
+package struct AuditActor: Sendable, Equatable {
+    package var id: String
+    package var ip: String?
+
+    package init(id: String, ip: String?) {
+        self.id = id
+        self.ip = ip
+    }
+
+    /// A change made without a known caller; no route should produce one.
+    static let unknown = AuditActor(id: "unknown", ip: nil)
+
+    /// The `tollgate` command line, named after the OS account running it (its passwd entry, not
+    /// `$USER`, which the caller sets).
+    static var commandLine: AuditActor {
+        let uid = getuid()
+        let name = getpwuid(uid).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? String(uid)
+        return AuditActor(id: "cli:" + name, ip: nil)
     }
 }
 

@@ -5,6 +5,7 @@ import TollgateCore
 /// `GET /admin/pricing` and `POST /admin/pricing/reload` (SPEC §6, §9).
 struct PricingRoutes: Sendable {
     let pricing: PricingStore
+    let audit: AuditTrail
 
     func register(on router: RouterGroup<TollgateRequestContext>) {
         router.get("/admin/pricing") { request, context in
@@ -15,7 +16,11 @@ struct PricingRoutes: Sendable {
         }
         router.post("/admin/pricing/reload") { request, context in
             let principal = try context.requirePrincipal()
-            return try reload(by: principal)
+            let response = try reload(by: principal)
+            try await audit.record(
+                "pricing.reload", by: try context.requireActor(), target: pricing.current.version,
+                outcome: response.status == .ok ? "ok" : "failed")
+            return response
         }
     }
 

@@ -8,6 +8,8 @@ import TollgateStorage
 /// `AdminStats`, the same functions the dashboard and the CLI call.
 struct StatsRoutes: Sendable {
     let stats: AdminStats
+    /// Every export is on record: who took which events, from where.
+    let audit: AuditTrail
 
     func register(on router: RouterGroup<TollgateRequestContext>) {
         let stats = self.stats
@@ -19,7 +21,10 @@ struct StatsRoutes: Sendable {
         route(router, "/admin/usage") { q, p in try await stats.usage(UsageQuery(q), by: p) }
         router.get("/admin/export") { request, context in
             let principal = try context.requirePrincipal()
-            return try export(QueryParameters(request), by: principal)
+            let parameters = QueryParameters(request)
+            let response = try export(parameters, by: principal)
+            try await audit.record("export", by: try context.requireActor(), target: request.uri.query ?? "", org: parameters["org"] ?? principal.org)
+            return response
         }
     }
 

@@ -58,6 +58,7 @@ package struct CacheAdmin: Sendable {
 /// The HTTP side of `CacheAdmin`.
 struct CacheRoutes: Sendable {
     let admin: CacheAdmin
+    let audit: AuditTrail
 
     func register(on router: RouterGroup<TollgateRequestContext>) {
         router.get("/admin/cache") { request, context in
@@ -66,7 +67,9 @@ struct CacheRoutes: Sendable {
         }
         router.delete("/admin/cache") { request, context in
             let principal = try context.requirePrincipal()
-            return AdminResponse.json(try await admin.clear(org: request.uri.queryParameters["org"].map(String.init), by: principal))
+            let cleared = try await admin.clear(org: request.uri.queryParameters["org"].map(String.init), by: principal)
+            try await audit.record("cache.clear", by: try context.requireActor(), target: "\(cleared.deleted) entries", org: cleared.org)
+            return AdminResponse.json(cleared)
         }
     }
 }

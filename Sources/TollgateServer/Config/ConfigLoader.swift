@@ -63,6 +63,7 @@ package enum ConfigLoader {
         if let v = env["TOLLGATE_RETENTION_EVENTS_DAYS"] { config.retention.eventsDays = try int(v, "TOLLGATE_RETENTION_EVENTS_DAYS", min: 0) }
         if let v = env["TOLLGATE_RETENTION_HOURLY_DAYS"] { config.retention.hourlyDays = try int(v, "TOLLGATE_RETENTION_HOURLY_DAYS", min: 0) }
         if let v = env["TOLLGATE_RETENTION_DAILY_DAYS"] { config.retention.dailyDays = try int(v, "TOLLGATE_RETENTION_DAILY_DAYS", min: 0) }
+        if let v = env["TOLLGATE_RETENTION_AUDIT_DAYS"] { config.retention.auditDays = try int(v, "TOLLGATE_RETENTION_AUDIT_DAYS", min: 0) }
         if let v = env["TOLLGATE_LOG_LEVEL"] { config.logLevel = try level(v, "TOLLGATE_LOG_LEVEL") }
         if let v = env["TOLLGATE_MAX_CONNECTIONS"] { config.limits.maxConnections = try int(v, "TOLLGATE_MAX_CONNECTIONS", min: 0) }
         if let v = env["TOLLGATE_HEADER_TIMEOUT"] { config.limits.headerTimeoutMs = try millis(v, "TOLLGATE_HEADER_TIMEOUT") }
@@ -142,10 +143,11 @@ package enum ConfigLoader {
             if let i = map["idle"] { config.timeouts.idleMs = try millis("\(i)", "timeouts.idle") }
         }
         if let v = root["retention"] {
-            let map = try mapping(v, "retention", keys: ["events_days", "hourly_days", "daily_days"])
+            let map = try mapping(v, "retention", keys: ["events_days", "hourly_days", "daily_days", "audit_days"])
             if let d = map["events_days"] { config.retention.eventsDays = try int("\(d)", "retention.events_days", min: 0) }
             if let d = map["hourly_days"] { config.retention.hourlyDays = try int("\(d)", "retention.hourly_days", min: 0) }
             if let d = map["daily_days"] { config.retention.dailyDays = try int("\(d)", "retention.daily_days", min: 0) }
+            if let d = map["audit_days"] { config.retention.auditDays = try int("\(d)", "retention.audit_days", min: 0) }
         }
         if let v = root["limits"] {
             let map = try mapping(

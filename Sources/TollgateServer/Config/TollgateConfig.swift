@@ -58,14 +58,16 @@ package struct TollgateConfig: Sendable {
         package var eventsDays = 90
         package var hourlyDays = 90
         package var dailyDays = 730
+        /// The audit log (SPEC §13): seven years by default, what most record-keeping rules ask.
+        package var auditDays = 2555
 
         package init() {}
 
-        /// The cut-offs (Unix ms) for `UsageStore.prune` at `nowMs`.
-        package func cutoffs(nowMs: Int64) -> (events: Int64?, hourly: Int64?, daily: Int64?) {
+        /// The cut-offs (Unix ms) for `UsageStore.prune` and `AuditLog.prune` at `nowMs`.
+        package func cutoffs(nowMs: Int64) -> (events: Int64?, hourly: Int64?, daily: Int64?, audit: Int64?) {
             // Past 100 000 days (274 years) a cut-off is "forever" anyway; the product must not overflow.
             func cut(_ days: Int) -> Int64? { days > 0 ? nowMs - Int64(min(days, 100_000)) * 86_400_000 : nil }
-            return (cut(eventsDays), cut(hourlyDays), cut(dailyDays))
+            return (cut(eventsDays), cut(hourlyDays), cut(dailyDays), cut(auditDays))
         }
     }
 

@@ -12,6 +12,7 @@ struct DashboardRoutes: Sendable {
     static let cookieName = "tollgate_session"
 
     let auth: AdminAuth
+    let audit: AuditTrail
     let sessions: DashboardSessions
     let stats: AdminStats
     let admin: AccessAdmin
@@ -63,11 +64,18 @@ struct DashboardRoutes: Sendable {
         guard !key.isEmpty else {
             return Self.html(DashboardLoginPage.render(error: "Enter the admin key."), status: .unauthorized)
         }
+        let address = AdminThrottle.address(context)
         let principal: AdminPrincipal
         do {
-            principal = try auth.authenticate(token: key, address: AdminThrottle.address(context))
+            let caller = try auth.authenticate(token: key, address: address)
+            principal = caller.principal
+            try await audit.record("signin.dashboard", by: AuditActor(id: caller.id, ip: address), org: principal.org)
+        } catch let refusal as AdminError {
+            if refusal.status != .tooManyRequests { await audit.recordFailedSignIn("signin.dashboard", ip: address, refusal: refusal) }
+            return Self.html(DashboardLoginPage.render(error: refusal.message), status: refusal)
         } catch {
-            return Self.html(DashboardLoginPage.render(error: error.message), status: error)
+            context.logger.error("dashboard: cannot record a sign-in", metadata: ["error": "\(error)"])
+            return Self.html(DashboardLoginPage.render(error: "Sign-in could not be recorded in the audit log; Tollgate's log says why. Try again."), status: AdminError(.serviceUnavailable, code: "database_unavailable", ""))
         }
         let keyHash = principal == .master ? nil : KeySecret.hash(key)
         let token = sessions.create(principal, keyHash: keyHash)
@@ -101,7 +109,7 @@ struct DashboardRoutes: Sendable {
         }
         guard request.headers[.authorization] != nil else { return nil }
         do {
-            return try auth.authenticate(token: AdminAuth.token(request), address: address)
+            return try auth.authenticate(token: AdminAuth.token(request), address: address).principal
         } catch where error.status == .tooManyRequests {
             throw error
         } catch {
