@@ -196,11 +196,16 @@ package struct UsageStore: Sendable {
 }
 
 /// A group's identity while merging segment results.
-struct StatsGroupKey: Hashable, Comparable {
-    var bucketStart: Int64?
-    var values: [String?]
+package struct StatsGroupKey: Hashable, Comparable, Sendable {
+    package var bucketStart: Int64?
+    package var values: [String?]
 
-    static func < (lhs: StatsGroupKey, rhs: StatsGroupKey) -> Bool {
+    package init(bucketStart: Int64?, values: [String?]) {
+        self.bucketStart = bucketStart
+        self.values = values
+    }
+
+    package static func < (lhs: StatsGroupKey, rhs: StatsGroupKey) -> Bool {
         if lhs.bucketStart != rhs.bucketStart { return (lhs.bucketStart ?? .min) < (rhs.bucketStart ?? .min) }
         for (left, right) in zip(lhs.values, rhs.values) where left != right {
             return (left ?? "") < (right ?? "") || (left == nil && right != nil)

@@ -31,15 +31,26 @@ package struct AdminStats: Sendable {
         return answer
     }
 
-    /// `GET /admin/stats/timeseries`: one row per bucket (and group) with traffic.
+    /// `GET /admin/stats/timeseries`: one row per bucket (and group) with traffic. Hours and UTC
+    /// days come straight from the rollups; weeks, months and days in another zone are summed
+    /// from them (`TimeseriesBuckets`).
     package func timeseries(_ query: TimeseriesQuery, by principal: AdminPrincipal) async throws -> TimeseriesAnswer {
         let range = try query.filters.range(now: now)
-        let rows = try await store.summaries(
-            filter: try query.filters.filter(range, by: principal), groupBy: query.groupBy.map { [$0] } ?? [], granularity: query.granularity)
+        let filter = try query.filters.filter(range, by: principal)
+        let buckets = try TimeseriesBuckets(
+            granularity: query.granularity, timeZone: try query.filters.timeZone(), named: query.filters.tz ?? "UTC", range: range)
+        let rows = try await store.summaries(filter: filter, groupBy: query.groupBy.map { [$0] } ?? [], granularity: buckets.source)
+        if buckets.needsHourlyRollups, query.granularity != .hour {
+            // Hourly rollups go after retention.hourly_days: a range older than that would sum short.
+            let total = try await store.summary(filter: filter)
+            guard rows.reduce(0, { $0 + $1.summary.requests }) == total.requests else {
+                throw InvalidQuery("Buckets in time zone '\(buckets.zoneName)' are summed from hourly rollups, which are kept for retention.hourly_days; this range starts before the oldest of them. Give a later 'from', or tz=UTC (daily rollups).")
+            }
+        }
         return TimeseriesAnswer(
-            granularity: query.granularity, groupBy: query.groupBy,
-            data: rows.map { row in
-                GroupSummary(bucket: row.bucketStart.map(UTCTime.iso), group: query.groupBy == nil ? nil : row.values.first ?? nil, row.summary)
+            granularity: query.granularity, tz: buckets.zoneName, groupBy: query.groupBy,
+            data: buckets.merge(rows).map { row in
+                GroupSummary(bucket: buckets.label(row.bucketStart), group: query.groupBy == nil ? nil : row.values.first ?? nil, row.summary)
             },
             from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
     }

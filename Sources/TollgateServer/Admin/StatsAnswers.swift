@@ -196,14 +196,16 @@ package struct GroupSummary: Codable, Sendable, Equatable {
 
 /// `GET /admin/stats/timeseries`.
 package struct TimeseriesAnswer: Codable, Sendable, Equatable {
-    package var granularity: RollupGranularity
+    package var granularity: TimeseriesGranularity
+    /// The zone of the buckets (`UTC` unless `tz` said otherwise); each `bucket` is its local start.
+    package var tz: String
     @Nullable package var groupBy: StatsDimension?
     /// Only buckets with traffic, oldest first.
     package var data: [GroupSummary]
     package var from: String
     package var to: String
 
-    enum CodingKeys: String, CodingKey { case granularity, groupBy = "group_by", data, from, to }
+    enum CodingKeys: String, CodingKey { case granularity, tz, groupBy = "group_by", data, from, to }
 }
 
 /// `GET /admin/stats/breakdown`: the biggest groups and the average over all of them, so one

@@ -57,6 +57,8 @@ package struct StatsQuery: Codable, Sendable, Equatable {
     package var status: Int?
     /// `tag.<name>=value` filters by lower-cased tag name.
     package var tags: [String: String]
+    /// An IANA zone (`Europe/Berlin`) for plain dates in `from`/`to` and for timeseries buckets; nil is UTC.
+    package var tz: String?
 
     package init(
         from: String? = nil, to: String? = nil, org: String? = nil, team: String? = nil, user: String? = nil, key: String? = nil,
@@ -80,6 +82,7 @@ package struct StatsQuery: Codable, Sendable, Equatable {
             from: v["from"], to: v["to"], org: v["org"], team: v["team"], user: v["user"], key: v["key"],
             provider: v["provider"], model: v["model"], department: v["department"], session: v["session"], endpoint: v["endpoint"],
             outcome: v["outcome"], status: status)
+        tz = v["tz"]
         for (name, value) in v where name.hasPrefix("tag.") { try addTag(String(name.dropFirst(4)), value) }
         try check()
     }
@@ -87,6 +90,7 @@ package struct StatsQuery: Codable, Sendable, Equatable {
     /// Refuses an endpoint or outcome no request can have, naming the ones there are (a typo
     /// would otherwise answer an empty result that looks like no traffic).
     package func check() throws(InvalidQuery) {
+        _ = try timeZone()
         if let endpoint, Endpoint(rawValue: endpoint) == nil {
             throw InvalidQuery("'endpoint' must be one of \(Endpoint.allCases.map(\.rawValue).joined(separator: ", ")), got '\(endpoint)'.")
         }
@@ -104,9 +108,20 @@ package struct StatsQuery: Codable, Sendable, Equatable {
         tags[tag] = value
     }
 
+    static let utc = TimeZone(identifier: "UTC")!
+
     /// The half-open time range these filters cover, in Unix milliseconds.
     package func range(now: Date = Date()) throws(InvalidQuery) -> (fromMs: Int64, toMs: Int64) {
-        try TimeRange.parse(from: from, to: to, now: now)
+        try TimeRange.parse(from: from, to: to, now: now, timeZone: try timeZone())
+    }
+
+    /// `tz` as a zone (UTC when absent).
+    package func timeZone() throws(InvalidQuery) -> TimeZone {
+        guard let tz else { return Self.utc }
+        guard let zone = TimeZone(identifier: tz) else {
+            throw InvalidQuery("'tz' must be an IANA time zone such as Europe/Berlin or America/New_York, got '\(tz)'.")
+        }
+        return zone
     }
 
     /// The storage filter over `range`, held to `principal`'s org (another org is 403).
@@ -137,21 +152,30 @@ package struct SummaryQuery: Codable, Sendable, Equatable {
     }
 }
 
-/// `GET /admin/stats/timeseries`: `granularity=hour|day` (default day), optional `group_by`.
+/// The bucket of a timeseries (SPEC §13): weeks start on Monday; days, weeks and months at
+/// midnight in the query's `tz`.
+package enum TimeseriesGranularity: String, Codable, Sendable, CaseIterable {
+    case hour, day, week, month
+}
+
+/// `GET /admin/stats/timeseries`: `granularity=hour|day|week|month` (default day), optional
+/// `group_by`, and `tz` among the filters.
 package struct TimeseriesQuery: Codable, Sendable, Equatable {
     package var filters: StatsQuery
-    package var granularity: RollupGranularity
+    package var granularity: TimeseriesGranularity
     package var groupBy: StatsDimension?
 
     enum CodingKeys: String, CodingKey { case filters, granularity, groupBy = "group_by" }
 
-    package init(filters: StatsQuery, granularity: RollupGranularity = .day, groupBy: StatsDimension? = nil) {
+    package init(filters: StatsQuery, granularity: TimeseriesGranularity = .day, groupBy: StatsDimension? = nil) {
         (self.filters, self.granularity, self.groupBy) = (filters, granularity, groupBy)
     }
 
     init(_ parameters: QueryParameters) throws(InvalidQuery) {
         let text = parameters["granularity"] ?? "day"
-        guard let granularity = RollupGranularity(rawValue: text) else { throw InvalidQuery("'granularity' must be hour or day, got '\(text)'.") }
+        guard let granularity = TimeseriesGranularity(rawValue: text) else {
+            throw InvalidQuery("'granularity' must be hour, day, week or month, got '\(text)'.")
+        }
         self.init(
             filters: try StatsQuery(parameters), granularity: granularity,
             groupBy: try parameters["group_by"].map { text throws(InvalidQuery) in try StatsDimension.parsing(text, field: "group_by") })
@@ -276,4 +300,3 @@ extension StatsDimension: Codable {
     }
 }
 
-extension RollupGranularity: Codable {}

@@ -1,15 +1,18 @@
 import Foundation
 import TollgateCore
 
-/// Parses SPEC §9's `from` / `to`: ISO-8601 (`2026-11-21T10:00:00Z`, or a date) or relative to now
-/// (`24h`, `7d`, `30m`, `90s`, `2w`). Default: the last 30 days.
+/// Parses SPEC §9's `from` / `to`: ISO-8601 (`2026-11-21T10:00:00Z`, or a date: midnight in
+/// `timeZone`, SPEC §13 `tz`) or relative to now (`24h`, `7d`, `30m`, `90s`, `2w`). Default: the
+/// last 30 days.
 package enum TimeRange {
-    package static func parse(from: String?, to: String?, now: Date = Date()) throws(InvalidQuery) -> (fromMs: Int64, toMs: Int64) {
+    package static func parse(
+        from: String?, to: String?, now: Date = Date(), timeZone: TimeZone = .gmt
+    ) throws(InvalidQuery) -> (fromMs: Int64, toMs: Int64) {
         let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
         var toMs = nowMs
-        if let to { toMs = try instant(to, nowMs: nowMs, field: "to") }
+        if let to { toMs = try instant(to, nowMs: nowMs, field: "to", timeZone: timeZone) }
         var fromMs = toMs - 30 * 86_400_000
-        if let from { fromMs = try instant(from, nowMs: nowMs, field: "from") }
+        if let from { fromMs = try instant(from, nowMs: nowMs, field: "from", timeZone: timeZone) }
         guard fromMs < toMs else { throw InvalidQuery("'from' must be before 'to'.") }
         return (fromMs, toMs)
     }
@@ -18,15 +21,19 @@ package enum TimeRange {
     static let earliestMs: Int64 = -62_135_596_800_000
     static let latestMs: Int64 = 253_402_300_799_999
 
-    static func instant(_ text: String, nowMs: Int64, field: String, relative: Bool = true) throws(InvalidQuery) -> Int64 {
-        let ms = try unbounded(text, nowMs: nowMs, field: field, relative: relative)
+    static func instant(
+        _ text: String, nowMs: Int64, field: String, relative: Bool = true, timeZone: TimeZone = .gmt
+    ) throws(InvalidQuery) -> Int64 {
+        let ms = try unbounded(text, nowMs: nowMs, field: field, relative: relative, timeZone: timeZone)
         guard (earliestMs...latestMs).contains(ms) else {
             throw InvalidQuery("'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
         }
         return ms
     }
 
-    private static func unbounded(_ text: String, nowMs: Int64, field: String, relative: Bool) throws(InvalidQuery) -> Int64 {
+    private static func unbounded(
+        _ text: String, nowMs: Int64, field: String, relative: Bool, timeZone: TimeZone
+    ) throws(InvalidQuery) -> Int64 {
         if relative, let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 {
             let unitMs: Int64? = switch unit {
             case "s": 1000
@@ -50,6 +57,7 @@ package enum TimeRange {
         fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let dateOnly = ISO8601DateFormatter()
         dateOnly.formatOptions = [.withFullDate]
+        dateOnly.timeZone = timeZone
         for formatter in [full, fractional, dateOnly] {
             if let date = formatter.date(from: text) {
                 let ms = (date.timeIntervalSince1970 * 1000).rounded()

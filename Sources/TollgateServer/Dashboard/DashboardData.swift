@@ -44,7 +44,7 @@ struct DashboardData: Sendable {
     ) async throws -> DashboardData {
         let query = try StatsQuery(QueryParameters(Dictionary(filters, uniquingKeysWith: { $1 })))
         let range = try query.range()
-        let granularity: RollupGranularity = range.toMs - range.fromMs <= 2 * 86_400_000 ? .hour : .day
+        let granularity: TimeseriesGranularity = range.toMs - range.fromMs <= 2 * 86_400_000 ? .hour : .day
         func top(_ by: StatsDimension) -> BreakdownQuery { BreakdownQuery(filters: query, by: by, order: .cost, limit: topLimit) }
         async let summary = stats.summary(SummaryQuery(filters: query), by: principal)
         async let trend = stats.timeseries(TimeseriesQuery(filters: query, granularity: granularity), by: principal)
