@@ -38,8 +38,9 @@ struct StatsQueryPlan {
     var segments: [Segment]
 
     /// The plan for `[from, to)`. `rawOnly` forces raw events; `allowDaily` is false when results
-    /// are bucketed by hour; `detail` picks the rollup tables.
-    init(from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool, detail: RollupDetail = .full) {
+    /// are bucketed by hour; `detail` picks the rollup tables; `allowSubtraction` false reads every
+    /// partial edge hour from raw events (distinct counts cannot be subtracted).
+    init(from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool, detail: RollupDetail = .full, allowSubtraction: Bool = true) {
         let hourly = RollupTable(granularity: .hour, detail: detail)
         let daily = RollupTable(granularity: .day, detail: detail)
         if let from, let to, from >= to {
@@ -61,7 +62,7 @@ struct StatsQueryPlan {
         var segments: [Segment] = []
         var end: Segment?
         if let from, let edge = hoursFrom, from < edge {
-            if from - (edge - hour) < edge - from {
+            if allowSubtraction, from - (edge - hour) < edge - from {
                 hoursFrom = edge - hour
                 segments.append(Segment(source: .raw, from: edge - hour, to: from, subtracted: true))
             } else {
@@ -69,7 +70,7 @@ struct StatsQueryPlan {
             }
         }
         if let to, let edge = hoursTo, edge < to {
-            if edge + hour - to < to - edge {
+            if allowSubtraction, edge + hour - to < to - edge {
                 hoursTo = edge + hour
                 end = Segment(source: .raw, from: to, to: edge + hour, subtracted: true)
             } else {
@@ -106,7 +107,7 @@ struct StatsQueryPlan {
 extension StatsQueryPlan.Segment {
     /// The SELECT of this segment: group columns, then the `StatsSummary` columns, filtered and grouped.
     func sql(
-        filter: StatsFilter, groupBy: [StatsDimension], granularity: RollupGranularity?
+        filter: StatsFilter, groupBy: [StatsDimension], granularity: RollupGranularity?, selecting: Selection = .summary
     ) throws -> (sql: String, arguments: StatementArguments) {
         var conditions: [String] = []
         var arguments = StatementArguments()
@@ -149,12 +150,28 @@ extension StatsQueryPlan.Segment {
             table = rollup.name
             summaryColumns = UsageSQL.rollupSummaryColumns
         }
-        var sql = "SELECT \((groupColumns + [summaryColumns]).joined(separator: ", ")) FROM \(table)"
+        if selecting == .users {
+            // One row per distinct (groups…, user): rollups keep a missing user as '', raw rows as NULL
+            // (or '' from an empty header); neither is a user.
+            let user = "NULLIF(\"user\", '')"
+            conditions.append("\(user) IS NOT NULL")
+            groupColumns.append(user)
+        }
+        let selected = selecting == .users ? groupColumns : groupColumns + [summaryColumns]
+        var sql = "SELECT \(selected.joined(separator: ", ")) FROM \(table)"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         if !groupColumns.isEmpty {
             sql += " GROUP BY " + (1...groupColumns.count).map(String.init).joined(separator: ", ")
         }
         return (sql, arguments)
+    }
+
+    /// What a segment's SELECT returns after its group columns.
+    enum Selection: Equatable {
+        /// The `StatsSummary` columns, grouped.
+        case summary
+        /// The user, one row per distinct group-and-user (for `active_users`).
+        case users
     }
 
     /// The JSON path of a tag as an SQL string literal: `'$."name"'`.

@@ -213,3 +213,62 @@ package struct StatsGroupKey: Hashable, Comparable, Sendable {
         return false
     }
 }
+
+extension UsageStore {
+    /// Distinct users (non-null `user`) per time bucket and/or group: SPEC §13 `active_users`, exact
+    /// for any range — a count over the whole range, never a sum of per-bucket counts. Rollup rows
+    /// keep each user per hour or day, so the union of the plan's segments (with no subtracted edge:
+    /// a distinct count cannot be taken back) holds each (groups, user) once.
+    ///
+    /// `rebucket` maps a `granularity` bucket's start to the bucket it counts in (weeks, months,
+    /// local days): the users are then counted in Swift, per final bucket.
+    package func activeUsers(
+        filter: StatsFilter, groupBy: [StatsDimension] = [], granularity: RollupGranularity? = nil,
+        rebucket: (@Sendable (Int64) -> Int64)? = nil
+    ) async throws -> [StatsGroupKey: Int64] {
+        let detail = RollupDetail.coarsest(answering: filter, groupBy: groupBy + [.user])
+        let plan = StatsQueryPlan(
+            from: filter.from, to: filter.to, rawOnly: detail == nil, allowDaily: granularity != .hour, detail: detail ?? .full,
+            allowSubtraction: false)
+        var arguments = StatementArguments()
+        var parts: [String] = []
+        for segment in plan.segments {
+            let part = try segment.sql(filter: filter, groupBy: groupBy, granularity: granularity, selecting: .users)
+            parts.append(part.sql)
+            arguments += part.arguments
+        }
+        let hasBucket = granularity != nil
+        let groupColumnCount = groupBy.count + (hasBucket ? 1 : 0)
+        let names = (0..<groupColumnCount).map { "g\($0)" }
+        let union = parts.isEmpty ? "SELECT \((names + ["u"]).map { "NULL AS \($0)" }.joined(separator: ", ")) WHERE 0" : parts.joined(separator: " UNION ")
+        // The union's columns are named after its first SELECT: alias them positionally.
+        let aliased = "SELECT * FROM (\(union))"
+        let columns = (names + ["u"]).joined(separator: ", ")
+        let sql: String
+        if rebucket == nil {
+            let grouping = names.isEmpty ? "" : " GROUP BY " + names.joined(separator: ", ")
+            sql = "WITH t(\(columns)) AS (\(aliased)) SELECT \((names + ["COUNT(u)"]).joined(separator: ", ")) FROM t\(grouping)"
+        } else {
+            sql = "WITH t(\(columns)) AS (\(aliased)) SELECT \(columns) FROM t"
+        }
+        let queryArguments = arguments
+        return try await read { db in
+            var counts: [StatsGroupKey: Int64] = [:]
+            var seen: Set<[String?]> = []
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: queryArguments)
+            while let row = try rows.next() {
+                let bucket: Int64? = hasBucket ? row[0] : nil
+                let values = ((hasBucket ? 1 : 0)..<groupColumnCount).map { String.fromDatabaseValue(row[$0]) }
+                if let rebucket {
+                    let moved = bucket.map(rebucket)
+                    let user: String = row[groupColumnCount]
+                    guard seen.insert([moved.map(String.init)] + values + [user]).inserted else { continue }
+                    counts[StatsGroupKey(bucketStart: moved, values: values), default: 0] += 1
+                } else {
+                    counts[StatsGroupKey(bucketStart: bucket, values: values)] = row[groupColumnCount]
+                }
+            }
+            return counts
+        }
+    }
+}

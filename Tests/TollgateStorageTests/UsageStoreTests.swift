@@ -70,6 +70,32 @@ struct UsageStoreTests {
         (day0 + 23 * hour + 1, day0 + day + 59 * 60_000),
     ]
 
+    @Test("active users are distinct over the whole range, grouped or bucketed, whichever tables hold them")
+    func activeUsersAreDistinct() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let events = Fixtures.mixedEvents(count: 3_000)
+            try await store(events, in: database)
+            let store = UsageStore(database: database)
+            func users(_ events: some Sequence<UsageEvent>) -> Int64 { Int64(Set(events.compactMap { $0.user?.isEmpty == false ? $0.user : nil }).count) }
+            for (from, to) in Self.ranges {
+                var filter = StatsFilter()
+                (filter.from, filter.to) = (from, to)
+                let inRange = events.filter { e in (from.map { e.startedAtMs >= $0 } ?? true) && (to.map { e.startedAtMs < $0 } ?? true) }
+                // Edges read raw, whole hours and days from rollups: a user in both counts once.
+                #expect(try await store.activeUsers(filter: filter).values.first ?? 0 == users(inRange), "\(String(describing: from))…\(String(describing: to))")
+                let byOrg = try await store.activeUsers(filter: filter, groupBy: [.org])
+                for (org, members) in Dictionary(grouping: inRange, by: \.org) {
+                    #expect(byOrg[StatsGroupKey(bucketStart: nil, values: [org])] == users(members), "\(org)")
+                }
+                // Hourly rows re-bucketed into days count each user once per day.
+                let daily = try await store.activeUsers(filter: filter, granularity: .hour, rebucket: { $0 - $0 % Fixtures.day })
+                for (day, members) in Dictionary(grouping: inRange, by: { $0.startedAtMs - $0.startedAtMs % Fixtures.day }) {
+                    #expect(daily[StatsGroupKey(bucketStart: day, values: [])] ?? 0 == users(members), "day \(day)")
+                }
+            }
+        }
+    }
+
     @Test("rollup totals equal raw sums and the Swift oracle for every range and filter")
     func rollupsEqualRawSums() async throws {
         try await withTemporaryDatabase { database, _ in

@@ -209,6 +209,7 @@ def summarize(events):
     s["savings_usd"] = s["potential_cost_usd"] - s["cost_usd"]
     s["profit_usd"] = s["charged_usd"] - s["cost_usd"]
     s["total_tokens"] = s["input_tokens"] + s["output_tokens"]
+    s["active_users"] = len({e["user"] for e in events if e["user"]})
     n = s["requests"]
     s["success_rate"] = half_up(Decimal(s["ok_requests"]) / n, 4) if n else Decimal(0)
     s["avg_cost_per_request_usd"] = half_up(s["cost_usd"] / n, 9) if n else Decimal(0)
@@ -219,7 +220,7 @@ def summarize(events):
 def assert_summary(actual, events, where):
     """`actual` (an answer's summary fields) equals the sums over `events`, exactly; latency to 1 µs."""
     expected = summarize(events)
-    derived = ["total_tokens", "success_rate", "avg_cost_per_request_usd"]
+    derived = ["total_tokens", "success_rate", "avg_cost_per_request_usd", "active_users"]
     wrong = {f: (actual.get(f), expected[f]) for f in SUM_FIELDS + derived if actual.get(f) != expected[f]}
     assert not wrong, f"{where}: fields differ from the sums of its {len(events)} events (answer, events): {wrong}"
     avg = Decimal(str(actual["avg_latency_ms"]))

@@ -71,6 +71,8 @@ def test_buckets_in_a_zone_hold_exactly_the_events_of_their_local_days_weeks_and
     got = {row["bucket"]: (row["requests"], row["cost_usd"]) for row in answer["data"]}
     want = expected(events, zone, granularity, lo, hi)
     assert got == want, f"{zone} {granularity}: buckets differ\n got  {sorted(got.items())}\n want {sorted(want.items())}"
+    # Every event is alice's: one active user per bucket, however many hours or days it sums.
+    assert {row["active_users"] for row in answer["data"]} == {1}
     assert [row["bucket"] for row in answer["data"]] == sorted(got, key=lambda b: datetime.datetime.fromisoformat(b.replace("Z", "+00:00")))
 
 

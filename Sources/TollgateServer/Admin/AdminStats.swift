@@ -20,12 +20,15 @@ package struct AdminStats: Sendable {
     package func summary(_ query: SummaryQuery, by principal: AdminPrincipal) async throws -> SummaryAnswer {
         let range = try query.filters.range(now: now)
         let filter = try query.filters.filter(range, by: principal)
+        async let users = store.activeUsers(filter: filter)
         let summary = try await store.summary(filter: filter)
-        var answer = SummaryAnswer(period: PeriodSummary(summary, range: range))
+        var answer = SummaryAnswer(period: PeriodSummary(summary, activeUsers: try await users.values.first ?? 0, range: range))
         if query.compareWithPrevious {
             let previousRange = (fromMs: range.fromMs - (range.toMs - range.fromMs), toMs: range.fromMs)
-            let previous = try await store.summary(filter: try query.filters.filter(previousRange, by: principal))
-            answer.previous = PeriodSummary(previous, range: previousRange)
+            let previousFilter = try query.filters.filter(previousRange, by: principal)
+            async let previousUsers = store.activeUsers(filter: previousFilter)
+            let previous = try await store.summary(filter: previousFilter)
+            answer.previous = PeriodSummary(previous, activeUsers: try await previousUsers.values.first ?? 0, range: previousRange)
             answer.changePct = SummaryAnswer.Change(now: summary, before: previous)
         }
         return answer
@@ -39,7 +42,10 @@ package struct AdminStats: Sendable {
         let filter = try query.filters.filter(range, by: principal)
         let buckets = try TimeseriesBuckets(
             granularity: query.granularity, timeZone: try query.filters.timeZone(), named: query.filters.tz ?? "UTC", range: range)
-        let rows = try await store.summaries(filter: filter, groupBy: query.groupBy.map { [$0] } ?? [], granularity: buckets.source)
+        let groupBy = query.groupBy.map { [$0] } ?? []
+        let (source, rebucket) = (buckets.source, buckets.rebucket)
+        async let users = store.activeUsers(filter: filter, groupBy: groupBy, granularity: source, rebucket: rebucket)
+        let rows = try await store.summaries(filter: filter, groupBy: groupBy, granularity: buckets.source)
         if buckets.needsHourlyRollups, query.granularity != .hour {
             // Hourly rollups go after retention.hourly_days: a range older than that would sum short.
             let total = try await store.summary(filter: filter)
@@ -47,10 +53,13 @@ package struct AdminStats: Sendable {
                 throw InvalidQuery("Buckets in time zone '\(buckets.zoneName)' are summed from hourly rollups, which are kept for retention.hourly_days; this range starts before the oldest of them. Give a later 'from', or tz=UTC (daily rollups).")
             }
         }
+        let activeUsers = try await users
         return TimeseriesAnswer(
             granularity: query.granularity, tz: buckets.zoneName, groupBy: query.groupBy,
             data: buckets.merge(rows).map { row in
-                GroupSummary(bucket: buckets.label(row.bucketStart), group: query.groupBy == nil ? nil : row.values.first ?? nil, row.summary)
+                GroupSummary(
+                    bucket: buckets.label(row.bucketStart), group: query.groupBy == nil ? nil : row.values.first ?? nil, row.summary,
+                    activeUsers: activeUsers[StatsGroupKey(bucketStart: row.bucketStart, values: row.values)] ?? 0)
             },
             from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
     }
@@ -58,12 +67,15 @@ package struct AdminStats: Sendable {
     /// `GET /admin/stats/breakdown`: groups biggest first (ties by name), at most `limit`.
     package func breakdown(_ query: BreakdownQuery, by principal: AdminPrincipal) async throws -> BreakdownAnswer {
         let range = try query.filters.range(now: now)
-        let rows = try await store.summaries(filter: try query.filters.filter(range, by: principal), groupBy: [query.by]).sorted { a, b in
+        let filter = try query.filters.filter(range, by: principal)
+        async let users = store.activeUsers(filter: filter, groupBy: [query.by])
+        let rows = try await store.summaries(filter: filter, groupBy: [query.by]).sorted { a, b in
             let (x, y) = (query.order.metric(a.summary), query.order.metric(b.summary))
             return x != y ? x > y : (a.values.first.flatMap { $0 } ?? "") < (b.values.first.flatMap { $0 } ?? "")
         }
         var total = StatsSummary()
         for row in rows { total.merge(row.summary) }
+        let activeUsers = try await users
         let n = Int64(max(rows.count, 1))
         let average = BreakdownAnswer.Average(
             requests: Rounded.value(Double(total.requests) / Double(n), digits: 2),
@@ -72,7 +84,9 @@ package struct AdminStats: Sendable {
             costUSD: Money(nanos: CostCalculator.roundedDivision(total.costNanos, by: n)))
         return BreakdownAnswer(
             by: query.by, order: query.order, groups: rows.count,
-            data: rows.prefix(query.limit).map { GroupSummary(bucket: nil, group: $0.values.first ?? nil, $0.summary) },
+            data: rows.prefix(query.limit).map { row in
+                GroupSummary(bucket: nil, group: row.values.first ?? nil, row.summary, activeUsers: activeUsers[StatsGroupKey(bucketStart: nil, values: row.values)] ?? 0)
+            },
             average: average, from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
     }
 

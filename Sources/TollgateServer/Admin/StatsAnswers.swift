@@ -32,6 +32,8 @@ package struct SummaryFields: Codable, Sendable, Equatable {
     package var p95LatencyMs: Double
     package var p99LatencyMs: Double
     package var unpricedRequests: Int64
+    /// Distinct users with requests in the range (or bucket, or group): counted over it, never summed.
+    package var activeUsers: Int64
 
     enum CodingKeys: String, CodingKey {
         case requests, okRequests = "ok_requests", errorRequests = "error_requests", blockedRequests = "blocked_requests"
@@ -42,10 +44,12 @@ package struct SummaryFields: Codable, Sendable, Equatable {
         case savingsUSD = "savings_usd", savingsPct = "savings_pct", promptCacheSavingsUSD = "prompt_cache_savings_usd"
         case chargedUSD = "charged_usd", profitUSD = "profit_usd", avgLatencyMs = "avg_latency_ms", p50LatencyMs = "p50_latency_ms"
         case p95LatencyMs = "p95_latency_ms", p99LatencyMs = "p99_latency_ms", unpricedRequests = "unpriced_requests"
+        case activeUsers = "active_users"
     }
 
     /// The figures of `s`; derived ones (rates, savings, profit) computed here and nowhere else.
-    package init(_ s: StatsSummary) {
+    package init(_ s: StatsSummary, activeUsers: Int64) {
+        self.activeUsers = activeUsers
         requests = s.requests
         okRequests = s.okRequests
         errorRequests = s.errorRequests
@@ -93,8 +97,8 @@ package struct PeriodSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case from, to }
 
-    init(_ summary: StatsSummary, range: (fromMs: Int64, toMs: Int64)) {
-        self.fields = SummaryFields(summary)
+    init(_ summary: StatsSummary, activeUsers: Int64, range: (fromMs: Int64, toMs: Int64)) {
+        self.fields = SummaryFields(summary, activeUsers: activeUsers)
         self.from = UTCTime.iso(range.fromMs)
         self.to = UTCTime.iso(range.toMs)
     }
@@ -173,10 +177,10 @@ package struct GroupSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case bucket, group }
 
-    init(bucket: String?, group: String?, _ summary: StatsSummary) {
+    init(bucket: String?, group: String?, _ summary: StatsSummary, activeUsers: Int64) {
         self.bucket = bucket
         self.group = group
-        self.fields = SummaryFields(summary)
+        self.fields = SummaryFields(summary, activeUsers: activeUsers)
     }
 
     package init(from decoder: any Decoder) throws {

@@ -40,19 +40,29 @@ struct TimeseriesBuckets {
     /// Whether the rows are hourly rollups for buckets coarser than an hour.
     var needsHourlyRollups: Bool { source == .hour }
 
+    /// Whether rollup buckets are summed into coarser ones.
+    private var merges: Bool { !(granularity == .hour || (granularity == .day && source == .day)) }
+
+    /// Maps a rollup bucket's start to the start of the bucket it counts in; nil when they are the same.
+    var rebucket: (@Sendable (Int64) -> Int64)? {
+        guard merges else { return nil }
+        let (granularity, calendar) = (self.granularity, self.calendar)
+        return { Self.bucketStart(containing: $0, granularity, calendar) }
+    }
+
     /// Rows summed into this granularity's buckets, ordered by bucket then group.
     func merge(_ rows: [StatsGroup]) -> [StatsGroup] {
-        guard !(granularity == .hour || (granularity == .day && source == .day)) else { return rows }
+        guard let rebucket else { return rows }
         var totals: [StatsGroupKey: StatsSummary] = [:]
         for row in rows {
             guard let start = row.bucketStart else { continue }
-            totals[StatsGroupKey(bucketStart: bucketStart(containing: start), values: row.values), default: StatsSummary()].merge(row.summary)
+            totals[StatsGroupKey(bucketStart: rebucket(start), values: row.values), default: StatsSummary()].merge(row.summary)
         }
         return totals.sorted { $0.key < $1.key }.map { StatsGroup(bucketStart: $0.key.bucketStart, values: $0.key.values, summary: $0.value) }
     }
 
-    /// The start (Unix ms) of the bucket holding the instant `ms`.
-    func bucketStart(containing ms: Int64) -> Int64 {
+    /// The start (Unix ms) of the `granularity` bucket holding the instant `ms`.
+    static func bucketStart(containing ms: Int64, _ granularity: TimeseriesGranularity, _ calendar: Calendar) -> Int64 {
         let date = Date(timeIntervalSince1970: Double(ms) / 1000)
         let start: Date = switch granularity {
         case .hour: date
