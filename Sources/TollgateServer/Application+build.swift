@@ -65,7 +65,7 @@ package func buildTollgate(
         throttle: AdminThrottle(
             failedAuthPerMinute: config.admin.failedAuthPerMinute, requestsPerMinute: config.admin.requestsPerMinute,
             clock: access.clock))
-    let stats = AdminStats(store: UsageStore(database: database), clock: access.clock)
+    let stats = AdminStats(database: database, clock: access.clock)
     let accessAdmin = AccessAdmin(store: accessStore, access: access)
     let auditLog = AuditLog(database: database)
     let audit = AuditTrail(log: auditLog, clock: access.clock, logger: logger)
@@ -75,7 +75,7 @@ package func buildTollgate(
     AccessRoutes(admin: accessAdmin).register(on: admin)
     AuditRoutes(log: auditLog).register(on: admin)
     DashboardRoutes(auth: auth, audit: audit, sessions: DashboardSessions(clock: access.clock), stats: stats, admin: accessAdmin).register(on: router)
-    SelfServiceRoutes(access: access, stats: stats, admin: accessAdmin).register(on: router.group().add(middleware: AdminErrorMiddleware()))
+    SelfServiceRoutes(access: access, auth: auth, stats: stats, admin: accessAdmin, writer: writer).register(on: router.group().add(middleware: AdminErrorMiddleware()))
     CacheRoutes(admin: CacheAdmin(store: cache.store, cache: cache), audit: audit).register(on: admin)
     PricingRoutes(pricing: pricing, audit: audit).register(on: admin)
     // Anything else under /admin: a JSON 404 in the admin API's shape, not an empty body.

@@ -16,7 +16,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard format == "csv" || format == "json" else { throw ValidationError("--format must be csv or json.") }
-        let stats = AdminStats(store: UsageStore(database: try database.open()))
+        let stats = AdminStats(database: try database.open())
         let events: EventExport
         do {
             events = try stats.export(try filters.query(), by: .master)  // a bad filter is refused before anything is written

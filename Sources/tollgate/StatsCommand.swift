@@ -25,7 +25,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let query = try filters.query()
-        let stats = AdminStats(store: UsageStore(database: try database.open()))
+        let stats = AdminStats(database: try database.open())
         do {
             guard let by else {
                 let summary = try await stats.summary(SummaryQuery(filters: query), by: .master)

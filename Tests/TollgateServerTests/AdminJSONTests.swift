@@ -21,7 +21,7 @@ struct AdminJSONTests {
 
     @Test("money is written as its exact decimal digits, and read back to the nano-dollar")
     func exactMoney() throws {
-        let fields = SummaryFields(Self.summary, activeUsers: 2)
+        let fields = SummaryFields(Self.summary, activeUsers: 2, feedback: FeedbackTotals())
         let json = AdminJSON.string(fields)
         #expect(json.contains(#""cost_usd":9007199.254740993"#))
         #expect(json.contains(#""savings_usd":0.0000216"#))
@@ -34,7 +34,7 @@ struct AdminJSONTests {
 
     @Test("an absent optional is written as null where the API shows every field, and left out where it does not")
     func nulls() {
-        let row = GroupSummary(bucket: nil, group: nil, StatsSummary(), activeUsers: 0)
+        let row = GroupSummary(bucket: nil, group: nil, StatsSummary(), activeUsers: 0, feedback: FeedbackTotals())
         let cells = AnswerCells.of(row)
         #expect(cells["group"] == "null")
         #expect(cells["bucket"] == nil)
@@ -44,7 +44,7 @@ struct AdminJSONTests {
 
     @Test("a period summary is the summary fields with from and to, flattened into one object")
     func flattened() throws {
-        let period = PeriodSummary(Self.summary, activeUsers: 2, range: (fromMs: 0, toMs: 86_400_000))
+        let period = PeriodSummary(Self.summary, activeUsers: 2, feedback: FeedbackTotals(), range: (fromMs: 0, toMs: 86_400_000))
         let answer = SummaryAnswer(period: period)
         let cells = AnswerCells.of(answer)
         #expect(cells["from"] == #""1970-01-01T00:00:00Z""#)
@@ -55,7 +55,7 @@ struct AdminJSONTests {
         for key in ["requests", "ok_requests", "error_requests", "blocked_requests", "cached_requests", "cache_hit_rate", "input_tokens",
                     "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd", "potential_cost_usd",
                     "savings_usd", "savings_pct", "prompt_cache_savings_usd", "charged_usd", "profit_usd", "avg_latency_ms",
-                    "p50_latency_ms", "p95_latency_ms", "p99_latency_ms", "unpriced_requests", "active_users", "total_tokens", "success_rate", "avg_cost_per_request_usd"] {
+                    "p50_latency_ms", "p95_latency_ms", "p99_latency_ms", "unpriced_requests", "active_users", "feedback_count", "avg_rating", "total_tokens", "success_rate", "avg_cost_per_request_usd"] {
             #expect(cells[key] != nil, "\(key)")
         }
         let decoded = try AdminJSON.decoder().decode(SummaryAnswer.self, from: Data(AdminJSON.string(answer).utf8))

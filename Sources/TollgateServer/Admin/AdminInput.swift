@@ -78,6 +78,16 @@ package struct AdminInput: @unchecked Sendable {
         }
     }
 
+    /// `true` or `false` (JSON booleans only).
+    package func bool(_ field: String) throws(AdminError) -> Bool? {
+        switch values[field] {
+        case nil, is NSNull: return nil
+        case let number as NSNumber where Self.isBoolean(number): return number.boolValue
+        case let value as Bool: return value
+        default: throw .invalid(field, "must be true or false.")
+        }
+    }
+
     /// A positive whole number.
     package func positiveInt(_ field: String) throws(AdminError) -> Int? {
         guard let value = try number(field) else { return nil }

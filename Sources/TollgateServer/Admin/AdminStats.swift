@@ -7,10 +7,12 @@ import TollgateStorage
 /// stats` / `tollgate export`. Every query is held to the caller's org (an org admin sees only its own).
 package struct AdminStats: Sendable {
     let store: UsageStore
+    let feedback: FeedbackStore
     let clock: @Sendable () -> Int64
 
-    package init(store: UsageStore, clock: @escaping @Sendable () -> Int64 = AccessControl.systemClock) {
-        self.store = store
+    package init(database: TollgateDatabase, clock: @escaping @Sendable () -> Int64 = AccessControl.systemClock) {
+        self.store = UsageStore(database: database)
+        self.feedback = FeedbackStore(database: database)
         self.clock = clock
     }
 
@@ -21,14 +23,20 @@ package struct AdminStats: Sendable {
         let range = try query.filters.range(now: now)
         let filter = try query.filters.filter(range, by: principal)
         async let users = store.activeUsers(filter: filter)
+        async let rated = feedback.totals(filter: filter)
         let summary = try await store.summary(filter: filter)
-        var answer = SummaryAnswer(period: PeriodSummary(summary, activeUsers: try await users.values.first ?? 0, range: range))
+        var answer = SummaryAnswer(
+            period: PeriodSummary(
+                summary, activeUsers: try await users.values.first ?? 0, feedback: try await rated.values.first ?? FeedbackTotals(), range: range))
         if query.compareWithPrevious {
             let previousRange = (fromMs: range.fromMs - (range.toMs - range.fromMs), toMs: range.fromMs)
             let previousFilter = try query.filters.filter(previousRange, by: principal)
             async let previousUsers = store.activeUsers(filter: previousFilter)
+            async let previousRated = feedback.totals(filter: previousFilter)
             let previous = try await store.summary(filter: previousFilter)
-            answer.previous = PeriodSummary(previous, activeUsers: try await previousUsers.values.first ?? 0, range: previousRange)
+            answer.previous = PeriodSummary(
+                previous, activeUsers: try await previousUsers.values.first ?? 0,
+                feedback: try await previousRated.values.first ?? FeedbackTotals(), range: previousRange)
             answer.changePct = SummaryAnswer.Change(now: summary, before: previous)
         }
         return answer
@@ -45,6 +53,7 @@ package struct AdminStats: Sendable {
         let groupBy = query.groupBy.map { [$0] } ?? []
         let (source, rebucket) = (buckets.source, buckets.rebucket)
         async let users = store.activeUsers(filter: filter, groupBy: groupBy, granularity: source, rebucket: rebucket)
+        async let rated = feedback.totals(filter: filter, groupBy: groupBy, granularity: source, rebucket: rebucket)
         let rows = try await store.summaries(filter: filter, groupBy: groupBy, granularity: buckets.source)
         if buckets.needsHourlyRollups, query.granularity != .hour {
             // Hourly rollups go after retention.hourly_days: a range older than that would sum short.
@@ -53,13 +62,14 @@ package struct AdminStats: Sendable {
                 throw InvalidQuery("Buckets in time zone '\(buckets.zoneName)' are summed from hourly rollups, which are kept for retention.hourly_days; this range starts before the oldest of them. Give a later 'from', or tz=UTC (daily rollups).")
             }
         }
-        let activeUsers = try await users
+        let (activeUsers, feedbackTotals) = (try await users, try await rated)
         return TimeseriesAnswer(
             granularity: query.granularity, tz: buckets.zoneName, groupBy: query.groupBy,
             data: buckets.merge(rows).map { row in
-                GroupSummary(
+                let key = StatsGroupKey(bucketStart: row.bucketStart, values: row.values)
+                return GroupSummary(
                     bucket: buckets.label(row.bucketStart), group: query.groupBy == nil ? nil : row.values.first ?? nil, row.summary,
-                    activeUsers: activeUsers[StatsGroupKey(bucketStart: row.bucketStart, values: row.values)] ?? 0)
+                    activeUsers: activeUsers[key] ?? 0, feedback: feedbackTotals[key] ?? FeedbackTotals())
             },
             from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
     }
@@ -69,13 +79,14 @@ package struct AdminStats: Sendable {
         let range = try query.filters.range(now: now)
         let filter = try query.filters.filter(range, by: principal)
         async let users = store.activeUsers(filter: filter, groupBy: [query.by])
+        async let rated = feedback.totals(filter: filter, groupBy: [query.by])
         let rows = try await store.summaries(filter: filter, groupBy: [query.by]).sorted { a, b in
             let (x, y) = (query.order.metric(a.summary), query.order.metric(b.summary))
             return x != y ? x > y : (a.values.first.flatMap { $0 } ?? "") < (b.values.first.flatMap { $0 } ?? "")
         }
         var total = StatsSummary()
         for row in rows { total.merge(row.summary) }
-        let activeUsers = try await users
+        let (activeUsers, feedbackTotals) = (try await users, try await rated)
         let n = Int64(max(rows.count, 1))
         let average = BreakdownAnswer.Average(
             requests: Rounded.value(Double(total.requests) / Double(n), digits: 2),
@@ -85,7 +96,10 @@ package struct AdminStats: Sendable {
         return BreakdownAnswer(
             by: query.by, order: query.order, groups: rows.count,
             data: rows.prefix(query.limit).map { row in
-                GroupSummary(bucket: nil, group: row.values.first ?? nil, row.summary, activeUsers: activeUsers[StatsGroupKey(bucketStart: nil, values: row.values)] ?? 0)
+                let key = StatsGroupKey(bucketStart: nil, values: row.values)
+                return GroupSummary(
+                    bucket: nil, group: row.values.first ?? nil, row.summary, activeUsers: activeUsers[key] ?? 0,
+                    feedback: feedbackTotals[key] ?? FeedbackTotals())
             },
             average: average, from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
     }
@@ -159,6 +173,16 @@ package struct AdminStats: Sendable {
         }
         let page = try await store.events(filter: filter, limit: query.limit, after: cursor)
         return ListAnswer(data: page.events.map(UsageEventView.init), nextCursor: page.nextCursor?.encoded)
+    }
+
+    /// The usage event of one request, committed or still in `writer`'s next batch (feedback may
+    /// come the moment the answer did).
+    func event(_ requestID: String, flushing writer: UsageWriter?) async throws -> UsageEvent? {
+        let filter = StatsFilter(requestID: requestID)
+        if let event = try await store.events(filter: filter, limit: 1).events.first { return event }
+        guard let writer else { return nil }
+        try await writer.flush()
+        return try await store.events(filter: filter, limit: 1).events.first
     }
 
     /// Every event the filters cover, for `/admin/export` and `tollgate export`. The filters are

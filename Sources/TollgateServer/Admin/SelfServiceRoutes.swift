@@ -3,13 +3,20 @@ import Hummingbird
 import TollgateCore
 import TollgateStorage
 
-/// `GET /tollgate/v1/me` (SPEC §13): a team with a client key sees its own spend, the budgets that
-/// cover it and its rate limits, without asking an admin. The key is sent as the SDKs send it
-/// (`Authorization: Bearer`, `x-api-key` or `x-goog-api-key`) and only ever sees itself.
+/// Tollgate's own API for the callers of the proxy (SPEC §13), with the token they send the
+/// provider APIs, as their SDKs send it (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`):
+/// - `GET /tollgate/v1/me`: a client key's own spend, the budgets that cover it, its rate limits;
+/// - `POST /tollgate/v1/feedback`: a rating of one answer, by the token that asked for it (or an admin).
 struct SelfServiceRoutes: Sendable {
     let access: AccessControl
+    let auth: AdminAuth
     let stats: AdminStats
     let admin: AccessAdmin
+    /// Flushed when feedback names a request not committed yet.
+    let writer: UsageWriter?
+
+    /// Longest feedback comment, in characters.
+    static let maxComment = 2000
 
     func register(on router: RouterGroup<TollgateRequestContext>) {
         router.get("/tollgate/v1/me") { request, _ in
@@ -18,6 +25,10 @@ struct SelfServiceRoutes: Sendable {
             var filters = StatsQuery(from: parameters["from"], to: parameters["to"])
             filters.key = key.id
             return AdminResponse.json(try await me(key, filters: filters))
+        }
+        router.post("/tollgate/v1/feedback") { request, _ in
+            let input = try await AccessRoutes.input(request)
+            return AdminResponse.json(try await feedback(input, token: AdminAuth.token(request)), status: .created)
         }
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             router.on("/tollgate/**", method: method) { request, _ -> Response in
@@ -37,6 +48,41 @@ struct SelfServiceRoutes: Sendable {
         }
         if let refusal = key.refusal(atMs: access.clock()) { throw AdminError(.unauthorized, code: "unauthorized", refusal) }
         return key
+    }
+
+    private func feedback(_ input: AdminInput, token: String?) async throws -> FeedbackView {
+        try input.allowOnly(["request_id", "rating", "helpful", "comment"])
+        let requestID = try input.required("request_id")
+        let rating = try input.positiveInt("rating")
+        if let rating, rating > 5 { throw AdminError.invalid("rating", "must be a whole number from 1 to 5.") }
+        let helpful = try input.bool("helpful")
+        let comment = try input.string("comment")
+        if let comment, comment.count > Self.maxComment { throw AdminError.invalid("comment", "must be at most \(Self.maxComment) characters.") }
+        guard rating != nil || helpful != nil else { throw AdminError.invalid("rating", "or 'helpful' is required.") }
+        let sees = try visibility(token)
+        guard let event = try await stats.event(requestID, flushing: writer), sees(event) else {
+            throw AdminError(.notFound, code: "not_found", "No request '\(requestID)' made with this token. Send the X-Tollgate-Request-Id of an answer you received, with the same key.")
+        }
+        let saved = Feedback(rating: rating, helpful: helpful, comment: comment, ratedAtMs: access.clock())
+        try await stats.feedback.save(saved, on: event)
+        return FeedbackView(requestID: requestID, rating: rating, helpful: helpful, comment: comment, ratedAt: UTCTime.iso(saved.ratedAtMs))
+    }
+
+    /// Which requests a token may rate: those it made (a Tollgate key's, or a provider key's as
+    /// passthrough), an admin-role key its org's too, the master admin key any.
+    private func visibility(_ token: String?) throws -> @Sendable (UsageEvent) -> Bool {
+        guard let token = token.map({ ClientToken(value: $0, source: .authorization) }) else {
+            throw AdminError(.unauthorized, code: "unauthorized", "Send the key you made the request with, as your SDK does.")
+        }
+        if token.isTollgateKey {
+            guard let key = access.key(secret: token.value), key.refusal(atMs: access.clock()) == nil else {
+                throw AdminError(.unauthorized, code: "unauthorized", "Unknown, revoked or expired Tollgate key.")
+            }
+            return { event in event.keyID == key.id || (key.role == .admin && event.org == key.org) }
+        }
+        if let master = auth.adminKey, AdminAuth.constantTimeEquals(token.value, master) { return { _ in true } }
+        let keyID = token.passthroughKeyID
+        return { event in event.keyID == keyID }
     }
 
     private func me(_ key: TollgateKey, filters: StatsQuery) async throws -> MeAnswer {
@@ -99,4 +145,15 @@ package struct MeAnswer: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case key, summary, budgets, rateLimits = "rate_limits", orgAverageKey = "org_average_key"
     }
+}
+
+/// `POST /tollgate/v1/feedback`'s answer: the feedback as stored.
+package struct FeedbackView: Codable, Sendable, Equatable {
+    package var requestID: String
+    @Nullable package var rating: Int?
+    @Nullable package var helpful: Bool?
+    @Nullable package var comment: String?
+    package var ratedAt: String
+
+    enum CodingKeys: String, CodingKey { case requestID = "request_id", rating, helpful, comment, ratedAt = "rated_at" }
 }

@@ -34,6 +34,9 @@ package struct SummaryFields: Codable, Sendable, Equatable {
     package var unpricedRequests: Int64
     /// Distinct users with requests in the range (or bucket, or group): counted over it, never summed.
     package var activeUsers: Int64
+    /// Requests with feedback (`POST /tollgate/v1/feedback`), and their mean rating (null: none rated).
+    package var feedbackCount: Int64
+    @Nullable package var avgRating: Double?
 
     enum CodingKeys: String, CodingKey {
         case requests, okRequests = "ok_requests", errorRequests = "error_requests", blockedRequests = "blocked_requests"
@@ -44,12 +47,14 @@ package struct SummaryFields: Codable, Sendable, Equatable {
         case savingsUSD = "savings_usd", savingsPct = "savings_pct", promptCacheSavingsUSD = "prompt_cache_savings_usd"
         case chargedUSD = "charged_usd", profitUSD = "profit_usd", avgLatencyMs = "avg_latency_ms", p50LatencyMs = "p50_latency_ms"
         case p95LatencyMs = "p95_latency_ms", p99LatencyMs = "p99_latency_ms", unpricedRequests = "unpriced_requests"
-        case activeUsers = "active_users"
+        case activeUsers = "active_users", feedbackCount = "feedback_count", avgRating = "avg_rating"
     }
 
     /// The figures of `s`; derived ones (rates, savings, profit) computed here and nowhere else.
-    package init(_ s: StatsSummary, activeUsers: Int64) {
+    package init(_ s: StatsSummary, activeUsers: Int64, feedback: FeedbackTotals) {
         self.activeUsers = activeUsers
+        feedbackCount = feedback.count
+        avgRating = feedback.rated > 0 ? Rounded.value(Double(feedback.ratingSum) / Double(feedback.rated), digits: 2) : nil
         requests = s.requests
         okRequests = s.okRequests
         errorRequests = s.errorRequests
@@ -97,8 +102,8 @@ package struct PeriodSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case from, to }
 
-    init(_ summary: StatsSummary, activeUsers: Int64, range: (fromMs: Int64, toMs: Int64)) {
-        self.fields = SummaryFields(summary, activeUsers: activeUsers)
+    init(_ summary: StatsSummary, activeUsers: Int64, feedback: FeedbackTotals, range: (fromMs: Int64, toMs: Int64)) {
+        self.fields = SummaryFields(summary, activeUsers: activeUsers, feedback: feedback)
         self.from = UTCTime.iso(range.fromMs)
         self.to = UTCTime.iso(range.toMs)
     }
@@ -177,10 +182,10 @@ package struct GroupSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case bucket, group }
 
-    init(bucket: String?, group: String?, _ summary: StatsSummary, activeUsers: Int64) {
+    init(bucket: String?, group: String?, _ summary: StatsSummary, activeUsers: Int64, feedback: FeedbackTotals) {
         self.bucket = bucket
         self.group = group
-        self.fields = SummaryFields(summary, activeUsers: activeUsers)
+        self.fields = SummaryFields(summary, activeUsers: activeUsers, feedback: feedback)
     }
 
     package init(from decoder: any Decoder) throws {
