@@ -283,7 +283,7 @@ package struct AccessStore: Sendable {
     }
 
     /// Runs `body` in one transaction; `audit`, the change's audit entry, commits with it or not at all.
-    private func write<T: Sendable>(audit: AuditEntry? = nil, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(audit: AuditEntry? = nil, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write { db in
                 let result = try body(db)

@@ -22,4 +22,12 @@ extension SchemaMigration {
                 SELECT RAISE(ABORT, 'the audit log is append-only');
             END;
             """)
+
+    /// The append-only trigger of `audit`, as a user erasure recreates it after its rewrite.
+    static let auditAppendOnlyTrigger = """
+        CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit log is append-only');
+        END;
+        """
 }

@@ -269,6 +269,21 @@ package struct AccessAdmin: Sendable {
         if let enforcement = try input.choice("enforcement", Budget.Enforcement.self) { budget.enforcement = enforcement }
     }
 
+    // MARK: Users
+
+    /// Erases a user of an org (SPEC §13): every event, rollup row, key and feedback of theirs now
+    /// names `erased_…`; totals are unchanged. Audited, in the same transaction.
+    package func eraseUser(_ user: String, org: String?, by principal: AdminPrincipal) async throws -> ErasureView {
+        guard let org = try principal.scope(org) else { throw AdminError.invalid("org", "is required: users are erased within one org.") }
+        guard !user.isEmpty else { throw AdminError.invalid("user", "must not be empty.") }
+        guard try await store.org(org) != nil else { throw AdminError.notFound("org", org) }
+        let result = try await store.eraseUser(user, org: org) { erased in
+            AuditEntry(atMs: clock(), actor: actor.id, action: "user.erase", target: erased, org: org, ip: actor.ip)
+        }
+        try await access?.reload()
+        return ErasureView(result, org: org)
+    }
+
     // MARK: Alerts
 
     package func listAlerts(org: String?, budgetID: String?, limit: Int, by principal: AdminPrincipal) async throws -> ListAnswer<AlertView> {

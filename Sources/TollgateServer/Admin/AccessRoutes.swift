@@ -19,6 +19,11 @@ struct AccessRoutes: Sendable {
                  list: { a, q, p in try await a.listBudgets(org: q["org"], by: p) },
                  read: { a, id, p in try await a.budget(id, by: p) }, update: { a, id, i, p in try await a.updateBudget(id, i, by: p) },
                  delete: { a, id, p in try await a.deleteBudget(id, by: p) })
+        router.delete("/admin/users/:user") { request, context in
+            let (a, principal) = (admin.acting(as: try context.requireActor()), try context.requirePrincipal())
+            let user = try context.parameters.require("user")
+            return AdminResponse.json(try await a.eraseUser(user.removingPercentEncoding ?? user, org: QueryParameters(request)["org"], by: principal))
+        }
         router.get("/admin/alerts") { request, context in
             let principal = try context.requirePrincipal()
             let q = QueryParameters(request)

@@ -156,3 +156,24 @@ enum ExactDecimal {
 
     static func of(_ scaled: Int, decimals: Int) -> Decimal { of(Int64(scaled), decimals: decimals) }
 }
+
+/// `DELETE /admin/users/{user}`: what the erasure changed. The user's name is not repeated.
+package struct ErasureView: Codable, Sendable, Equatable {
+    package var org: String
+    package var erasedAs: String
+    package var events: Int
+    package var rollupRows: Int
+    package var keys: Int
+    package var feedback: Int
+    package var auditEntries: Int
+
+    enum CodingKeys: String, CodingKey {
+        case org, erasedAs = "erased_as", events, rollupRows = "rollup_rows", keys, feedback, auditEntries = "audit_entries"
+    }
+
+    init(_ result: ErasureResult, org: String) {
+        self.org = org
+        erasedAs = result.erasedAs
+        (events, rollupRows, keys, feedback, auditEntries) = (result.events, result.rollupRows, result.keys, result.feedback, result.auditEntries)
+    }
+}
