@@ -135,9 +135,12 @@ package func buildTollgate(
     // next start) before the curl drivers go.
     let reload = PricingReloadService(pricing: pricing, logger: logger)
     let trim = MemoryTrimService(inFlight: inFlight)
+    let monitor = OrgAlertMonitor(
+        store: UsageStore(database: database), alerts: alerts, errorRateBP: config.alertErrorRateBP,
+        interval: .seconds(config.alertCheckSeconds), clock: access.clock, logger: logger)
     let retention = RetentionService(
         store: UsageStore(database: database), audit: auditLog, retention: config.retention, clock: access.clock, logger: logger)
     return TollgateService(
-        services: [upstream, alerts, writer, access, cache, retention, reload, trim, app], config: config, logger: logger,
+        services: [upstream, alerts, writer, access, cache, retention, monitor, reload, trim, app], config: config, logger: logger,
         metricsRegistry: metricsRegistry)
 }

@@ -45,16 +45,16 @@ package struct AccessStore: Sendable {
     package func insert(_ org: Organization, audit: AuditEntry? = nil) async throws {
         try await write(audit: audit) { db in
             try db.execute(
-                sql: "INSERT INTO orgs (id, name, markup_ppm, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [org.id, org.name, org.markup.partsPerMillion, org.createdAtMs])
+                sql: "INSERT INTO orgs (id, name, markup_ppm, created_at, webhook_url) VALUES (?, ?, ?, ?, ?)",
+                arguments: [org.id, org.name, org.markup.partsPerMillion, org.createdAtMs, org.webhookURL])
         }
     }
 
     package func update(_ org: Organization, audit: AuditEntry? = nil) async throws {
         try await write(audit: audit) { db in
             try db.execute(
-                sql: "UPDATE orgs SET name = ?, markup_ppm = ? WHERE id = ?",
-                arguments: [org.name, org.markup.partsPerMillion, org.id])
+                sql: "UPDATE orgs SET name = ?, markup_ppm = ?, webhook_url = ? WHERE id = ?",
+                arguments: [org.name, org.markup.partsPerMillion, org.webhookURL, org.id])
         }
     }
 
@@ -165,13 +165,14 @@ package struct AccessStore: Sendable {
         try await write(audit: audit) { db in
             try db.execute(
                 sql: """
-                    INSERT INTO budgets (id, scope, scope_id, org, limit_nanos, period, thresholds, action, enforcement, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO budgets (id, scope, scope_id, org, limit_nanos, period, thresholds, action, enforcement, created_at,
+                        webhook_url)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     budget.id, budget.scope.rawValue, budget.scopeID, budget.org, budget.limitNanos,
                     budget.period.rawValue, Self.thresholdsText(budget.thresholds), budget.action.rawValue,
-                    budget.enforcement.rawValue, budget.createdAtMs,
+                    budget.enforcement.rawValue, budget.createdAtMs, budget.webhookURL,
                 ])
         }
     }
@@ -181,12 +182,13 @@ package struct AccessStore: Sendable {
             try db.execute(
                 sql: """
                     UPDATE budgets SET scope = ?, scope_id = ?, limit_nanos = ?, period = ?, thresholds = ?, action = ?,
-                        enforcement = ?
+                        enforcement = ?, webhook_url = ?
                     WHERE id = ?
                     """,
                 arguments: [
                     budget.scope.rawValue, budget.scopeID, budget.limitNanos, budget.period.rawValue,
-                    Self.thresholdsText(budget.thresholds), budget.action.rawValue, budget.enforcement.rawValue, budget.id,
+                    Self.thresholdsText(budget.thresholds), budget.action.rawValue, budget.enforcement.rawValue,
+                    budget.webhookURL, budget.id,
                 ])
         }
     }
@@ -231,13 +233,13 @@ package struct AccessStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO alerts (id, dedupe_key, budget_id, org, kind, threshold_bp, period_start, fired_at,
-                        message, payload, delivered, attempts, last_error)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        message, payload, delivered, attempts, last_error, webhook_url)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     alert.id, alert.dedupeKey, alert.budgetID, alert.org, alert.kind, alert.thresholdBP,
                     alert.periodStartMs, alert.firedAtMs, alert.message, alert.payload, alert.delivered,
-                    alert.attempts, alert.lastError,
+                    alert.attempts, alert.lastError, alert.webhookURL,
                 ])
             return db.changesCount > 0
         }
@@ -306,7 +308,8 @@ package struct AccessStore: Sendable {
 
     static func org(_ row: Row) -> Organization {
         Organization(
-            id: row["id"], name: row["name"], markup: Markup(partsPerMillion: row["markup_ppm"]), createdAtMs: row["created_at"])
+            id: row["id"], name: row["name"], markup: Markup(partsPerMillion: row["markup_ppm"]), createdAtMs: row["created_at"],
+            webhookURL: row["webhook_url"])
     }
 
     static func key(_ row: Row) -> TollgateKey {
@@ -326,7 +329,8 @@ package struct AccessStore: Sendable {
             limitNanos: row["limit_nanos"], period: BudgetPeriod(rawValue: row["period"]) ?? .month,
             thresholds: thresholds.split(separator: ",").compactMap { Int64($0) },
             action: Budget.Action(rawValue: row["action"]) ?? .block,
-            enforcement: Budget.Enforcement(rawValue: row["enforcement"]) ?? .strict, createdAtMs: row["created_at"])
+            enforcement: Budget.Enforcement(rawValue: row["enforcement"]) ?? .strict, createdAtMs: row["created_at"],
+            webhookURL: row["webhook_url"])
     }
 
     static func alert(_ row: Row) -> AlertRecord {
@@ -334,7 +338,7 @@ package struct AccessStore: Sendable {
             id: row["id"], dedupeKey: row["dedupe_key"], budgetID: row["budget_id"], org: row["org"], kind: row["kind"],
             thresholdBP: row["threshold_bp"], periodStartMs: row["period_start"], firedAtMs: row["fired_at"],
             message: row["message"], payload: row["payload"], delivered: row["delivered"], attempts: row["attempts"],
-            lastError: row["last_error"])
+            lastError: row["last_error"], webhookURL: row["webhook_url"])
     }
 
     static func thresholdsText(_ thresholds: [Int64]) -> String { thresholds.map(String.init).joined(separator: ",") }

@@ -18,12 +18,15 @@ package struct AlertRecord: Sendable, Equatable {
     package var delivered: Bool
     package var attempts: Int
     package var lastError: String?
+    /// Where it is delivered: its budget's, its org's or the server's webhook (nil: none).
+    package var webhookURL: String?
 
     package init(
         id: String, dedupeKey: String, budgetID: String?, org: String?, kind: String, thresholdBP: Int64?,
         periodStartMs: Int64, firedAtMs: Int64, message: String, payload: String, delivered: Bool = false,
-        attempts: Int = 0, lastError: String? = nil
+        attempts: Int = 0, lastError: String? = nil, webhookURL: String? = nil
     ) {
+        self.webhookURL = webhookURL
         self.id = id
         self.dedupeKey = dedupeKey
         self.budgetID = budgetID

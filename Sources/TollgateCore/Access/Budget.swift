@@ -19,14 +19,17 @@ package struct Budget: Sendable, Equatable {
     package var action: Action
     package var enforcement: Enforcement
     package var createdAtMs: Int64
+    /// Where this budget's alerts go (else its org's webhook, else the server's).
+    package var webhookURL: String?
 
     package static let defaultThresholds: [Int64] = [5000, 8000, 10000]
 
     package init(
         id: String, scope: Scope, scopeID: String, org: String, limitNanos: Int64, period: BudgetPeriod,
         thresholds: [Int64] = Budget.defaultThresholds, action: Action = .block, enforcement: Enforcement = .strict,
-        createdAtMs: Int64 = 0
+        createdAtMs: Int64 = 0, webhookURL: String? = nil
     ) {
+        self.webhookURL = webhookURL
         self.id = id
         self.scope = scope
         self.scopeID = scopeID

@@ -4,6 +4,10 @@ package struct BudgetAlert: Sendable, Equatable {
         case threshold
         case burnRate = "burn_rate"
         case unpricedModel = "unpriced_model"
+        /// An org's share of failed requests over 5 minutes above `alerts.error_rate` (SPEC §13).
+        case errorRate = "error_rate"
+        /// An org's spend this hour above 3× its trailing 7-day hourly average and above $1.
+        case spendAnomaly = "spend_anomaly"
     }
 
     package var kind: Kind
@@ -18,19 +22,24 @@ package struct BudgetAlert: Sendable, Equatable {
     package var message: String
     /// For `unpriced_model`: the model; else nil.
     package var model: String?
+    /// The org of an org-level alert (`error_rate`, `spend_anomaly`); a budget's alert has its budget's.
+    package var org: String?
 
     /// The identity that makes an alert fire once: budget, period, kind, threshold (or the model).
     package var dedupeKey: String {
         switch kind {
         case .unpricedModel: "unpriced_model|\(model ?? "")"
+        // At most once per org and hour, however long the condition lasts.
+        case .errorRate, .spendAnomaly: "\(kind.rawValue)|\(org ?? "")|\(periodStartMs)"
         case .threshold, .burnRate: "\(budget?.id ?? "")|\(periodStartMs)|\(kind.rawValue)|\(thresholdBP ?? 0)"
         }
     }
 
     package init(
         kind: Kind, budget: Budget?, thresholdBP: Int64? = nil, periodStartMs: Int64, periodEndMs: Int64? = nil,
-        spentNanos: Int64 = 0, firedAtMs: Int64, message: String, model: String? = nil
+        spentNanos: Int64 = 0, firedAtMs: Int64, message: String, model: String? = nil, org: String? = nil
     ) {
+        self.org = org ?? budget?.org
         self.kind = kind
         self.budget = budget
         self.thresholdBP = thresholdBP

@@ -65,12 +65,15 @@ package struct Organization: Sendable, Equatable {
     package var name: String
     package var markup: Markup
     package var createdAtMs: Int64
+    /// Where the org's alerts go when their budget names no webhook (SPEC §13).
+    package var webhookURL: String?
 
-    package init(id: String, name: String, markup: Markup = .none, createdAtMs: Int64) {
+    package init(id: String, name: String, markup: Markup = .none, createdAtMs: Int64, webhookURL: String? = nil) {
         self.id = id
         self.name = name
         self.markup = markup
         self.createdAtMs = createdAtMs
+        self.webhookURL = webhookURL
     }
 }
 

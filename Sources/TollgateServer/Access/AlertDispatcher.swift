@@ -46,13 +46,14 @@ final class AlertDispatcher: Service, Sendable {
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
-            if let pending = try? await store.undeliveredAlerts(), webhook != nil {
-                for record in pending where record.attempts < maxAttempts {
+            if let pending = try? await store.undeliveredAlerts() {
+                for record in pending where record.attempts < maxAttempts && record.webhookURL != nil {
                     group.addTask { await self.deliver(record) }
                 }
             }
             for await alert in queue.cancelOnGracefulShutdown() {
-                let record = Self.record(alert)
+                var record = Self.record(alert)
+                record.webhookURL = await webhookURL(for: alert)
                 do {
                     guard try await store.insert(record) else { continue }
                 } catch {
@@ -60,15 +61,22 @@ final class AlertDispatcher: Service, Sendable {
                     continue
                 }
                 logger.notice("\(alert.message)", metadata: ["alert_id": "\(record.id)", "kind": "\(alert.kind.rawValue)"])
-                guard webhook != nil else { continue }
+                guard record.webhookURL != nil else { continue }
                 group.addTask { await self.deliver(record) }
             }
         }
     }
 
+    /// The budget's webhook, else its org's, else the server's (SPEC §13).
+    private func webhookURL(for alert: BudgetAlert) async -> String? {
+        if let url = alert.budget?.webhookURL { return url }
+        if let org = alert.org, let url = try? await store.org(org)?.webhookURL { return url }
+        return webhook
+    }
+
     /// POSTs until a 2xx answer or `maxAttempts`, saving the status after every attempt.
     private func deliver(_ record: AlertRecord) async {
-        guard let webhook else { return }
+        guard let webhook = record.webhookURL else { return }
         var attempts = record.attempts
         while attempts < maxAttempts, !Task.isCancelled {
             if attempts > 0 {
@@ -108,7 +116,7 @@ final class AlertDispatcher: Service, Sendable {
     static func record(_ alert: BudgetAlert) -> AlertRecord {
         let id = KeySecret.id("alt")
         return AlertRecord(
-            id: id, dedupeKey: alert.dedupeKey, budgetID: alert.budget?.id, org: alert.budget?.org, kind: alert.kind.rawValue,
+            id: id, dedupeKey: alert.dedupeKey, budgetID: alert.budget?.id, org: alert.org, kind: alert.kind.rawValue,
             thresholdBP: alert.thresholdBP, periodStartMs: alert.periodStartMs, firedAtMs: alert.firedAtMs,
             message: alert.message, payload: AdminJSON.string(WebhookPayload(alert, id: id)))
     }
@@ -138,7 +146,7 @@ struct WebhookPayload: Encodable {
         try c.encode(id, forKey: .alertID)
         try c.encode(alert.kind.rawValue, forKey: .kind)
         try c.encode(budget?.id, forKey: .budgetID)
-        try c.encode(budget?.org, forKey: .org)
+        try c.encode(alert.org, forKey: .org)
         try c.encode(budget?.scope.rawValue, forKey: .scope)
         try c.encode(budget?.scopeID, forKey: .scopeID)
         try c.encode(budget?.period.rawValue, forKey: .period)
@@ -148,6 +156,9 @@ struct WebhookPayload: Encodable {
             try c.encode(Money(nanos: alert.spentNanos), forKey: .spentUSD)
             try c.encode(UTCTime.iso(alert.periodStartMs), forKey: .periodStart)
             try c.encode(alert.periodEndMs.map(UTCTime.iso), forKey: .periodEnd)
+        } else if alert.kind == .spendAnomaly {
+            try c.encode(Money(nanos: alert.spentNanos), forKey: .spentUSD)
+            try c.encode(UTCTime.iso(alert.periodStartMs), forKey: .periodStart)
         }
         try c.encodeIfPresent(alert.model, forKey: .model)
         try c.encode(UTCTime.iso(alert.firedAtMs), forKey: .firedAt)

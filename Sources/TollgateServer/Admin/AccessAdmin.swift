@@ -1,3 +1,4 @@
+import Foundation
 import TollgateCore
 import TollgateStorage
 
@@ -45,12 +46,12 @@ package struct AccessAdmin: Sendable {
 
     package func createOrg(_ input: AdminInput, by principal: AdminPrincipal) async throws -> OrgView {
         guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can create orgs.") }
-        try input.allowOnly(["id", "name", "markup_pct"])
+        try input.allowOnly(["id", "name", "markup_pct", "webhook_url"])
         guard let id = try input.slug("id") else { throw AdminError.invalid("id", "is required.") }
         if try input.string("name")?.isEmpty == true { throw AdminError.invalid("name", "must not be empty.") }
         let org = Organization(
             id: id, name: try input.string("name") ?? id, markup: Markup(partsPerMillion: try input.percentPPM("markup_pct") ?? 0),
-            createdAtMs: clock())
+            createdAtMs: clock(), webhookURL: try Self.webhookURL(input))
         try await saving("org '\(id)' already exists.") { try await store.insert(org, audit: audit("org.create", target: id, org: id)) }
         return OrgView(org)
     }
@@ -68,13 +69,14 @@ package struct AccessAdmin: Sendable {
 
     package func updateOrg(_ id: String, _ input: AdminInput, by principal: AdminPrincipal) async throws -> OrgView {
         guard principal == .master else { throw AdminError(.forbidden, code: "forbidden", "Only the master admin key can change orgs.") }
-        try input.allowOnly(["name", "markup_pct"])
+        try input.allowOnly(["name", "markup_pct", "webhook_url"])
         guard var org = try await store.org(id) else { throw AdminError.notFound("org", id) }
         if let name = try input.string("name") {
             guard !name.isEmpty else { throw AdminError.invalid("name", "must not be empty.") }
             org.name = name
         }
         if let ppm = try input.percentPPM("markup_pct") { org.markup = Markup(partsPerMillion: ppm) }
+        if input.has("webhook_url") { org.webhookURL = try Self.webhookURL(input) }
         try await saving("") { try await store.update(org, audit: audit("org.update", target: id, org: id)) }
         return OrgView(org)
     }
@@ -165,7 +167,9 @@ package struct AccessAdmin: Sendable {
 
     // MARK: Budgets
 
-    static let budgetFields: Set<String> = ["scope", "scope_id", "limit_usd", "period", "thresholds", "action", "enforcement"]
+    static let budgetFields: Set<String> = [
+        "scope", "scope_id", "limit_usd", "period", "thresholds", "action", "enforcement", "webhook_url",
+    ]
 
     package func createBudget(_ input: AdminInput, by principal: AdminPrincipal) async throws -> BudgetView {
         try input.allowOnly(Self.budgetFields.union(["org"]))
@@ -267,6 +271,21 @@ package struct AccessAdmin: Sendable {
         if let thresholds = try input.fractions("thresholds") { budget.thresholds = thresholds.sorted() }
         if let action = try input.choice("action", Budget.Action.self) { budget.action = action }
         if let enforcement = try input.choice("enforcement", Budget.Enforcement.self) { budget.enforcement = enforcement }
+        if input.has("webhook_url") { budget.webhookURL = try Self.webhookURL(input) }
+    }
+
+    /// `webhook_url`: an http(s) URL, or null to fall back to the org's or the server's webhook.
+    /// Cloud metadata addresses are refused: Tollgate POSTs there from inside the network, and an
+    /// org admin must not be able to point it at the instance's credentials.
+    static func webhookURL(_ input: AdminInput) throws(AdminError) -> String? {
+        guard let text = try input.string("webhook_url") else { return nil }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host?.lowercased(), !host.isEmpty
+        else { throw AdminError.invalid("webhook_url", "must be an http:// or https:// URL, got '\(text)'.") }
+        guard !host.hasPrefix("169.254."), host != "metadata.google.internal", host != "[fd00:ec2::254]", host != "fd00:ec2::254" else {
+            throw AdminError.invalid("webhook_url", "must not point at a cloud metadata address (\(host)).")
+        }
+        return text
     }
 
     // MARK: Users

@@ -9,14 +9,16 @@ package struct OrgView: Codable, Sendable, Equatable {
     package var name: String
     package var markupPct: Decimal
     package var createdAt: String
+    @Nullable package var webhookURL: String?
 
-    enum CodingKeys: String, CodingKey { case id, name, markupPct = "markup_pct", createdAt = "created_at" }
+    enum CodingKeys: String, CodingKey { case id, name, markupPct = "markup_pct", createdAt = "created_at", webhookURL = "webhook_url" }
 
     init(_ org: Organization) {
         id = org.id
         name = org.name
         markupPct = ExactDecimal.of(org.markup.partsPerMillion, decimals: 4)
         createdAt = UTCTime.iso(org.createdAtMs)
+        webhookURL = org.webhookURL
     }
 }
 
@@ -85,11 +87,13 @@ package struct BudgetView: Codable, Sendable, Equatable {
     /// Null for a `total` budget.
     @Nullable package var periodStart: String?
     @Nullable package var periodEnd: String?
+    /// Where its alerts go; null: the org's webhook, else the server's.
+    @Nullable package var webhookURL: String?
 
     enum CodingKeys: String, CodingKey {
         case id, scope, scopeID = "scope_id", org, limitUSD = "limit_usd", period, thresholds, action, enforcement
         case createdAt = "created_at", spentUSD = "spent_usd", reservedUSD = "reserved_usd", remainingUSD = "remaining_usd"
-        case periodStart = "period_start", periodEnd = "period_end"
+        case periodStart = "period_start", periodEnd = "period_end", webhookURL = "webhook_url"
     }
 
     init(_ account: BudgetLedger.Account) {
@@ -109,6 +113,7 @@ package struct BudgetView: Codable, Sendable, Equatable {
         remainingUSD = Money(nanos: account.remainingNanos)
         periodStart = budget.period == .total ? nil : UTCTime.iso(account.periodStartMs)
         periodEnd = account.periodEndMs.map(UTCTime.iso)
+        webhookURL = budget.webhookURL
     }
 }
 

@@ -56,6 +56,8 @@ package enum ConfigLoader {
         if let v = env["TOLLGATE_CACHE_MAX_BYTES"] { config.cacheMaxBytes = try int(v, "TOLLGATE_CACHE_MAX_BYTES", min: 0) }
         if let v = env["TOLLGATE_ALERT_WEBHOOK"], !v.isEmpty { config.alertWebhook = v }
         if let v = env["TOLLGATE_ALERT_SECRET"], !v.isEmpty { config.alertSecret = v }
+        if let v = env["TOLLGATE_ALERT_ERROR_RATE"] { config.alertErrorRateBP = try fraction(v, "TOLLGATE_ALERT_ERROR_RATE") }
+        if let v = env["TOLLGATE_ALERT_CHECK_SECONDS"] { config.alertCheckSeconds = try int(v, "TOLLGATE_ALERT_CHECK_SECONDS", min: 1) }
         if let v = env["TOLLGATE_CONNECT_TIMEOUT"] { config.timeouts.connectMs = try millis(v, "TOLLGATE_CONNECT_TIMEOUT") }
         if let v = env["TOLLGATE_FIRST_BYTE_TIMEOUT"] { config.timeouts.firstByteMs = try millis(v, "TOLLGATE_FIRST_BYTE_TIMEOUT") }
         if let v = env["TOLLGATE_IDLE_TIMEOUT"] { config.timeouts.idleMs = try millis(v, "TOLLGATE_IDLE_TIMEOUT") }
@@ -132,9 +134,11 @@ package enum ConfigLoader {
             if let m = map["max_bytes"] { config.cacheMaxBytes = try int("\(m)", "cache.max_bytes", min: 0) }
         }
         if let v = root["alerts"] {
-            let map = try mapping(v, "alerts", keys: ["webhook", "secret"])
+            let map = try mapping(v, "alerts", keys: ["webhook", "secret", "error_rate", "check_seconds"])
             if let w = map["webhook"] { config.alertWebhook = try string(w, "alerts.webhook") }
             if let s = map["secret"] { config.alertSecret = try string(s, "alerts.secret") }
+            if let r = map["error_rate"] { config.alertErrorRateBP = try fraction("\(r)", "alerts.error_rate") }
+            if let c = map["check_seconds"] { config.alertCheckSeconds = try int("\(c)", "alerts.check_seconds", min: 1) }
         }
         if let v = root["timeouts"] {
             let map = try mapping(v, "timeouts", keys: ["connect", "first_byte", "idle"])
@@ -248,6 +252,14 @@ package enum ConfigLoader {
         else { throw ConfigError("\(origin) must be host:port, e.g. 127.0.0.1:8080; got '\(value)'.") }
         config.host = String(value[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         config.port = port
+    }
+
+    /// A fraction in (0, 1] as basis points, exact for up to 4 decimals (`0.2` → 2000).
+    private static func fraction(_ text: String, _ name: String) throws -> Int64 {
+        guard let bp = DecimalParser.scaled(text.trimmingCharacters(in: .whitespaces), decimals: 4), bp > 0, bp <= 10_000 else {
+            throw ConfigError("\(name) must be a fraction above 0 and at most 1 (0.2 is 20 %), got '\(text)'.")
+        }
+        return bp
     }
 
     private static func mapping(_ value: Any, _ name: String, keys: Set<String>) throws -> [String: Any] {

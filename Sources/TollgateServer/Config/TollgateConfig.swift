@@ -20,6 +20,11 @@ package struct TollgateConfig: Sendable {
     package var cacheMaxBytes = 256 << 20
     package var alertWebhook: String?
     package var alertSecret: String?
+    /// `alerts.error_rate`: an org's share of failed requests over 5 minutes that fires `error_rate`,
+    /// in basis points (0.2 → 2000).
+    package var alertErrorRateBP: Int64 = 2000
+    /// `alerts.check_seconds`: how often the org-level alerts (`error_rate`, `spend_anomaly`) are checked.
+    package var alertCheckSeconds = 60
     package var timeouts = UpstreamTimeouts()
     package var flushMs = 100
     package var logLevel: Logger.Level = .info
