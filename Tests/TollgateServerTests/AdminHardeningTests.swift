@@ -70,7 +70,15 @@ struct AdminHardeningTests {
         #expect(try StatsDimension.parsing("tag.feature", field: "group_by") == .tag("feature"))
     }
 
-    @Test("times beyond years 1-9999, or overflowing, are refused instead of trapping")
+    @Test("a threshold that rounds to 0 basis points is refused, not stored as 0")
+    func tinyThresholds() throws {
+        for list in [[0.00004], [5e-324], [0.0], [-0.5], [10.5]] as [[Double]] {
+            #expect(throws: AdminError.self, "\(list)") { try AdminInput(["thresholds": list]).fractions("thresholds") }
+        }
+        #expect(try AdminInput(["thresholds": [0.0001, 0.5, 10]]).fractions("thresholds") == [1, 5000, 100_000])
+    }
+
+    @Test("times beyond years 1583-9999, or overflowing, are refused instead of trapping")
     func timeBounds() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         for text in ["99999999999999999d", "9223372036854775807w", "9223372036854775807s", "999999999999d", "10000-01-01"] {
@@ -78,8 +86,11 @@ struct AdminHardeningTests {
         }
         let range = try TimeRange.parse(from: "3650d", to: nil, now: now)
         #expect(range.toMs - range.fromMs == 3650 * 86_400_000)
-        #expect(try TimeRange.parse(from: "0100-01-01", to: "9999-12-31", now: now).toMs == 253_402_214_400_000)
-        #expect(UTCTime.iso(TimeRange.earliestMs) == "0001-01-01T00:00:00Z")
+        #expect(try TimeRange.parse(from: "1600-01-01", to: "9999-12-31", now: now).toMs == 253_402_214_400_000)
+        #expect(UTCTime.iso(TimeRange.earliestMs) == "1583-01-01T00:00:00Z")
+        // Before the Gregorian calendar, Foundation would read a date in the Julian one.
+        #expect(throws: InvalidQuery.self) { try TimeRange.parse(from: "1000-01-01", to: "1000-02-01", now: now) }
+        #expect(try TimeRange.parse(from: "1583-01-01", to: "1583-01-02", now: now).fromMs == TimeRange.earliestMs)
         #expect(UTCTime.iso(TimeRange.latestMs) == "9999-12-31T23:59:59Z")
     }
 

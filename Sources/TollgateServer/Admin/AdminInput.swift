@@ -109,16 +109,18 @@ package struct AdminInput: @unchecked Sendable {
         return Int64((value * 10_000).rounded())
     }
 
-    /// Fractions in (0, 10] as basis points: [0.5, 0.8, 1.0] → [5000, 8000, 10000].
+    /// Fractions in [0.0001, 10] as basis points: [0.5, 0.8, 1.0] → [5000, 8000, 10000].
     package func fractions(_ field: String) throws(AdminError) -> [Int64]? {
         switch values[field] {
         case nil, is NSNull: return nil
         case let list as [Any]:
             return try list.map { element throws(AdminError) in
-                guard let number = element as? NSNumber, !Self.isBoolean(number),
-                    number.doubleValue > 0, number.doubleValue <= 10
-                else { throw .invalid(field, "must be a list of fractions of the limit, such as [0.5, 0.8, 1.0].") }
-                return Int64((number.doubleValue * 10_000).rounded())
+                // Checked after rounding to basis points: 0.00004 would otherwise be stored as 0, a
+                // threshold every request crosses.
+                guard let number = element as? NSNumber, !Self.isBoolean(number), number.doubleValue.isFinite,
+                    case let bp = Int64((min(max(number.doubleValue, 0), 11) * 10_000).rounded()), bp >= 1, bp <= 100_000
+                else { throw .invalid(field, "must be a list of fractions of the limit from 0.0001 to 10, such as [0.5, 0.8, 1.0].") }
+                return bp
             }
         default: throw .invalid(field, "must be a list of fractions of the limit, such as [0.5, 0.8, 1.0].")
         }

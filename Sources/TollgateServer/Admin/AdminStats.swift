@@ -30,6 +30,9 @@ package struct AdminStats: Sendable {
                 summary, activeUsers: try await users.values.first ?? 0, feedback: try await rated.values.first ?? FeedbackTotals(), range: range))
         if query.compareWithPrevious {
             let previousRange = (fromMs: range.fromMs - (range.toMs - range.fromMs), toMs: range.fromMs)
+            guard previousRange.fromMs >= TimeRange.earliestMs else {
+                throw InvalidQuery("'compare=previous' would reach back to before the year 1583; give a later 'from' or a shorter range.")
+            }
             let previousFilter = try query.filters.filter(previousRange, by: principal)
             async let previousUsers = store.activeUsers(filter: previousFilter)
             async let previousRated = feedback.totals(filter: previousFilter)

@@ -17,8 +17,10 @@ package enum TimeRange {
         return (fromMs, toMs)
     }
 
-    /// Instants outside years 1…9999 (Unix ms) are refused: the arithmetic on them would overflow.
-    static let earliestMs: Int64 = -62_135_596_800_000
+    /// Instants outside years 1583…9999 (Unix ms) are refused: further out the arithmetic would
+    /// overflow, and before 1583 Foundation's ISO-8601 parser reads dates in the Julian calendar
+    /// while answers print the Gregorian one (1583-01-01 is the first whole Gregorian year).
+    static let earliestMs: Int64 = -12_212_553_600_000
     static let latestMs: Int64 = 253_402_300_799_999
 
     static func instant(
@@ -26,7 +28,7 @@ package enum TimeRange {
     ) throws(InvalidQuery) -> Int64 {
         let ms = try unbounded(text, nowMs: nowMs, field: field, relative: relative, timeZone: timeZone)
         guard (earliestMs...latestMs).contains(ms) else {
-            throw InvalidQuery("'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+            throw InvalidQuery("'\(field)' must lie between the years 1583 and 9999; got '\(text)'.")
         }
         return ms
     }
@@ -46,7 +48,7 @@ package enum TimeRange {
             if let unitMs {
                 let (span, overflow) = amount.multipliedReportingOverflow(by: unitMs)
                 guard !overflow, span <= nowMs - earliestMs else {
-                    throw InvalidQuery("'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+                    throw InvalidQuery("'\(field)' must lie between the years 1583 and 9999; got '\(text)'.")
                 }
                 return nowMs - span
             }
@@ -62,7 +64,7 @@ package enum TimeRange {
             if let date = formatter.date(from: text) {
                 let ms = (date.timeIntervalSince1970 * 1000).rounded()
                 guard ms.isFinite, ms > Double(earliestMs) - 1, ms < Double(latestMs) + 1 else {
-                    throw InvalidQuery("'\(field)' must lie between the years 1 and 9999; got '\(text)'.")
+                    throw InvalidQuery("'\(field)' must lie between the years 1583 and 9999; got '\(text)'.")
                 }
                 return Int64(ms)
             }
