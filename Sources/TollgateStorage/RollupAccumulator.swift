@@ -3,8 +3,8 @@ import TollgateCore
 
 /// One batch's rollup changes, aggregated in memory so each rollup row is written once per batch.
 ///
-/// Events go into full-detail hourly totals; every other table's totals are folded from its
-/// `RollupTable.source` at write time, so an event is hashed once. A batch of 512 events touches at
+/// Events go into hourly totals keyed by every rollup dimension; each table's totals are folded
+/// from its `RollupTable.source` (or from those) at write time, so an event is hashed once. A batch of 512 events touches at
 /// most a few hundred full-detail rows and far fewer of every coarser detail, so the coarser tables
 /// add few upserts to a batch.
 struct RollupAccumulator {
@@ -20,9 +20,9 @@ struct RollupAccumulator {
     /// Adds the totals to every rollup table; call inside the batch's transaction.
     func write(to db: Database) throws {
         if hourly.isEmpty { return }
-        var totals: [RollupTable: [RollupKey: StatsSummary]] = [.hourly: hourly]
+        var totals: [RollupTable: [RollupKey: StatsSummary]] = [:]
         for table in RollupTable.all {
-            let rows = table.source.map { Self.fold(totals[$0]!, to: table) } ?? hourly
+            let rows = Self.fold(table.source.map { totals[$0]! } ?? hourly, to: table)
             totals[table] = rows
             try Self.upsert(rows, into: table, db)
         }

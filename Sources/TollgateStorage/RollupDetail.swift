@@ -1,9 +1,13 @@
 /// How finely a rollup table splits usage: the attribution dimensions its rows keep.
 ///
-/// - `full` keeps every dimension a stats filter can name (org, key, team, user, provider, model);
+/// - `full` keeps who called and what (org, key, team, user, provider, model);
 /// - `caller` keeps who called (org, key, team, user) and drops provider and model;
 /// - `model` keeps what was called (org, provider, model) and drops key, team and user;
+/// - `department` keeps the org's departments (SPEC §13), for department budgets and stats;
+/// - `outcome` keeps how requests ended (org, provider, model, endpoint, outcome, status), for the
+///   errors report and SPEC §13's outcome, status and endpoint filters and breakdowns;
 /// - `org` keeps the org only.
+/// Sessions and tags are read from raw events.
 ///
 /// A month-long stats query costs about one latency-histogram merge per rollup row it reads, so a
 /// query reads the coarsest detail that keeps every dimension it filters or groups by (see
@@ -13,6 +17,8 @@ enum RollupDetail: Sendable, CaseIterable {
     case full
     case caller
     case model
+    case department
+    case outcome
     case org
 
     /// The dimensions kept, in key-column order (`RollupKey` order).
@@ -21,6 +27,8 @@ enum RollupDetail: Sendable, CaseIterable {
         case .full: [.org, .key, .team, .user, .provider, .model]
         case .caller: [.org, .key, .team, .user]
         case .model: [.org, .provider, .model]
+        case .department: [.org, .department]
+        case .outcome: [.org, .provider, .model, .endpoint, .outcome, .status]
         case .org: [.org]
         }
     }
@@ -36,9 +44,8 @@ enum RollupDetail: Sendable, CaseIterable {
         return (filter.namedValues.map(\.dimension) + groupBy).allSatisfy(kept.contains)
     }
 
-    /// Details from coarsest to finest. `caller` and `model` are never both able to answer a query
-    /// that `org` cannot, so their relative order does not matter.
-    static let coarsestFirst: [RollupDetail] = [.org, .model, .caller, .full]
+    /// Details from coarsest to finest: the first that keeps what a query names answers it.
+    static let coarsestFirst: [RollupDetail] = [.org, .department, .model, .caller, .outcome, .full]
 
     /// The coarsest detail that answers the query, nil when only raw events can (tags, SPEC §13's dimensions).
     static func coarsest(answering filter: StatsFilter, groupBy: [StatsDimension]) -> RollupDetail? {
@@ -47,7 +54,7 @@ enum RollupDetail: Sendable, CaseIterable {
 }
 
 extension StatsDimension {
-    /// The rollup column of an attribution dimension; only the dimensions of `RollupDetail.full` have one.
+    /// The rollup column of a dimension some `RollupDetail` keeps (`status` is text there: '429').
     var rollupColumn: String {
         switch self {
         case .org: "org"
@@ -56,7 +63,21 @@ extension StatsDimension {
         case .user: "\"user\""
         case .provider: "provider"
         case .model: "model"
-        case .department, .session, .endpoint, .outcome, .status, .tag: preconditionFailure("rollups do not carry \(parameter)")
+        case .department: "department"
+        case .endpoint: "endpoint"
+        case .outcome: "outcome"
+        case .status: "status"
+        case .session, .tag: preconditionFailure("rollups do not carry \(parameter)")
+        }
+    }
+}
+
+extension StatsDimension {
+    /// The `usage_events` expression a rollup key column is filled from (missing values as '').
+    var rollupSourceExpression: String {
+        switch self {
+        case .team, .user, .department: "COALESCE(\(rawColumn), '')"
+        default: rawColumn
         }
     }
 }

@@ -1,7 +1,7 @@
 import TollgateCore
 
-/// A rollup row's key; a missing team or user is ''. Dimensions a `RollupDetail` does not keep are
-/// '' too and not stored.
+/// A rollup row's key; a missing team, user or department is ''. Dimensions a `RollupDetail` does
+/// not keep are '' too and not stored.
 struct RollupKey: Hashable {
     var bucketStart: Int64
     var org: String
@@ -10,6 +10,11 @@ struct RollupKey: Hashable {
     var user: String
     var provider: String
     var model: String
+    var department: String
+    var endpoint: String
+    var outcome: String
+    /// The HTTP status as decimal text, as rollup tables store it.
+    var status: String
 
     init(bucketStart: Int64, event: UsageEvent) {
         self.bucketStart = bucketStart
@@ -19,6 +24,10 @@ struct RollupKey: Hashable {
         user = event.user ?? ""
         provider = event.provider
         model = event.model
+        department = event.department ?? ""
+        endpoint = event.endpoint.rawValue
+        outcome = event.outcome.rawValue
+        status = String(event.status)
     }
 
     /// The value of an attribution dimension.
@@ -30,7 +39,11 @@ struct RollupKey: Hashable {
         case .user: user
         case .provider: provider
         case .model: model
-        case .department, .session, .endpoint, .outcome, .status, .tag: preconditionFailure("rollups do not carry \(dimension.parameter)")
+        case .department: department
+        case .endpoint: endpoint
+        case .outcome: outcome
+        case .status: status
+        case .session, .tag: preconditionFailure("rollups do not carry \(dimension.parameter)")
         }
     }
 
@@ -45,6 +58,10 @@ struct RollupKey: Hashable {
         if !kept.contains(.user) { key.user = "" }
         if !kept.contains(.provider) { key.provider = "" }
         if !kept.contains(.model) { key.model = "" }
+        if !kept.contains(.department) { key.department = "" }
+        if !kept.contains(.endpoint) { key.endpoint = "" }
+        if !kept.contains(.outcome) { key.outcome = "" }
+        if !kept.contains(.status) { key.status = "" }
         return key
     }
 }

@@ -15,10 +15,15 @@ struct RollupTable: Hashable, Sendable {
     static let dailyByCaller = RollupTable(granularity: .day, detail: .caller)
     static let hourlyByOrg = RollupTable(granularity: .hour, detail: .org)
     static let dailyByOrg = RollupTable(granularity: .day, detail: .org)
+    static let hourlyByDepartment = RollupTable(granularity: .hour, detail: .department)
+    static let dailyByDepartment = RollupTable(granularity: .day, detail: .department)
+    static let hourlyByOutcome = RollupTable(granularity: .hour, detail: .outcome)
+    static let dailyByOutcome = RollupTable(granularity: .day, detail: .outcome)
 
     /// Every table, each after its `source`: the order the writer and the rebuild fill them in.
     static let all: [RollupTable] = [
         .hourly, .daily, .hourlyByModel, .dailyByModel, .hourlyByCaller, .dailyByCaller, .hourlyByOrg, .dailyByOrg,
+        .hourlyByDepartment, .dailyByDepartment, .hourlyByOutcome, .dailyByOutcome,
     ]
 
     init(granularity: RollupGranularity, detail: RollupDetail) {
@@ -36,16 +41,20 @@ struct RollupTable: Hashable, Sendable {
         case (.day, .caller): "rollup_daily_caller"
         case (.hour, .org): "rollup_hourly_by_org"
         case (.day, .org): "rollup_daily_by_org"
+        case (.hour, .department): "rollup_hourly_department"
+        case (.day, .department): "rollup_daily_department"
+        case (.hour, .outcome): "rollup_hourly_outcome"
+        case (.day, .outcome): "rollup_daily_outcome"
         }
     }
 
     /// The smallest finer table this one is the sum of (the writer folds it, the rebuild groups
     /// it): a daily table sums its hourly twin, an hourly one the full-detail hourly rows, except
-    /// the per-org one, which sums the far fewer per-model rows. Nil for the full-detail hourly
-    /// table, which comes from the events.
+    /// the per-org one, which sums the far fewer per-model rows. Nil for the hourly tables that
+    /// keep a dimension the full-detail one does not, and for that one: they come from the events.
     var source: RollupTable? {
         switch (granularity, detail) {
-        case (.hour, .full): nil
+        case (.hour, .full), (.hour, .department), (.hour, .outcome): nil
         case (.day, _): RollupTable(granularity: .hour, detail: detail)
         case (.hour, .model), (.hour, .caller): .hourly
         case (.hour, .org): .hourlyByModel

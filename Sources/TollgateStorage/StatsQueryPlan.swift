@@ -121,8 +121,8 @@ extension StatsQueryPlan.Segment {
         for dimension in groupBy {
             switch dimension {
             case .tag(let name): groupColumns.append("json_extract(tags, \(try Self.quotedTagPath(name)))")
-            // Rollups store a missing team or user as ''; raw rows as NULL. Both read back as NULL.
-            case .team, .user: groupColumns.append(isRaw ? dimension.rawColumn : "NULLIF(\(dimension.rollupColumn), '')")
+            // Rollups store a missing team, user or department as ''; raw rows as NULL. Both read back as NULL.
+            case .team, .user, .department: groupColumns.append(isRaw ? dimension.rawColumn : "NULLIF(\(dimension.rollupColumn), '')")
             default: groupColumns.append(isRaw ? dimension.rawColumn : dimension.rollupColumn)
             }
         }

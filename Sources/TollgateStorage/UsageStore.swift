@@ -127,13 +127,17 @@ package struct UsageStore: Sendable {
         func columns(_ table: RollupTable) -> String {
             (table.keyColumns + UsageSQL.rollupCounterColumns + ["latency_hist"]).joined(separator: ", ")
         }
-        let hourlyFromEvents = """
-            INSERT INTO \(RollupTable.hourly.name) (\(columns(.hourly)))
-            SELECT \(UsageSQL.bucketStart("started_at", size: hour.milliseconds)), org, key_id,
-                COALESCE(team, ''), COALESCE("user", ''), provider, model, \(UsageSQL.rawSummaryColumns)
-            FROM usage_events WHERE started_at >= ? AND started_at < ?
-            GROUP BY 1, 2, 3, 4, 5, 6, 7
-            """
+        // The hourly tables filled straight from the events (`RollupTable.source` nil).
+        let fromEvents = RollupTable.all.filter { $0.source == nil }.map { table in
+            let keys = table.detail.dimensions.map(\.rollupSourceExpression)
+            return """
+                INSERT INTO \(table.name) (\(columns(table)))
+                SELECT \(UsageSQL.bucketStart("started_at", size: hour.milliseconds)), \(keys.joined(separator: ", ")),
+                    \(UsageSQL.rawSummaryColumns)
+                FROM usage_events WHERE started_at >= ? AND started_at < ?
+                GROUP BY \((1...keys.count + 1).map(String.init).joined(separator: ", "))
+                """
+        }
         func rollup(_ target: RollupTable, from source: RollupTable) -> String {
             let dimensions = target.detail.dimensionColumns
             return """
@@ -160,7 +164,9 @@ package struct UsageStore: Sendable {
             while let start = next, start < upper {
                 let dayStart = day.bucketStart(start)
                 let dayEnd = dayStart + day.milliseconds
-                try db.execute(sql: hourlyFromEvents, arguments: [dayStart, dayEnd])
+                for sql in fromEvents {
+                    try db.execute(sql: sql, arguments: [dayStart, dayEnd])
+                }
                 for sql in derived {
                     try db.execute(sql: sql, arguments: [dayStart, dayEnd])
                 }

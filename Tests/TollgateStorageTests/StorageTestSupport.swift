@@ -50,13 +50,13 @@ enum Fixtures {
 
     static func event(
         _ id: String, at startedAt: Int64 = day0, org: String = "acme", key: String = "key_a",
-        team: String? = nil, user: String? = nil, tags: [String: String] = [:], provider: String = "openai",
+        team: String? = nil, user: String? = nil, department: String? = nil, tags: [String: String] = [:], provider: String = "openai",
         endpoint: Endpoint = .chat, model: String = "gpt-4o", outcome: Outcome = .ok, cached: Bool = false,
         usage: Usage = Usage(inputTokens: 100, outputTokens: 20), costNanos: Int64 = 1_234,
         latencyMs: Double = 250, priced: Bool = true
     ) -> UsageEvent {
         UsageEvent(
-            requestID: id, startedAtMs: startedAt, org: org, keyID: key, team: team, user: user, tags: tags,
+            requestID: id, startedAtMs: startedAt, org: org, keyID: key, team: team, user: user, department: department, tags: tags,
             provider: provider, endpoint: endpoint, model: model, status: outcome == .ok ? 200 : 500,
             outcome: outcome, cached: cached, usage: usage, costNanos: costNanos,
             potentialCostNanos: costNanos + (cached ? 5_000 : 0), promptCacheSavingsNanos: costNanos / 10,
@@ -93,6 +93,7 @@ enum Fixtures {
                 key: "key_\(org)_\(Int.random(in: 0..<3, using: &random))",
                 team: Bool.random(using: &random) ? ["ml", "web"].randomElement(using: &random)! : nil,
                 user: Int.random(in: 0..<3, using: &random) == 0 ? nil : "user\(Int.random(in: 0..<5, using: &random))",
+                department: [nil, "research", "finance"].randomElement(using: &random)!,
                 tags: tags, provider: provider, endpoint: endpoint, model: model, outcome: outcome,
                 cached: Int.random(in: 0..<8, using: &random) == 0, usage: usage,
                 costNanos: Int64.random(in: 0...90_000_000_000, using: &random), latencyMs: latency,

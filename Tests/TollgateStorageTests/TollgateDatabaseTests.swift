@@ -99,6 +99,40 @@ struct TollgateDatabaseTests {
         #expect(try await store.summary(filter: filter) == store.rawSummary(filter: filter))
     }
 
+    @Test("v8-rollup-dimensions backfills the per-department and per-outcome rollups of an existing file from its events, exactly")
+    func rollupDimensionsBackfill() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let events = Fixtures.mixedEvents(count: 2_500, days: 3, seed: 23)
+        let tables = ["rollup_hourly_department", "rollup_daily_department", "rollup_hourly_outcome", "rollup_daily_outcome"]
+        func rows(_ database: TollgateDatabase) throws -> [[DatabaseValue]] {
+            try database.pool.read { db in
+                try tables.flatMap { table in
+                    try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2, 3").map { Array($0.databaseValues) }
+                }
+            }
+        }
+        let written: [[DatabaseValue]]
+        do {
+            let database = try TollgateDatabase.open(at: directory.databasePath)
+            let writer = UsageWriter.manual(database)
+            for (index, event) in events.enumerated() {
+                writer.record(event)
+                if index % 400 == 399 { try await writer.flush() }
+            }
+            try await writer.flush()
+            written = try rows(database)
+            try await database.pool.write { db in
+                for table in tables { try db.execute(sql: "DROP TABLE \(table)") }
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v8-rollup-dimensions'")
+            }
+        }
+        #expect(!written.isEmpty)
+        let upgraded = try TollgateDatabase.open(at: directory.databasePath)
+        #expect(try await upgraded.appliedMigrations().last == "v8-rollup-dimensions")
+        #expect(try rows(upgraded) == written)
+    }
+
     @Test("v4-rollup-levels backfills the per-caller and per-org rollups of an existing file from its rollups, exactly")
     func rollupLevelsBackfill() async throws {
         let directory = try TemporaryDirectory()

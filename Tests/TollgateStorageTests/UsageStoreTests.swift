@@ -30,6 +30,10 @@ struct UsageStoreTests {
             if let provider = filter.provider, event.provider != provider { continue }
             if let model = filter.model, event.model != model { continue }
             if filter.tags.contains(where: { event.tags[$0.key] != $0.value }) { continue }
+            if let department = filter.department, event.department != department { continue }
+            if let endpoint = filter.endpoint, event.endpoint.rawValue != endpoint { continue }
+            if let outcome = filter.outcome, event.outcome.rawValue != outcome { continue }
+            if let status = filter.status, event.status != status { continue }
             summary.requests += 1
             summary.okRequests += event.outcome == .ok ? 1 : 0
             summary.errorRequests += event.outcome != .ok && !event.outcome.isBlocked ? 1 : 0
@@ -110,6 +114,11 @@ struct UsageStoreTests {
                 StatsFilter(key: "key_initech_1"),
                 StatsFilter(provider: "anthropic"),
                 StatsFilter(org: "acme", model: "gpt-4o-mini"),
+                StatsFilter(department: "research"),
+                StatsFilter(org: "globex", department: "finance"),
+                StatsFilter(outcome: "upstream_error"),
+                StatsFilter(provider: "openai", status: 500),
+                StatsFilter(org: "acme", endpoint: "other"),
             ]
             for (from, to) in Self.ranges {
                 for var filter in filters {
@@ -126,6 +135,16 @@ struct UsageStoreTests {
                 }
             }
             #expect(try await store.summary(filter: StatsFilter()).requests == 4_000)
+            // Grouped by SPEC §13's dimensions, the rollups give the raw events' groups exactly.
+            for dimension in [StatsDimension.department, .outcome, .status, .endpoint] {
+                for (from, to) in Self.ranges {
+                    var filter = StatsFilter()
+                    (filter.from, filter.to) = (from, to)
+                    let rolled = try await store.summaries(filter: filter, groupBy: [dimension])
+                    let raw = try await store.summaries(filter: filter, groupBy: [dimension], forceRaw: true)
+                    #expect(rolled == raw, "\(dimension) \(String(describing: from))..<\(String(describing: to))")
+                }
+            }
         }
     }
 
@@ -406,6 +425,13 @@ struct UsageStoreTests {
         #expect(coarsest(StatsFilter(org: "acme"), [.team, .user]) == .caller)
         #expect(coarsest(StatsFilter(key: "k"), [.model]) == .full)
         #expect(coarsest(StatsFilter(model: "gpt-4o"), [.user]) == .full)
+        #expect(coarsest(StatsFilter(department: "research")) == .department)
+        #expect(coarsest(StatsFilter(org: "acme"), [.department]) == .department)
+        #expect(coarsest(StatsFilter(outcome: "upstream_error"), [.status]) == .outcome)
+        #expect(coarsest(StatsFilter(provider: "openai", endpoint: "chat"), [.model]) == .outcome)
+        #expect(coarsest(StatsFilter(department: "research"), [.user]) == nil)
+        #expect(coarsest(StatsFilter(session: "conv-1")) == nil)
+        #expect(coarsest(StatsFilter(requestID: "req_1")) == nil)
         #expect(coarsest(StatsFilter(tags: ["feature": "chat"])) == nil)
         #expect(coarsest(StatsFilter(), [.org, .tag("feature")]) == nil)
 
