@@ -217,6 +217,8 @@ package struct AccessStore: Sendable {
         let (table, condition): (String, String) = switch budget.scope {
         case .key: (RollupTable.dailyByCaller.name, " AND key_id = ?")
         case .team: (RollupTable.dailyByCaller.name, " AND team = ?")
+        case .user: (RollupTable.dailyByCaller.name, #" AND "user" = ?"#)
+        case .department: (RollupTable.dailyByDepartment.name, " AND department = ?")
         case .org: (RollupTable.dailyByOrg.name, "")
         }
         let arguments: StatementArguments = budget.scope == .org ? [budget.org, start] : [budget.org, start, budget.scopeID]

@@ -181,9 +181,9 @@ struct BudgetsCommand: AsyncParsableCommand {
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a budget, or change the one with the same scope and period.")
-        @Option(help: "key, team or org.") var scope: String
-        @Option(name: .customLong("scope-id"), help: "The key id, team name or org id.") var scopeID: String
-        @Option(help: "The org (required for a team budget).") var org: String?
+        @Option(help: "key, team, user, department or org.") var scope: String
+        @Option(name: .customLong("scope-id"), help: "The key id, the team, user or department name, or the org id.") var scopeID: String
+        @Option(help: "The org (required for a team, user or department budget).") var org: String?
         @Option(name: .customLong("limit-usd"), help: "Limit in USD.") var limitUSD: Double
         @Option(help: "day, week, month (default; UTC calendar) or total.") var period: String?
         @Option(name: .customLong("threshold"), help: "Alert threshold as a fraction; repeat (default 0.5, 0.8, 1.0).")

@@ -1,14 +1,14 @@
-/// A spending limit on a key, a team or an org (SPEC §7). Money in nano-dollars; budgets count
+/// A spending limit on a key, a team, a user, a department or an org (SPEC §7, §13). Money in nano-dollars; budgets count
 /// `cost_usd`, what the providers bill, not the marked-up `charged_usd`.
 package struct Budget: Sendable, Equatable {
-    package enum Scope: String, Sendable, CaseIterable { case key, team, org }
+    package enum Scope: String, Sendable, CaseIterable { case key, team, user, department, org }
     package enum Action: String, Sendable, CaseIterable { case block, alert }
     package enum Enforcement: String, Sendable, CaseIterable { case strict, soft }
 
     /// `bud_…`
     package var id: String
     package var scope: Scope
-    /// The key id, team name or org id the budget covers.
+    /// The key id, team, user or department name, or org id the budget covers.
     package var scopeID: String
     /// The org it belongs to (for an org budget, `scopeID`).
     package var org: String
@@ -47,21 +47,30 @@ package struct Budget: Sendable, Equatable {
         switch scope {
         case .key: .key(scopeID)
         case .team: .team(org: org, team: scopeID)
+        case .user: .user(org: org, user: scopeID)
+        case .department: .department(org: org, department: scopeID)
         case .org: .org(scopeID)
         }
     }
 }
 
-/// What a budget can be attached to; a request is covered by its key's, its team's and its org's.
+/// What a budget can be attached to; a request is covered by its key's, its team's, its user's,
+/// its department's and its org's.
 package enum BudgetSubject: Hashable, Sendable {
     case key(String)
     case team(org: String, team: String)
+    case user(org: String, user: String)
+    case department(org: String, department: String)
     case org(String)
 
-    /// The subjects covering a request attributed to `org`, `team` and `keyID`.
-    package static func covering(org: String, team: String?, keyID: String) -> [BudgetSubject] {
+    /// The subjects covering a request attributed to `org`, `team`, `user`, `department` and `keyID`.
+    package static func covering(
+        org: String, team: String?, user: String? = nil, department: String? = nil, keyID: String
+    ) -> [BudgetSubject] {
         var subjects: [BudgetSubject] = [.key(keyID), .org(org)]
         if let team, !team.isEmpty { subjects.append(.team(org: org, team: team)) }
+        if let user, !user.isEmpty { subjects.append(.user(org: org, user: user)) }
+        if let department, !department.isEmpty { subjects.append(.department(org: org, department: department)) }
         return subjects
     }
 }

@@ -173,7 +173,7 @@ package struct AccessAdmin: Sendable {
 
     package func createBudget(_ input: AdminInput, by principal: AdminPrincipal) async throws -> BudgetView {
         try input.allowOnly(Self.budgetFields.union(["org"]))
-        guard let scope = try input.choice("scope", Budget.Scope.self) else { throw AdminError.invalid("scope", "is required (key, team or org).") }
+        guard let scope = try input.choice("scope", Budget.Scope.self) else { throw AdminError.invalid("scope", "is required (key, team, user, department or org).") }
         let scopeID = try input.required("scope_id")
         guard let limit = try input.usd("limit_usd") else { throw AdminError.invalid("limit_usd", "is required.") }
         let org: String
@@ -188,8 +188,10 @@ package struct AccessAdmin: Sendable {
             }
             if let given = try input.slug("org"), given != key.org { throw AdminError.invalid("org", "must be the key's org ('\(key.org)').") }
             org = key.org
-        case .team:
-            guard let given = try input.slug("org") ?? principal.org else { throw AdminError.invalid("org", "is required for a team budget.") }
+        case .team, .user, .department:
+            guard let given = try input.slug("org") ?? principal.org else {
+                throw AdminError.invalid("org", "is required for a \(scope.rawValue) budget.")
+            }
             org = given
         }
         try principal.check(org: org)
@@ -250,7 +252,7 @@ package struct AccessAdmin: Sendable {
 
     /// The budgets a key's requests count against: its own, its team's and its org's (SPEC §7).
     func budgets(covering key: TollgateKey) async throws -> [BudgetView] {
-        let subjects = Set(BudgetSubject.covering(org: key.org, team: key.team, keyID: key.id))
+        let subjects = Set(BudgetSubject.covering(org: key.org, team: key.team, user: key.user, department: key.department, keyID: key.id))
         var views: [BudgetView] = []
         for budget in try await store.budgets(org: key.org) where subjects.contains(budget.subject) {
             views.append(try await view(budget))

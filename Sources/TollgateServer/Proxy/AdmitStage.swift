@@ -62,7 +62,7 @@ struct AdmitStage: Sendable {
         let a = exchange.attribution
         do {
             let reservation = try access.ledger.reserve(
-                BudgetSubject.covering(org: a.org, team: a.team, keyID: a.keyID), worstCaseNanos: worstCaseNanos)
+                BudgetSubject.covering(org: a.org, team: a.team, user: a.user, department: a.department, keyID: a.keyID), worstCaseNanos: worstCaseNanos)
             if let reservation { settlement.hold(reservation) }
         } catch {
             throw RequestError(.budgetExceeded, error.message)
