@@ -1,5 +1,6 @@
 import Testing
 @testable import TollgateServer
+import TollgateStorage
 import TollgateCore
 import Foundation
 
@@ -63,11 +64,23 @@ struct SVGBarChartTests {
         }
     }
 
+    /// A timeseries answer over `[from, to)` with the given costs (nano-dollars) by bucket label.
+    static func trend(_ granularity: TimeseriesGranularity, tz: String = "UTC", from: Int64, to: Int64, costs: [String: Int64]) -> TimeseriesAnswer {
+        TimeseriesAnswer(
+            granularity: granularity, tz: tz, groupBy: nil,
+            data: costs.map { bucket, nanos in
+                var summary = StatsSummary()
+                (summary.requests, summary.costNanos) = (1, nanos)
+                return GroupSummary(bucket: bucket, group: nil, summary, activeUsers: 0, feedback: FeedbackTotals())
+            },
+            from: UTCTime.iso(from), to: UTCTime.iso(to))
+    }
+
     @Test("the trend has one bar per UTC day of the range, empty days as zero")
     func dailyTrend() {
         let day: Int64 = 86_400_000
         let from = 20_000 * day + 5 * 3_600_000  // mid-morning of a day
-        let bars = DashboardTrend.bars(hourly: false, fromMs: from, toMs: from + 3 * day, costs: [UTCTime.iso(20_001 * day): "1.5"])
+        let bars = DashboardTrend.bars(Self.trend(.day, from: from, to: from + 3 * day, costs: [UTCTime.iso(20_001 * day): 1_500_000_000]), \.costUSD)
         #expect(bars.count == 4)
         #expect(bars.map(\.text) == ["0", "1.5", "0", "0"])
         #expect(bars[0].label == String(UTCTime.iso(20_000 * day).prefix(10)))
@@ -76,10 +89,21 @@ struct SVGBarChartTests {
     @Test("a short range is charted by the hour, a very long one keeps its latest buckets")
     func hourlyAndCapped() {
         let hour: Int64 = 3_600_000
-        let hourly = DashboardTrend.bars(hourly: true, fromMs: 10 * hour + 1, toMs: 13 * hour, costs: [:])
+        let hourly = DashboardTrend.bars(Self.trend(.hour, from: 10 * hour + 1000, to: 13 * hour, costs: [:]), \.costUSD)
         #expect(hourly.count == 3)
-        let long = DashboardTrend.bars(hourly: false, fromMs: 0, toMs: 5000 * 86_400_000, costs: [:])
+        let long = DashboardTrend.bars(Self.trend(.day, from: 0, to: 5000 * 86_400_000, costs: [:]), \.costUSD)
         #expect(long.count == DashboardTrend.maxBars)
         #expect(long.last?.label == String(UTCTime.iso(4999 * 86_400_000).prefix(10)))
+    }
+
+    @Test("in a time zone, bars are local days, the one of the clock change included once")
+    func localDays() {
+        // 2026-10-25 is 25 hours long in Berlin (CEST → CET); the range is three local days.
+        let from: Int64 = 1_792_879_200_000  // 2026-10-24T22:00:00Z = 2026-10-25 00:00 CEST
+        let to: Int64 = 1_793_142_000_000  // 2026-10-27T23:00:00Z = 2026-10-28 00:00 CET
+        let bars = DashboardTrend.bars(
+            Self.trend(.day, tz: "Europe/Berlin", from: from, to: to, costs: ["2026-10-26T00:00:00+01:00": 2_000_000_000]), \.costUSD)
+        #expect(bars.map(\.label) == ["2026-10-25", "2026-10-26", "2026-10-27"])
+        #expect(bars.map(\.text) == ["0", "2", "0"])
     }
 }

@@ -273,9 +273,71 @@ def test_an_org_admin_sees_only_its_org_and_loses_the_session_when_its_key_is_re
     assert acme["requests"] == 1
     assert f'<span class="num" data-field="cost_usd">{acme["cost_usd"]}</span>' in page.text
     assert 'data-group="gpt-4o-mini"' not in page.text
+    assert 'id="top-orgs"' not in page.text, "only the master admin sees every org"
 
     other = httpx.get(tg.url + "/dashboard?org=default", cookies=cookies)
     assert other.status_code == 403 and "cannot see org" in other.text
 
     admin.revoke_key(key["id"])
     assert 'id="login-form"' in httpx.get(tg.url + "/dashboard", cookies=cookies).text
+
+
+def test_the_new_panels_sort_export_and_time_zone_match_the_api(start_tollgate, mock, browser):
+    """SPEC §13's dashboard: teams, departments, providers and (for the master admin) orgs panels, key names,
+    the errors panel, headers that re-order the tables, the export link and the time-zone choice."""
+    tg, admin = start(start_tollgate)
+    admin.create_org("acme")
+    bot = admin.create_key("acme", name="support-bot", team="care", department="ops")
+    client = oai(tg, bot["key"])
+    for tokens in (100, 2000, 300):
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}],
+                                       extra_headers={"X-Mock-Usage": json.dumps({"prompt_tokens": tokens, "completion_tokens": 5})})
+    passthrough = oai(tg, "sk-dash-pt")
+    for team, department in [("search", "research"), ("search", "research")]:
+        passthrough.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}],
+                                            extra_headers={"X-Tollgate-Team": team, "X-Tollgate-Department": department})
+    with pytest.raises(Exception):
+        passthrough.chat.completions.create(model="mock-error-429", messages=[{"role": "user", "content": "hi"}])
+    admin.wait_requests(6)
+
+    r = httpx.post(tg.url + "/dashboard/login", data={"key": ADMIN})
+    token = r.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    browser.call("Network.setCookie", name="tollgate_session", value=token, url=tg.url)
+    browser.goto(tg.url + "/dashboard", "!!document.querySelector('#summary')")
+
+    for table, by in [("top-teams", "team"), ("top-departments", "department"), ("top-providers", "provider"), ("top-orgs", "org")]:
+        expected = api(tg, "/admin/stats/breakdown", by=by, order="cost", limit=10)["data"]
+        rows = browser.rows(table)
+        assert [r["group"] for r in rows] == [e["group"] or "" for e in expected], table
+        for row, e in zip(rows, expected):
+            same_numbers(row, e, ["requests", "cost_usd", "savings_usd", "total_tokens"])
+    key_row = browser.eval(f"document.querySelector('#top-keys tr[data-group=\"{bot['id']}\"]').textContent")
+    assert "support-bot" in key_row
+
+    errors = api(tg, "/admin/stats/errors")
+    dom = browser.eval("[...document.querySelectorAll('#errors tbody tr')].map(tr => [tr.dataset.error, tr.querySelector('[data-field=requests]').textContent])")
+    assert dom == [[e["outcome"], str(e["requests"])] for e in errors["data"]] and errors["failed_requests"] == 1
+
+    # A header re-orders every top table; the order is kept in the links.
+    href = browser.eval("document.querySelector('#top-keys a.sort[data-order=tokens]').getAttribute('href')")
+    browser.goto(tg.url + href, "!!document.querySelector('#summary')")
+    expected = api(tg, "/admin/stats/breakdown", by="key", order="tokens", limit=10)["data"]
+    assert [r["group"] for r in browser.rows("top-keys")] == [e["group"] for e in expected]
+    assert browser.eval("document.querySelector('#top-keys a.sort[data-order=tokens]').getAttribute('aria-sort')") == "descending"
+
+    # The export link downloads the page's requests: the bytes /admin/export sends for the same filters.
+    link = browser.eval("document.getElementById('export').getAttribute('href')")
+    assert "order=" not in link
+    download = httpx.get(tg.url + link, cookies={"tollgate_session": token})
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    assert download.text == admin.request("GET", "/admin/export", params={"format": "csv"}).text
+    assert httpx.get(tg.url + "/dashboard/export").status_code == 401
+    assert any(e["target"].startswith("dashboard") and e["actor"] == "master" for e in admin.call("GET", "/admin/audit", params={"action": "export"})["data"])
+
+    # A time zone: buckets are its local days, the same exact total.
+    browser.goto(tg.url + "/dashboard?tz=Asia%2FTokyo", "!!document.querySelector('#trend')")
+    assert "Asia/Tokyo" in browser.eval("document.querySelector('#trend h2').textContent")
+    bars = browser.eval("[...document.querySelectorAll('#trend rect.bar')].map(r => r.dataset.value)")
+    assert sum(Decimal(b) for b in bars) == api(tg, "/admin/stats")["cost_usd"]
+    assert browser.eval("document.getElementById('tz').value") == "Asia/Tokyo"
+    assert browser.eval("!!document.querySelector('#savings-trend svg')")

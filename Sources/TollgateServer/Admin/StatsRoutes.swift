@@ -42,7 +42,11 @@ struct StatsRoutes: Sendable {
     private func export(_ parameters: QueryParameters, by principal: AdminPrincipal) throws -> Response {
         let format = parameters["format"] ?? "csv"
         guard format == "csv" || format == "json" else { throw InvalidQuery("'format' must be csv or json, got '\(format)'.") }
-        let events = try stats.export(try StatsQuery(parameters), by: principal)
+        return Self.exportResponse(try stats.export(try StatsQuery(parameters), by: principal), format: format)
+    }
+
+    /// `events` as a download: CSV with a header row, or a JSON array, streamed a page at a time.
+    static func exportResponse(_ events: EventExport, format: String) -> Response {
         let body = ResponseBody { writer in
             var first = true
             try await writer.write(ByteBuffer(string: format == "csv" ? UsageEventExport.csvHeader : "["))

@@ -61,6 +61,22 @@ struct TimeseriesBuckets {
         return totals.sorted { $0.key < $1.key }.map { StatsGroup(bucketStart: $0.key.bucketStart, values: $0.key.values, summary: $0.value) }
     }
 
+    /// The start of the bucket holding `ms`.
+    func bucketStart(containing ms: Int64) -> Int64 { Self.bucketStart(containing: ms, granularity, calendar) }
+
+    /// The start of the bucket after the one starting at `start` (a local day may be 23 or 25 hours).
+    func bucketStart(after start: Int64) -> Int64 {
+        let component: Calendar.Component = switch granularity {
+        case .hour: .hour
+        case .day: .day
+        case .week: .weekOfYear
+        case .month: .month
+        }
+        let date = Date(timeIntervalSince1970: Double(start) / 1000)
+        guard let next = calendar.date(byAdding: component, value: 1, to: date) else { return start + 3_600_000 }
+        return max(Int64((next.timeIntervalSince1970 * 1000).rounded()), start + 1)
+    }
+
     /// The start (Unix ms) of the `granularity` bucket holding the instant `ms`.
     static func bucketStart(containing ms: Int64, _ granularity: TimeseriesGranularity, _ calendar: Calendar) -> Int64 {
         let date = Date(timeIntervalSince1970: Double(ms) / 1000)

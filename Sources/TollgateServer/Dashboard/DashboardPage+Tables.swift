@@ -3,19 +3,41 @@ import Foundation
 /// The dashboard's tables: top-N breakdowns with drill-down links, budgets with utilisation
 /// bars, and the most recent alerts.
 extension DashboardPage {
-    /// A `/admin/stats/breakdown` answer as a table; each named group links to the page filtered by it.
-    func topTable(_ title: String, id: String, dimension: String, _ answer: BreakdownAnswer) -> String {
+    /// A `/admin/stats/breakdown` answer as a table; each named group links to the page filtered by
+    /// it, and the column headers re-order every top table (`order`). Keys show their names.
+    func topTable(_ title: String, id: String, dimension: String, _ answer: BreakdownAnswer, names: [String: String] = [:]) -> String {
         var html = #"<div class="panel" id="\#(id)"><h2>\#(HTML.escape(title)) <span class="muted">(<span data-field="groups">\#(answer.groups)</span>)</span></h2>"#
         let rows = answer.data
         guard !rows.isEmpty else { return html + #"<p class="muted">No traffic.</p></div>"# }
-        html += #"<table><thead><tr><th>\#(dimension)</th><th class="n">requests</th><th class="n">cost $</th><th class="n">saved $</th></tr></thead><tbody>"#
+        html += #"<table><thead><tr><th>\#(dimension)</th>\#(sortHeader("requests", .requests))\#(sortHeader("cost $", .cost))<th class="n">saved $</th>\#(sortHeader("tokens", .tokens))</tr></thead><tbody>"#
         for row in rows {
             let group = row.group
-            let name = group.map { #"<a href="\#(HTML.escape(link(setting: dimension, to: $0)))">\#(HTML.escape($0))</a>"# } ?? #"<span class="muted">(none)</span>"#
+            let name = group.map { #"<a href="\#(HTML.escape(link(setting: dimension, to: $0)))">\#(HTML.escape(names[$0].map { "\($0) · " } ?? ""))\#(HTML.escape($0))</a>"# } ?? #"<span class="muted">(none)</span>"#
             html += #"<tr data-group="\#(HTML.escape(group ?? ""))"><td class="name" title="\#(HTML.escape(group ?? "(none)"))">\#(name)</td>"#
-            html += #"<td class="n">\#(field("requests", row.fields.requests))</td><td class="n">\#(field("cost_usd", row.fields.costUSD))</td><td class="n">\#(field("savings_usd", row.fields.savingsUSD))</td></tr>"#
+            html += #"<td class="n">\#(field("requests", row.fields.requests))</td><td class="n">\#(field("cost_usd", row.fields.costUSD))</td><td class="n">\#(field("savings_usd", row.fields.savingsUSD))</td><td class="n">\#(field("total_tokens", row.fields.totalTokens))</td></tr>"#
         }
         return html + "</tbody></table></div>"
+    }
+
+    /// A column header that orders the top tables by it (the current order marked ▼).
+    func sortHeader(_ label: String, _ order: BreakdownOrder) -> String {
+        let current = data.order == order
+        return #"<th class="n"><a class="sort" data-order="\#(order.rawValue)" href="\#(HTML.escape(link(setting: "order", to: order.rawValue)))"\#(current ? #" aria-sort="descending""# : "")>\#(HTML.escape(label))\#(current ? " ▼" : "")</a></th>"#
+    }
+
+    /// `/admin/stats/errors`: what failed, where, how often, and the latest message.
+    func errors() -> String {
+        let answer = data.errors
+        var html = #"<section class="panel" id="errors"><h2>Errors <span class="muted">(<span data-field="failed_requests">\#(answer.failedRequests)</span> of \#(answer.requests) · rate <span data-field="error_rate">\#(answer.errorRate)</span>)</span></h2>"#
+        guard !answer.data.isEmpty else { return html + #"<p class="muted">No failed or refused requests.</p></section>"# }
+        html += #"<table><thead><tr><th>outcome</th><th class="n">status</th><th>provider</th><th>model</th><th class="n">requests</th><th class="n">share</th><th>latest</th><th>message</th></tr></thead><tbody>"#
+        for row in answer.data {
+            html += #"<tr data-error="\#(HTML.escape(row.outcome))"><td><a href="\#(HTML.escape(link(setting: "outcome", to: row.outcome)))">\#(HTML.escape(row.outcome))</a></td>"#
+            html += #"<td class="n">\#(row.status)</td><td>\#(HTML.escape(row.provider))</td><td>\#(HTML.escape(row.model))</td>"#
+            html += #"<td class="n">\#(field("requests", row.requests))</td><td class="n">\#(field("share", row.share))</td>"#
+            html += #"<td>\#(HTML.escape(row.latestAt))</td><td>\#(HTML.escape(row.latestError ?? "—"))</td></tr>"#
+        }
+        return html + "</tbody></table></section>"
     }
 
     /// `/admin/budgets`: spent and reserved against the limit of the current period.

@@ -17,10 +17,15 @@ struct DashboardPage {
         body += cards()
         body += trend()
         body += #"<section class="grid3">"#
-        body += topTable("Top keys", id: "top-keys", dimension: "key", data.topKeys)
+        body += topTable("Top keys", id: "top-keys", dimension: "key", data.topKeys, names: data.keyNames)
         body += topTable("Top users", id: "top-users", dimension: "user", data.topUsers)
         body += topTable("Top models", id: "top-models", dimension: "model", data.topModels)
+        body += topTable("Teams", id: "top-teams", dimension: "team", data.topTeams)
+        body += topTable("Departments", id: "top-departments", dimension: "department", data.topDepartments)
+        body += topTable("Providers", id: "top-providers", dimension: "provider", data.topProviders)
+        if let orgs = data.topOrgs { body += topTable("Orgs", id: "top-orgs", dimension: "org", orgs) }
         body += "</section>"
+        body += errors()
         body += budgets()
         body += alerts()
         body += "</main>"
@@ -66,14 +71,23 @@ struct DashboardPage {
         }
         html += #"</div><details><summary class="muted">Filters</summary><form class="filters" method="get" action="/dashboard">"#
         let values = Dictionary(data.filters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-        for name in DashboardData.filterNames {
+        for name in DashboardData.filterNames where name != "tz" && name != "order" {
             let hint = name == "from" || name == "to" ? "7d, 24h or 2026-11-21" : "any"
             html += #"<label>\#(name)<input name="\#(name)" value="\#(HTML.escape(values[name] ?? ""))" placeholder="\#(hint)" size="14"></label>"#
         }
+        let zone = values["tz"] ?? "UTC"
+        html += #"<label>time zone<select name="tz" id="tz">"#
+        for option in Set(DashboardData.zones + [zone]).sorted() {
+            html += #"<option\#(option == zone ? " selected" : "")>\#(HTML.escape(option))</option>"#
+        }
+        html += "</select></label>"
+        if let order = values["order"] { html += #"<input type="hidden" name="order" value="\#(HTML.escape(order))">"# }
         for (name, value) in data.filters where name.hasPrefix("tag.") {
             html += #"<input type="hidden" name="\#(HTML.escape(name))" value="\#(HTML.escape(value))">"#
         }
-        html += #"<button class="primary" type="submit">Apply</button></form></details></section>"#
+        html += #"<button class="primary" type="submit">Apply</button></form></details>"#
+        let exportQuery = HTML.query(data.filters.filter { $0.name != "order" }.map { ($0.name, $0.value) })
+        html += #"<p><a id="export" href="/dashboard/export\#(exportQuery.isEmpty ? "" : "?" + HTML.escape(exportQuery))">Download these requests (CSV)</a></p></section>"#
         return html
     }
 
@@ -101,10 +115,17 @@ struct DashboardPage {
         #"<div class="card"><div class="label">\#(HTML.escape(label))</div><div class="value">\#(value)</div><div class="sub">\#(sub)</div></div>"#
     }
 
+    /// Spend, and beside it what the response cache saved (with the hit rate of the range).
     private func trend() -> String {
-        let hourly = data.trend.granularity == .hour
-        let chart = SVGBarChart(bars: DashboardTrend.bars(data.trend), title: hourly ? "Spend per hour" : "Spend per day")
-        return #"<section class="panel" id="trend"><h2>\#(hourly ? "Spend per hour" : "Spend per day") (UTC)</h2>\#(chart.render())</section>"#
+        let per = data.trend.granularity == .hour ? "hour" : "day"
+        let zone = HTML.escape(data.trend.tz)
+        let spend = SVGBarChart(bars: DashboardTrend.bars(data.trend, \.costUSD), title: "Spend per \(per)")
+        let saved = SVGBarChart(bars: DashboardTrend.bars(data.trend, \.savingsUSD), title: "Saved by the cache per \(per)")
+        let rate = String(format: "%.1f", data.summary.period.fields.cacheHitRate * 100)
+        var html = #"<section class="grid3">"#
+        html += #"<div class="panel" id="trend"><h2>Spend per \#(per) (\#(zone))</h2>\#(spend.render())</div>"#
+        html += #"<div class="panel" id="savings-trend"><h2>Saved by the cache per \#(per) (\#(zone)) · hit rate \#(rate)%</h2>\#(saved.render())</div>"#
+        return html + "</section>"
     }
 
     // MARK: Helpers

@@ -21,12 +21,37 @@ struct DashboardRoutes: Sendable {
         router.get("/dashboard") { request, context in try await page(request, context: context) }
         router.post("/dashboard/login") { request, context in try await login(request, context: context) }
         router.post("/dashboard/logout") { request, _ in logout(request) }
+        router.get("/dashboard/export") { request, context in try await export(request, context: context) }
+    }
+
+    /// The page's filters as a CSV download, the bytes of `GET /admin/export` for the same filters,
+    /// so a browser signed in with a session cookie can take the data (the admin API wants a bearer key).
+    private func export(_ request: Request, context: TollgateRequestContext) async throws -> Response {
+        let address = AdminThrottle.address(context)
+        let caller: (principal: AdminPrincipal, id: String)?
+        do {
+            caller = try signedIn(request, address: address)
+        } catch {
+            return Self.html(DashboardPage.error(error.message), status: error)
+        }
+        guard let caller else { return Self.html(DashboardPage.error("Sign in first."), status: AdminError(.unauthorized, code: "invalid_api_key", "")) }
+        let filters = DashboardData.filters(HTML.formValues(request.uri.query ?? ""))
+        do {
+            let query = try StatsQuery(QueryParameters(Dictionary(filters, uniquingKeysWith: { $1 })))
+            let events = try stats.export(query, by: caller.principal)
+            try await audit.record(
+                "export", by: AuditActor(id: caller.id, ip: address), target: "dashboard " + HTML.query(filters.map { ($0.name, $0.value) }), org: query.org ?? caller.principal.org)
+            return StatsRoutes.exportResponse(events, format: "csv")
+        } catch {
+            let refusal = AdminError.answering(error, logger: context.logger)
+            return Self.html(DashboardPage.error(refusal.message), status: refusal)
+        }
     }
 
     private func page(_ request: Request, context: TollgateRequestContext) async throws -> Response {
         let principal: AdminPrincipal?
         do {
-            principal = try signedIn(request, address: AdminThrottle.address(context))
+            principal = try signedIn(request, address: AdminThrottle.address(context))?.principal
         } catch {
             return Self.html(DashboardPage.error(error.message), status: error)
         }
@@ -94,22 +119,22 @@ struct DashboardRoutes: Sendable {
     /// revoked since), else a valid bearer admin token, so `curl -H "Authorization: Bearer …"` works too.
     /// Nil shows the sign-in form; a refused bearer token counts as a failed sign-in of `address`,
     /// and the admin API's limits answer 429 here as there.
-    private func signedIn(_ request: Request, address: String) throws(AdminError) -> AdminPrincipal? {
+    private func signedIn(_ request: Request, address: String) throws(AdminError) -> (principal: AdminPrincipal, id: String)? {
         if let token = request.cookies[Self.cookieName]?.value, let session = sessions.session(token) {
             guard let hash = session.keyHash else {
                 try auth.admit("master")
-                return session.principal
+                return (session.principal, "master")
             }
             if let current = try? auth.caller(keyHash: hash), current.principal == session.principal {
                 try auth.admit(current.id)
-                return session.principal
+                return (session.principal, current.id)
             }
             sessions.end(token)
             return nil
         }
         guard request.headers[.authorization] != nil else { return nil }
         do {
-            return try auth.authenticate(token: AdminAuth.token(request), address: address).principal
+            return try auth.authenticate(token: AdminAuth.token(request), address: address)
         } catch where error.status == .tooManyRequests {
             throw error
         } catch {

@@ -1,38 +1,34 @@
 import Foundation
 import TollgateCore
 
-/// The spend trend: one bar per day (or hour) of the range, empty buckets included as zero —
-/// the timeseries answer lists only buckets that have traffic.
+/// The trend charts: one bar per hour or day of the range in the page's time zone, empty buckets
+/// included as zero — the timeseries answer lists only buckets that have traffic.
 enum DashboardTrend {
     /// At most this many bars (the range's most recent buckets), so a range of years stays a small page.
     static let maxBars = 1000
 
-    /// Bars for `trend` (a `/admin/stats/timeseries` answer).
-    static func bars(_ trend: TimeseriesAnswer) -> [SVGBarChart.Bar] {
-        guard let from = instant(trend.from), let to = instant(trend.to) else { return [] }
-        var costs: [String: String] = [:]
+    /// Bars of `value` for each bucket of `trend` (a `/admin/stats/timeseries` answer).
+    static func bars(_ trend: TimeseriesAnswer, _ value: (SummaryFields) -> Money) -> [SVGBarChart.Bar] {
+        guard let zone = TimeZone(identifier: trend.tz), let from = instant(trend.from), let to = instant(trend.to),
+            let buckets = try? TimeseriesBuckets(granularity: trend.granularity, timeZone: zone, named: trend.tz, range: (from, to))
+        else { return [] }
+        var values: [String: Money] = [:]
         for row in trend.data {
-            if let bucket = row.bucket { costs[bucket] = row.fields.costUSD.decimalString }
+            if let bucket = row.bucket { values[bucket] = value(row.fields) }
         }
-        return bars(hourly: trend.granularity == .hour, fromMs: from, toMs: to, costs: costs)
-    }
-
-    /// One bar per bucket from the one holding `fromMs` up to `toMs`; `costs` maps bucket starts
-    /// (ISO-8601) to the exact dollar text.
-    static func bars(hourly: Bool, fromMs: Int64, toMs: Int64, costs: [String: String]) -> [SVGBarChart.Bar] {
-        let step: Int64 = hourly ? 3_600_000 : 86_400_000
-        var start = hourly ? fromMs - ((fromMs % step) + step) % step : BudgetPeriod.day.start(containing: fromMs)
-        let buckets = (toMs - start + step - 1) / step
-        if buckets > Int64(maxBars) { start += (buckets - Int64(maxBars)) * step }
-        var bars: [SVGBarChart.Bar] = []
-        while start < toMs {
-            let iso = UTCTime.iso(start)
-            let label = hourly ? String(iso.dropFirst(5).prefix(11)).replacingOccurrences(of: "T", with: " ") : String(iso.prefix(10))
-            let text = costs[iso] ?? "0"
-            bars.append(.init(label: label, value: Double(text) ?? 0, text: text))
-            start += step
+        var starts: [Int64] = []
+        var start = buckets.bucketStart(containing: from)
+        while start < to {
+            starts.append(start)
+            start = buckets.bucketStart(after: start)
         }
-        return bars
+        return starts.suffix(maxBars).map { start in
+            let label = buckets.label(start) ?? ""
+            // The local date (and time, hourly) as the label's text shows it.
+            let shown = trend.granularity == .hour ? String(label.dropFirst(5).prefix(11)).replacingOccurrences(of: "T", with: " ") : String(label.prefix(10))
+            let money = values[label] ?? .zero
+            return SVGBarChart.Bar(label: shown, value: Double(money.nanos) / 1e9, text: money.decimalString)
+        }
     }
 
     private static func instant(_ iso: String) -> Int64? {
