@@ -112,18 +112,18 @@ package struct AdminStats: Sendable {
         let range = try query.filters.range(now: now)
         let filter = try query.filters.filter(range, by: principal)
         async let summary = store.summary(filter: filter)
-        async let groups = store.errors(filter: filter)
-        let (total, failures) = (try await summary, try await groups)
-        let failed = failures.reduce(0) { $0 + $1.requests }
+        let failures = try await store.errors(filter: filter, limit: query.limit)
+        let total = try await summary
+        let failed = total.requests - total.okRequests
         return ErrorsAnswer(
             requests: total.requests, failedRequests: failed,
             errorRate: Rounded.value(total.requests > 0 ? Double(failed) / Double(total.requests) : 0, digits: 4),
-            groups: failures.count,
-            data: failures.prefix(query.limit).map { group in
+            groups: failures.total,
+            data: failures.groups.map { group in
                 ErrorsAnswer.Group(
                     outcome: group.outcome, status: group.status, provider: group.provider, model: group.model, requests: group.requests,
-                    share: Rounded.value(Double(group.requests) / Double(failed), digits: 4), latestAt: UTCTime.iso(group.latestAtMs),
-                    latestError: group.latestError)
+                    share: Rounded.value(failed > 0 ? Double(group.requests) / Double(failed) : 0, digits: 4),
+                    latestAt: group.latestAtMs.map(UTCTime.iso), latestError: group.latestError)
             },
             from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
     }

@@ -286,7 +286,8 @@ package struct ErrorsAnswer: Codable, Sendable, Equatable {
         package var requests: Int64
         /// This group's part of the failed requests, 0–1.
         package var share: Double
-        package var latestAt: String
+        /// When the most recent of them started (null once retention deleted their raw events).
+        @Nullable package var latestAt: String?
         /// The most recent request's error message (null when it had none).
         @Nullable package var latestError: String?
 

@@ -35,7 +35,7 @@ extension DashboardPage {
             html += #"<tr data-error="\#(HTML.escape(row.outcome))"><td><a href="\#(HTML.escape(link(setting: "outcome", to: row.outcome)))">\#(HTML.escape(row.outcome))</a></td>"#
             html += #"<td class="n">\#(row.status)</td><td>\#(HTML.escape(row.provider))</td><td>\#(HTML.escape(row.model))</td>"#
             html += #"<td class="n">\#(field("requests", row.requests))</td><td class="n">\#(field("share", row.share))</td>"#
-            html += #"<td>\#(HTML.escape(row.latestAt))</td><td>\#(HTML.escape(row.latestError ?? "—"))</td></tr>"#
+            html += #"<td>\#(HTML.escape(row.latestAt ?? "—"))</td><td>\#(HTML.escape(row.latestError ?? "—"))</td></tr>"#
         }
         return html + "</tbody></table></section>"
     }
