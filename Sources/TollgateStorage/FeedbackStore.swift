@@ -70,19 +70,7 @@ package struct FeedbackStore: Sendable {
                 columns.append(dimension.rawColumn)
             }
         }
-        var conditions: [String] = []
-        var arguments = StatementArguments()
-        if let from = filter.from {
-            conditions.append("started_at >= ?")
-            arguments += [from]
-        }
-        if let to = filter.to {
-            conditions.append("started_at < ?")
-            arguments += [to]
-        }
-        let named = try filter.rawConditions()
-        conditions += named.conditions
-        arguments += named.arguments
+        let (conditions, arguments) = try filter.rawConditions(timeColumn: "started_at")
         var sql = "SELECT \((columns + ["COUNT(*)", "COUNT(rating)", "coalesce(SUM(rating), 0)"]).joined(separator: ", ")) FROM feedback"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         if !columns.isEmpty { sql += " GROUP BY " + (1...columns.count).map(String.init).joined(separator: ", ") }

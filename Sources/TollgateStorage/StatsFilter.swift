@@ -63,11 +63,19 @@ extension StatsFilter {
         return values.compactMap { dimension, value in value.map { (dimension, $0) } }
     }
 
-    /// The conditions on `usage_events` for everything but the time range: each named dimension,
-    /// each tag, and the request id.
-    func rawConditions() throws -> (conditions: [String], arguments: StatementArguments) {
+    /// The conditions on `usage_events` (or a table with its columns, as `feedback`): each named
+    /// dimension, each tag, the request id, and with `timeColumn` the time range on it.
+    func rawConditions(timeColumn: String? = nil) throws -> (conditions: [String], arguments: StatementArguments) {
         var conditions: [String] = []
         var arguments = StatementArguments()
+        if let timeColumn, let from {
+            conditions.append("\(timeColumn) >= ?")
+            arguments += [from]
+        }
+        if let timeColumn, let to {
+            conditions.append("\(timeColumn) < ?")
+            arguments += [to]
+        }
         for (dimension, value) in namedValues {
             conditions.append("\(dimension == .status ? "status" : dimension.rawColumn) = ?")
             arguments += [value]

@@ -39,15 +39,7 @@ extension UsageStore {
         groups = Array(groups.prefix(max(limit, 0)))
         var conditions = ["outcome = ?", "status = ?", "provider = ?", "model = ?"]
         var arguments = StatementArguments()
-        if let from = filter.from {
-            conditions.append("started_at >= ?")
-            arguments += [from]
-        }
-        if let to = filter.to {
-            conditions.append("started_at < ?")
-            arguments += [to]
-        }
-        let named = try filter.rawConditions()
+        let named = try filter.rawConditions(timeColumn: "started_at")
         conditions += named.conditions
         arguments += named.arguments
         let sql = """

@@ -70,19 +70,7 @@ package struct UsageStore: Sendable {
     /// Usage events newest first (SPEC §9 `GET /admin/usage`), `limit` at most, continuing after
     /// `cursor` (the `nextCursor` of the previous page). Filters as for stats.
     package func events(filter: StatsFilter, limit: Int, after cursor: UsageEventCursor? = nil) async throws -> UsageEventPage {
-        var conditions: [String] = []
-        var arguments = StatementArguments()
-        if let from = filter.from {
-            conditions.append("started_at >= ?")
-            arguments += [from]
-        }
-        if let to = filter.to {
-            conditions.append("started_at < ?")
-            arguments += [to]
-        }
-        let named = try filter.rawConditions()
-        conditions += named.conditions
-        arguments += named.arguments
+        var (conditions, arguments) = try filter.rawConditions(timeColumn: "started_at")
         if let cursor {
             conditions.append("(started_at < ? OR (started_at = ? AND request_id < ?))")
             arguments += [cursor.startedAtMs, cursor.startedAtMs, cursor.requestID]

@@ -99,47 +99,13 @@ struct TollgateDatabaseTests {
         #expect(try await store.summary(filter: filter) == store.rawSummary(filter: filter))
     }
 
-    @Test("v8-rollup-dimensions backfills the per-department and per-outcome rollups of an existing file from its events, exactly")
-    func rollupDimensionsBackfill() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let events = Fixtures.mixedEvents(count: 2_500, days: 3, seed: 23)
-        let tables = ["rollup_hourly_department", "rollup_daily_department", "rollup_hourly_outcome", "rollup_daily_outcome"]
+    /// Writes mixed events into a new file in `directory`, then takes it back to before `migration`
+    /// (its `tables` dropped, its record forgotten) and reopens it, which applies it again. Returns
+    /// the tables' rows as the writer made them and as the migration backfilled them.
+    private func backfill(
+        _ migration: String, tables: [String], seed: UInt64, in directory: TemporaryDirectory
+    ) async throws -> (written: [[DatabaseValue]], backfilled: [[DatabaseValue]], upgraded: TollgateDatabase) {
         func rows(_ database: TollgateDatabase) throws -> [[DatabaseValue]] {
-            try database.pool.read { db in
-                try tables.flatMap { table in
-                    try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2, 3").map { Array($0.databaseValues) }
-                }
-            }
-        }
-        let written: [[DatabaseValue]]
-        do {
-            let database = try TollgateDatabase.open(at: directory.databasePath)
-            let writer = UsageWriter.manual(database)
-            for (index, event) in events.enumerated() {
-                writer.record(event)
-                if index % 400 == 399 { try await writer.flush() }
-            }
-            try await writer.flush()
-            written = try rows(database)
-            try await database.pool.write { db in
-                for table in tables { try db.execute(sql: "DROP TABLE \(table)") }
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v8-rollup-dimensions'")
-            }
-        }
-        #expect(!written.isEmpty)
-        let upgraded = try TollgateDatabase.open(at: directory.databasePath)
-        #expect(try await upgraded.appliedMigrations().last == "v8-rollup-dimensions")
-        #expect(try rows(upgraded) == written)
-    }
-
-    @Test("v4-rollup-levels backfills the per-caller and per-org rollups of an existing file from its rollups, exactly")
-    func rollupLevelsBackfill() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let events = Fixtures.mixedEvents(count: 2_500, days: 3, seed: 11)
-        let tables = ["rollup_hourly_caller", "rollup_daily_caller", "rollup_hourly_by_org", "rollup_daily_by_org"]
-        func levelRows(_ database: TollgateDatabase) throws -> [[DatabaseValue]] {
             try database.pool.read { db in
                 try tables.flatMap { table in
                     try Row.fetchAll(db, sql: "SELECT '\(table)', * FROM \(table) ORDER BY 2, 3, 4, 5, 6").map { Array($0.databaseValues) }
@@ -150,22 +116,42 @@ struct TollgateDatabaseTests {
         do {
             let database = try TollgateDatabase.open(at: directory.databasePath)
             let writer = UsageWriter.manual(database)
-            for (index, event) in events.enumerated() {
+            for (index, event) in Fixtures.mixedEvents(count: 2_500, days: 3, seed: seed).enumerated() {
                 writer.record(event)
                 if index % 400 == 399 { try await writer.flush() }
             }
             try await writer.flush()
-            written = try levelRows(database)
-            // Back to the file as v3-rollup-model left it.
+            written = try rows(database)
             try await database.pool.write { db in
                 for table in tables { try db.execute(sql: "DROP TABLE \(table)") }
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v4-rollup-levels'")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [migration])
             }
         }
-        #expect(written.count > 100)
         let upgraded = try TollgateDatabase.open(at: directory.databasePath)
-        #expect(try await upgraded.appliedMigrations().last == "v4-rollup-levels")
-        #expect(try levelRows(upgraded) == written)
+        #expect(try await upgraded.appliedMigrations().last == migration)
+        return (written, try rows(upgraded), upgraded)
+    }
+
+    @Test("v8-rollup-dimensions backfills the per-department and per-outcome rollups of an existing file from its events, exactly")
+    func rollupDimensionsBackfill() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try await backfill(
+            "v8-rollup-dimensions", tables: ["rollup_hourly_department", "rollup_daily_department", "rollup_hourly_outcome", "rollup_daily_outcome"],
+            seed: 23, in: directory)
+        #expect(result.written.count > 100)
+        #expect(result.backfilled == result.written)
+    }
+
+    @Test("v4-rollup-levels backfills the per-caller and per-org rollups of an existing file from its rollups, exactly")
+    func rollupLevelsBackfill() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (written, backfilled, upgraded) = try await backfill(
+            "v4-rollup-levels", tables: ["rollup_hourly_caller", "rollup_daily_caller", "rollup_hourly_by_org", "rollup_daily_by_org"],
+            seed: 11, in: directory)
+        #expect(written.count > 100)
+        #expect(backfilled == written)
         let store = UsageStore(database: upgraded)
         let filter = StatsFilter(from: Fixtures.day0 + 5 * Fixtures.hour, to: Fixtures.day0 + 2 * Fixtures.day + 3 * Fixtures.hour)
         #expect(try await store.summaries(filter: filter, groupBy: [.user]) == store.summaries(filter: filter, groupBy: [.user], forceRaw: true))
