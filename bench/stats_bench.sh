@@ -59,6 +59,19 @@ queries = {
     "breakdown by model": "/admin/stats/breakdown?by=model&" + base,
     "forecast": "/admin/stats/forecast",
     "usage, 100 events": "/admin/usage?limit=100",
+    # SPEC §13
+    "errors": "/admin/stats/errors?" + base,
+    "errors, one org": "/admin/stats/errors?org=org3&" + base,
+    "breakdown by department": "/admin/stats/breakdown?by=department&" + base,
+    "breakdown by outcome": "/admin/stats/breakdown?by=outcome&" + base,
+    "breakdown by status, one model": "/admin/stats/breakdown?by=status&model=gpt-4o&" + base,
+    "stats: 30 days, one department": stats + base + "&department=research",
+    "stats: 30 days, outcome upstream_error": stats + base + "&outcome=upstream_error",
+    "timeseries week": "/admin/stats/timeseries?granularity=week&" + base,
+    "timeseries month": "/admin/stats/timeseries?granularity=month&" + base,
+    "timeseries day, Europe/Berlin": "/admin/stats/timeseries?granularity=day&tz=Europe/Berlin&" + base,
+    "usage by request_id": "/admin/usage?request_id=req_0_1_1",
+    "dashboard, 30 days": "/dashboard?" + base,
 }
 def counted(answer):
     if "requests" in answer: return answer["requests"]
@@ -71,7 +84,8 @@ for name, q in queries.items():
     for _ in range(n):
         req = urllib.request.Request(f"http://127.0.0.1:{port}{q}", headers={"Authorization": "Bearer bench"})
         t = time.perf_counter()
-        answer = json.load(urllib.request.urlopen(req))
+        body = urllib.request.urlopen(req).read()
+        answer = json.loads(body) if q.startswith("/admin") else {}
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     print(f"| {name} | {times[len(times)//2]:.2f} | {times[max(0, int(len(times)*0.95)-1)]:.2f} | {counted(answer)} |", flush=True)

@@ -59,7 +59,8 @@ struct Generator: RandomNumberGenerator {
 
 /// A day of traffic in arrival order: 6 orgs with 4 keys each (a key belongs to one org and team,
 /// as Tollgate keys do), 8 users per key, 8 models on 3 providers, log-normal latencies, a few tags,
-/// mostly ok with some errors, blocks and cache hits. About 1 500 rollup rows per hour.
+/// mostly ok with some errors, blocks and cache hits, a department per key. About 1 500 full-detail
+/// rollup rows per hour.
 func makeEvents(count: Int, producer: Int, days: Int) -> [UsageEvent] {
     var random = Generator(state: UInt64(producer) &* 7919 &+ 1)
     let span = Int64(days) * 86_400_000
@@ -74,6 +75,13 @@ func makeEvents(count: Int, producer: Int, days: Int) -> [UsageEvent] {
         let org = Int.random(in: 0..<6, using: &random)
         let key = Int.random(in: 0..<4, using: &random)
         let (provider, model) = models.randomElement(using: &random)!
+        let outcome = outcomes.randomElement(using: &random)!
+        let status = switch outcome {
+        case .ok: 200
+        case .rateLimited: 429
+        case .clientAbort: 499
+        default: 500
+        }
         let input = Int.random(in: 10...30_000, using: &random)
         let output = Int.random(in: 0...2_000, using: &random)
         let cost = Int64(input) * 2_500 + Int64(output) * 10_000
@@ -86,8 +94,8 @@ func makeEvents(count: Int, producer: Int, days: Int) -> [UsageEvent] {
             requestID: "req_\(producer)_\(index)_\(random.next() & 0xFFFF_FFFF)",
             startedAtMs: dayStart + Int64(index) * span / Int64(count),
             org: "org\(org)", keyID: "key_\(org)_\(key)", team: ["ml", "web", "data", nil][key],
-            user: "user\(org)_\(key)_\(Int.random(in: 0..<8, using: &random))", session: nil, tags: tags,
-            provider: provider, endpoint: .chat, model: model, status: 200, outcome: outcomes.randomElement(using: &random)!,
+            user: "user\(org)_\(key)_\(Int.random(in: 0..<8, using: &random))", department: ["research", "finance", "ops", nil][key],
+            session: nil, tags: tags, provider: provider, endpoint: .chat, model: model, status: status, outcome: outcome,
             stream: Bool.random(using: &random), cached: cached,
             usage: Usage(inputTokens: input, outputTokens: output, cachedInputTokens: input / 4, reasoningTokens: output / 5),
             costNanos: cached ? 0 : cost, potentialCostNanos: cost, promptCacheSavingsNanos: cost / 20,
