@@ -151,14 +151,16 @@ extension StatsQueryPlan.Segment {
             summaryColumns = UsageSQL.rollupSummaryColumns
         }
         if selecting == .users {
-            // One row per distinct (groups…, user): rollups keep a missing user as '', raw rows as NULL
-            // (or '' from an empty header); neither is a user.
+            // One row per (groups…, user) row of the table, not deduplicated here: the caller counts
+            // distinct users over every segment at once. Rollups keep a missing user as '', raw rows
+            // as NULL (or '' from an empty header); neither is a user.
             let user = "NULLIF(\"user\", '')"
             conditions.append("\(user) IS NOT NULL")
-            groupColumns.append(user)
+            var sql = "SELECT \((groupColumns + [user]).joined(separator: ", ")) FROM \(table)"
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            return (sql, arguments)
         }
-        let selected = selecting == .users ? groupColumns : groupColumns + [summaryColumns]
-        var sql = "SELECT \(selected.joined(separator: ", ")) FROM \(table)"
+        var sql = "SELECT \((groupColumns + [summaryColumns]).joined(separator: ", ")) FROM \(table)"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         if !groupColumns.isEmpty {
             sql += " GROUP BY " + (1...groupColumns.count).map(String.init).joined(separator: ", ")
@@ -170,7 +172,7 @@ extension StatsQueryPlan.Segment {
     enum Selection: Equatable {
         /// The `StatsSummary` columns, grouped.
         case summary
-        /// The user, one row per distinct group-and-user (for `active_users`).
+        /// The user of each row, after its group columns (for `active_users`).
         case users
     }
 

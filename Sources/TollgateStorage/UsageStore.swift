@@ -211,8 +211,8 @@ package struct StatsGroupKey: Hashable, Comparable, Sendable {
 extension UsageStore {
     /// Distinct users (non-null `user`) per time bucket and/or group: SPEC §13 `active_users`, exact
     /// for any range — a count over the whole range, never a sum of per-bucket counts. Rollup rows
-    /// keep each user per hour or day, so the union of the plan's segments (with no subtracted edge:
-    /// a distinct count cannot be taken back) holds each (groups, user) once.
+    /// keep each user per hour or day, so the rows of the plan's segments (with no subtracted edge:
+    /// a distinct count cannot be taken back) hold every user active in the range.
     ///
     /// `rebucket` maps a `granularity` bucket's start to the bucket it counts in (weeks, months,
     /// local days): the users are then counted in Swift, per final bucket.
@@ -234,16 +234,17 @@ extension UsageStore {
         let hasBucket = granularity != nil
         let groupColumnCount = groupBy.count + (hasBucket ? 1 : 0)
         let names = (0..<groupColumnCount).map { "g\($0)" }
-        let union = parts.isEmpty ? "SELECT \((names + ["u"]).map { "NULL AS \($0)" }.joined(separator: ", ")) WHERE 0" : parts.joined(separator: " UNION ")
-        // The union's columns are named after its first SELECT: alias them positionally.
-        let aliased = "SELECT * FROM (\(union))"
         let columns = (names + ["u"]).joined(separator: ", ")
+        // Segments cover disjoint times, but one bucket or group may span several (a day's whole
+        // hours and its edge): every row goes into one UNION ALL and distinct users are counted
+        // over all of it, once (a single sort).
+        let union = parts.isEmpty ? "SELECT \((names + ["u"]).map { _ in "NULL" }.joined(separator: ", ")) WHERE 0" : parts.joined(separator: " UNION ALL ")
         let sql: String
         if rebucket == nil {
             let grouping = names.isEmpty ? "" : " GROUP BY " + names.joined(separator: ", ")
-            sql = "WITH t(\(columns)) AS (\(aliased)) SELECT \((names + ["COUNT(u)"]).joined(separator: ", ")) FROM t\(grouping)"
+            sql = "WITH t(\(columns)) AS (\(union)) SELECT \((names + ["COUNT(DISTINCT u)"]).joined(separator: ", ")) FROM t\(grouping)"
         } else {
-            sql = "WITH t(\(columns)) AS (\(aliased)) SELECT \(columns) FROM t"
+            sql = "WITH t(\(columns)) AS (\(union)) SELECT DISTINCT \(columns) FROM t"
         }
         let queryArguments = arguments
         return try await read { db in

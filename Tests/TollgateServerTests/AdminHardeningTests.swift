@@ -70,6 +70,17 @@ struct AdminHardeningTests {
         #expect(try StatsDimension.parsing("tag.feature", field: "group_by") == .tag("feature"))
     }
 
+    @Test("a webhook may not point at a link-local or metadata address, however it is spelled")
+    func webhookHosts() {
+        for host in ["169.254.169.254", "2852039166", "0xa9.0xfe.0xa9.0xfe", "0251.0376.0251.0376", "169.254.1", "[::ffff:169.254.169.254]",
+                     "[fe80::1]", "[fd00:ec2::254]", "[fd00:ec2:0::254]", "metadata.google.internal.", "METADATA.GOOGLE.INTERNAL", "metadata"] {
+            #expect(WebhookHost.isMetadata(host), "\(host)")
+        }
+        for host in ["hooks.slack.com", "10.0.0.5", "127.0.0.1", "[::1]", "169.255.0.1", "example.com."] {
+            #expect(!WebhookHost.isMetadata(host), "\(host)")
+        }
+    }
+
     @Test("a threshold that rounds to 0 basis points is refused, not stored as 0")
     func tinyThresholds() throws {
         for list in [[0.00004], [5e-324], [0.0], [-0.5], [10.5]] as [[Double]] {

@@ -277,15 +277,18 @@ package struct AccessAdmin: Sendable {
     }
 
     /// `webhook_url`: an http(s) URL, or null to fall back to the org's or the server's webhook.
-    /// Cloud metadata addresses are refused: Tollgate POSTs there from inside the network, and an
-    /// org admin must not be able to point it at the instance's credentials.
+    /// Link-local and cloud metadata addresses are refused in every spelling the URL parser and
+    /// the resolver accept (`169.254.169.254`, `2852039166`, `0xa9.0xfe.0xa9.0xfe`,
+    /// `[::ffff:169.254.169.254]`, `metadata.google.internal.`): Tollgate POSTs there from inside the
+    /// network, and an org admin must not be able to point it at the instance's credentials. A name
+    /// that resolves to such an address later is for egress rules to stop (docs/admin-api.md).
     static func webhookURL(_ input: AdminInput) throws(AdminError) -> String? {
         guard let text = try input.string("webhook_url") else { return nil }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host?.lowercased(), !host.isEmpty
         else { throw AdminError.invalid("webhook_url", "must be an http:// or https:// URL, got '\(text)'.") }
-        guard !host.hasPrefix("169.254."), host != "metadata.google.internal", host != "[fd00:ec2::254]", host != "fd00:ec2::254" else {
-            throw AdminError.invalid("webhook_url", "must not point at a cloud metadata address (\(host)).")
+        guard !WebhookHost.isMetadata(host) else {
+            throw AdminError.invalid("webhook_url", "must not point at a link-local or cloud metadata address (\(host)).")
         }
         return text
     }
@@ -331,4 +334,29 @@ package struct AccessAdmin: Sendable {
         let spent = try await store.spentNanos(budget, sinceMs: start)
         return BudgetView(BudgetLedger.Account(budget: budget, periodStartMs: start, spentNanos: spent, reservedNanos: 0, fired: []))
     }
+}
+
+/// Recognises the hosts of link-local and cloud metadata endpoints however they are written.
+enum WebhookHost {
+    static func isMetadata(_ rawHost: String) -> Bool {
+        var host = rawHost.lowercased()
+        while host.hasSuffix(".") { host.removeLast() }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if ["metadata.google.internal", "metadata", "metadata.azure.com", "instance-data"].contains(host) { return true }
+        var v4 = in_addr()
+        // inet_aton reads what resolvers read: decimal, hex and octal parts, fewer than four parts.
+        if inet_aton(host, &v4) != 0 { return isLinkLocal(UInt32(bigEndian: v4.s_addr)) }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return true }  // fe80::/10
+        if bytes.prefix(10).allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {  // ::ffff:a.b.c.d
+            return isLinkLocal(UInt32(bytes[12]) << 24 | UInt32(bytes[13]) << 16 | UInt32(bytes[14]) << 8 | UInt32(bytes[15]))
+        }
+        // AWS's IPv6 metadata endpoint, fd00:ec2::254.
+        return bytes == [0xFD, 0, 0x0E, 0xC2] + Array(repeating: 0, count: 10) + [0x02, 0x54]
+    }
+
+    /// 169.254.0.0/16.
+    private static func isLinkLocal(_ address: UInt32) -> Bool { address >> 16 == 0xA9FE }
 }
