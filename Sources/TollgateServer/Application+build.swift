@@ -59,6 +59,7 @@ package func buildTollgate(
         inFlight: inFlight, logger: logger)
 
     let router = Router(context: TollgateRequestContext.self)
+    router.add(middleware: JSONNotFoundMiddleware())
     HealthRoutes(database: database, pricing: pricing, writer: { writer.metrics }).register(on: router)
     let auth = AdminAuth(
         adminKey: config.adminKey, access: access,

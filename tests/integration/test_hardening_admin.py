@@ -420,3 +420,14 @@ def test_an_unknown_admin_endpoint_answers_a_json_404_behind_auth(start_tollgate
     # without a key it is 401 first: the admin API does not tell strangers which paths exist
     r = httpx.get(tg.url + "/admin/stats/nothing", timeout=5)
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_a_method_a_known_path_does_not_take_answers_a_json_404_too(start_tollgate):
+    tg, _ = start(start_tollgate)
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    for method, path in [("PUT", "/admin/orgs"), ("POST", "/admin/stats"), ("PATCH", "/admin/audit"), ("GET", "/admin"),
+                         ("GET", "/admin/"), ("GET", "/tollgate/v1/feedback"), ("POST", "/tollgate/v1/me"), ("GET", "/tollgate/v2/x")]:
+        r = httpx.request(method, tg.url + path, headers=auth, timeout=5)
+        assert r.status_code == 404, (method, path, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "not_found" and path in r.json()["error"]["message"], (method, path)
+    assert httpx.head(tg.url + "/admin/orgs", headers=auth, timeout=5).status_code == 404

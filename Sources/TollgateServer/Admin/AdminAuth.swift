@@ -162,3 +162,21 @@ struct AdminErrorMiddleware: RouterMiddleware {
         }
     }
 }
+
+/// A path under `/admin` or `/tollgate` the router has no route for — or no route for that method
+/// (`PUT /admin/orgs`, `HEAD /admin/keys`) — answers a JSON 404 in the admin API's shape, never an
+/// empty body. Router-wide, so it sees the router's own not-found answer.
+struct JSONNotFoundMiddleware: RouterMiddleware {
+    typealias Context = TollgateRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let path = request.uri.path
+            guard path.hasPrefix("/admin") || path.hasPrefix("/tollgate/") else { throw error }
+            return AdminResponse.error(
+                .notFound, code: "not_found", "No endpoint \(request.method) \(path). docs/admin-api.md lists them.")
+        }
+    }
+}

@@ -30,11 +30,6 @@ struct SelfServiceRoutes: Sendable {
             let input = try await AccessRoutes.input(request)
             return AdminResponse.json(try await feedback(input, token: AdminAuth.token(request)), status: .created)
         }
-        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
-            router.on("/tollgate/**", method: method) { request, _ -> Response in
-                throw AdminError(.notFound, code: "not_found", "No Tollgate endpoint \(request.method) \(request.uri.path); /tollgate/v1/me is the one there is.")
-            }
-        }
     }
 
     /// The usable Tollgate key the request carries; 401 in the admin API's shape otherwise.
