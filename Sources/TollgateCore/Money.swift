@@ -123,7 +123,8 @@ extension Money: Codable {
 
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        // `decimalString` is plain decimal digits, which `Decimal` holds exactly (38 digits).
-        try container.encode(Decimal(string: decimalString)!)
+        // nanos × 10⁻⁹, exactly (Decimal holds 38 digits); built from the integer, not parsed from
+        // text, which made money a third of the time to encode a month of hourly stats.
+        try container.encode(Decimal(sign: nanos < 0 ? .minus : .plus, exponent: -9, significand: Decimal(nanos.magnitude)))
     }
 }

@@ -116,7 +116,12 @@ extension StatsQueryPlan.Segment {
         let timeColumn = isRaw ? "started_at" : "bucket_start"
 
         if let granularity {
-            groupColumns.append(UsageSQL.bucketStart(timeColumn, size: granularity.milliseconds))
+            // A rollup's own buckets need no arithmetic, which keeps its primary-key order for GROUP BY.
+            if case .rollup(let table) = source, table.granularity == granularity {
+                groupColumns.append("bucket_start")
+            } else {
+                groupColumns.append(UsageSQL.bucketStart(timeColumn, size: granularity.milliseconds))
+            }
         }
         for dimension in groupBy {
             switch dimension {
@@ -150,12 +155,20 @@ extension StatsQueryPlan.Segment {
             table = rollup.name
             summaryColumns = UsageSQL.rollupSummaryColumns
         }
+        // Rollups keep a missing user as '', raw rows as NULL (or '' from an empty header): neither
+        // is a user, and `<> ''` excludes both (NULL <> '' is not true).
+        let user = "\"user\""
+        if selecting == .userCounts {
+            conditions.append("\(user) <> ''")
+            var sql = "SELECT \((groupColumns + ["COUNT(DISTINCT \(user))"]).joined(separator: ", ")) FROM \(table)"
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            if !groupColumns.isEmpty { sql += " GROUP BY " + (1...groupColumns.count).map(String.init).joined(separator: ", ") }
+            return (sql, arguments)
+        }
         if selecting == .users {
             // One row per (groups…, user) row of the table, not deduplicated here: the caller counts
-            // distinct users over every segment at once. Rollups keep a missing user as '', raw rows
-            // as NULL (or '' from an empty header); neither is a user.
-            let user = "NULLIF(\"user\", '')"
-            conditions.append("\(user) IS NOT NULL")
+            // distinct users over every segment at once.
+            conditions.append("\(user) <> ''")
             var sql = "SELECT \((groupColumns + [user]).joined(separator: ", ")) FROM \(table)"
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             return (sql, arguments)
@@ -174,6 +187,8 @@ extension StatsQueryPlan.Segment {
         case summary
         /// The user of each row, after its group columns (for `active_users`).
         case users
+        /// Distinct users per group, for segments whose groups no other segment shares.
+        case userCounts
     }
 
     /// The JSON path of a tag as an SQL string literal: `'$."name"'`.

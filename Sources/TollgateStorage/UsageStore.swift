@@ -216,14 +216,38 @@ extension UsageStore {
     ///
     /// `rebucket` maps a `granularity` bucket's start to the bucket it counts in (weeks, months,
     /// local days): the users are then counted in Swift, per final bucket.
+    ///
+    /// Nil when no rollup keeps users together with what the query filters or groups by
+    /// (department, outcome, status, endpoint, session, tags): the count would scan every raw event
+    /// of the range, so it is not taken.
     package func activeUsers(
         filter: StatsFilter, groupBy: [StatsDimension] = [], granularity: RollupGranularity? = nil,
         rebucket: (@Sendable (Int64) -> Int64)? = nil
-    ) async throws -> [StatsGroupKey: Int64] {
-        let detail = RollupDetail.coarsest(answering: filter, groupBy: groupBy + [.user])
+    ) async throws -> [StatsGroupKey: Int64]? {
+        guard let detail = RollupDetail.coarsest(answering: filter, groupBy: groupBy + [.user]) else { return nil }
         let plan = StatsQueryPlan(
-            from: filter.from, to: filter.to, rawOnly: detail == nil, allowDaily: granularity != .hour, detail: detail ?? .full,
+            from: filter.from, to: filter.to, rawOnly: false, allowDaily: granularity != .hour, detail: detail,
             allowSubtraction: false)
+        let hasBucket = granularity != nil
+        let groupColumnCount = groupBy.count + (hasBucket ? 1 : 0)
+        // Hourly buckets never span two segments (edges are the partial hours the others leave
+        // out), nor does anything when there is one segment: each segment counts its own users,
+        // in its table's key order, without a sort over the union.
+        if rebucket == nil, granularity == .hour || plan.segments.count == 1 {
+            let queries = try plan.segments.map { try $0.sql(filter: filter, groupBy: groupBy, granularity: granularity, selecting: .userCounts) }
+            return try await read { db in
+                var counts: [StatsGroupKey: Int64] = [:]
+                for query in queries {
+                    let rows = try Row.fetchCursor(db, sql: query.sql, arguments: query.arguments)
+                    while let row = try rows.next() {
+                        let bucket: Int64? = hasBucket ? row[0] : nil
+                        let values = ((hasBucket ? 1 : 0)..<groupColumnCount).map { String.fromDatabaseValue(row[$0]) }
+                        counts[StatsGroupKey(bucketStart: bucket, values: values), default: 0] += row[groupColumnCount]
+                    }
+                }
+                return counts
+            }
+        }
         var arguments = StatementArguments()
         var parts: [String] = []
         for segment in plan.segments {
@@ -231,8 +255,6 @@ extension UsageStore {
             parts.append(part.sql)
             arguments += part.arguments
         }
-        let hasBucket = granularity != nil
-        let groupColumnCount = groupBy.count + (hasBucket ? 1 : 0)
         let names = (0..<groupColumnCount).map { "g\($0)" }
         let columns = (names + ["u"]).joined(separator: ", ")
         // Segments cover disjoint times, but one bucket or group may span several (a day's whole

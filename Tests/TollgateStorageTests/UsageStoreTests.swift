@@ -86,13 +86,20 @@ struct UsageStoreTests {
                 (filter.from, filter.to) = (from, to)
                 let inRange = events.filter { e in (from.map { e.startedAtMs >= $0 } ?? true) && (to.map { e.startedAtMs < $0 } ?? true) }
                 // Edges read raw, whole hours and days from rollups: a user in both counts once.
-                #expect(try await store.activeUsers(filter: filter).values.first ?? 0 == users(inRange), "\(String(describing: from))…\(String(describing: to))")
-                let byOrg = try await store.activeUsers(filter: filter, groupBy: [.org])
+                #expect(try await store.activeUsers(filter: filter)?.values.first ?? 0 == users(inRange), "\(String(describing: from))…\(String(describing: to))")
+                let byOrg = try #require(try await store.activeUsers(filter: filter, groupBy: [.org]))
                 for (org, members) in Dictionary(grouping: inRange, by: \.org) {
                     #expect(byOrg[StatsGroupKey(bucketStart: nil, values: [org])] == users(members), "\(org)")
                 }
+                // Per hour, each segment counts its own hours (edges included) by itself.
+                let hourly = try #require(try await store.activeUsers(filter: filter, groupBy: [.org], granularity: .hour))
+                for (key, members) in Dictionary(grouping: inRange, by: { StatsGroupKey(bucketStart: $0.startedAtMs - $0.startedAtMs % Fixtures.hour, values: [$0.org]) }) {
+                    #expect(hourly[key] ?? 0 == users(members), "hour \(String(describing: key.bucketStart)) \(key.values)")
+                }
+                // Users are not counted where no rollup keeps them with the query's dimensions.
+                #expect(try await store.activeUsers(filter: filter, groupBy: [.department]) == nil)
                 // Hourly rows re-bucketed into days count each user once per day.
-                let daily = try await store.activeUsers(filter: filter, granularity: .hour, rebucket: { $0 - $0 % Fixtures.day })
+                let daily = try #require(try await store.activeUsers(filter: filter, granularity: .hour, rebucket: { $0 - $0 % Fixtures.day }))
                 for (day, members) in Dictionary(grouping: inRange, by: { $0.startedAtMs - $0.startedAtMs % Fixtures.day }) {
                     #expect(daily[StatsGroupKey(bucketStart: day, values: [])] ?? 0 == users(members), "day \(day)")
                 }

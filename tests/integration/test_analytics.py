@@ -37,7 +37,7 @@ def by_id(events):
     return {e["request_id"]: e for e in events}
 
 
-def assert_breakdown(answer, events, by, where):
+def assert_breakdown(answer, events, by, where, users=True):
     """Every row of a breakdown equals the sums of the events in its group; `groups` counts them all."""
     expected = group_by(events, by)
     rows = {row["group"]: row for row in answer["data"]}
@@ -45,7 +45,7 @@ def assert_breakdown(answer, events, by, where):
     assert answer["groups"] == len(expected), f"{where}: groups {answer['groups']}, events have {sorted(expected, key=str)}"
     assert set(rows) == set(expected), f"{where}: groups {sorted(rows, key=str)}, events have {sorted(expected, key=str)}"
     for group, row in rows.items():
-        assert_summary(row, expected[group], f"{where} group {group!r}")
+        assert_summary(row, expected[group], f"{where} group {group!r}", users=users)
 
 
 def assert_average(answer, events, where):
@@ -97,7 +97,7 @@ def test_breakdown_rows_equal_the_sums_of_their_raw_events(start_tollgate, mock,
     answer = get(admin, "/admin/stats/breakdown", by=by)
     assert answer["by"] == by and answer["order"] == "cost"
     assert parse_iso(answer["from"]) < parse_iso(answer["to"])
-    assert_breakdown(answer, events, by, f"breakdown by={by}")
+    assert_breakdown(answer, events, by, f"breakdown by={by}", users=not by.startswith("tag."))
     costs = [row["cost_usd"] for row in answer["data"]]
     assert costs == sorted(costs, reverse=True), f"order=cost: rows not by cost descending: {costs}"
     assert_average(answer, events, f"breakdown by={by}")
@@ -166,7 +166,7 @@ def test_timeseries_buckets_add_up_to_the_raw_events(start_tollgate, mock):
     got = {(b["bucket"], b["group"]): b for b in by_tag["data"]}
     assert set(got) == set(expected), (sorted(got, key=str), sorted(expected, key=str))
     for key, b in got.items():
-        assert_summary(b, expected[key], f"hour×feature {key}")
+        assert_summary(b, expected[key], f"hour×feature {key}", users=False)
     daily = get(admin, "/admin/stats/timeseries", granularity="day")
     per_day = {}
     for e in events:
@@ -199,7 +199,7 @@ def test_org_admin_sees_only_its_own_org_on_every_analytics_endpoint(start_tollg
     assert_summary(get(acme, "/admin/stats"), acme_events, "org admin /admin/stats")
     for by in ("model", "user", "tag.feature", "org"):
         answer = get(acme, "/admin/stats/breakdown", by=by)
-        assert_breakdown(answer, acme_events, by, f"org admin breakdown by={by}")
+        assert_breakdown(answer, acme_events, by, f"org admin breakdown by={by}", users=not by.startswith("tag."))
         assert_average(answer, acme_events, f"org admin breakdown by={by}")
         # The master key asking for org=acme gets the same rows.
         master = get(admin, "/admin/stats/breakdown", by=by, org="acme")
@@ -239,11 +239,11 @@ def test_tag_filter_narrows_every_endpoint_exactly(start_tollgate, mock):
     ids = {e["request_id"] for e in search}
     for name in ("tag.feature", "tag.FEATURE"):  # tag names are lower-cased (SPEC §9)
         q = {name: "search"}
-        assert_summary(get(admin, "/admin/stats", **q), search, f"/admin/stats {q}")
+        assert_summary(get(admin, "/admin/stats", **q), search, f"/admin/stats {q}", users=False)
         answer = get(admin, "/admin/stats/breakdown", by="model", **q)
-        assert_breakdown(answer, search, "model", f"breakdown by=model {q}")
+        assert_breakdown(answer, search, "model", f"breakdown by=model {q}", users=False)
         assert_average(answer, search, f"breakdown by=model {q}")
-        assert_breakdown(get(admin, "/admin/stats/breakdown", by="tag.feature", **q), search, "tag.feature", f"by tag {q}")
+        assert_breakdown(get(admin, "/admin/stats/breakdown", by="tag.feature", **q), search, "tag.feature", f"by tag {q}", users=False)
         series = get(admin, "/admin/stats/timeseries", granularity="hour", **q)
         assert sum(b["requests"] for b in series["data"]) == len(search)
         assert sum(b["cost_usd"] for b in series["data"]) == summarize(search)["cost_usd"]
@@ -256,7 +256,7 @@ def test_tag_filter_narrows_every_endpoint_exactly(start_tollgate, mock):
     narrow = [e for e in search if e["org"] == "acme" and e["model"] == "gpt-4o"]
     assert narrow
     q = {"tag.feature": "search", "org": "acme", "model": "gpt-4o"}
-    assert_summary(get(admin, "/admin/stats", **q), narrow, f"/admin/stats {q}")
+    assert_summary(get(admin, "/admin/stats", **q), narrow, f"/admin/stats {q}", users=False)
     assert set(by_id(all_usage(admin, **q)[0])) == {e["request_id"] for e in narrow}
     none = {"tag.feature": "no-such-feature"}
     assert get(admin, "/admin/stats", **none)["requests"] == 0

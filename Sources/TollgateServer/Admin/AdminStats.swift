@@ -27,7 +27,7 @@ package struct AdminStats: Sendable {
         let summary = try await store.summary(filter: filter)
         var answer = SummaryAnswer(
             period: PeriodSummary(
-                summary, activeUsers: try await users.values.first ?? 0, feedback: try await rated.values.first ?? FeedbackTotals(), range: range))
+                summary, activeUsers: try await users.map { $0.values.first ?? 0 }, feedback: try await rated.values.first ?? FeedbackTotals(), range: range))
         if query.compareWithPrevious {
             let previousRange = (fromMs: range.fromMs - (range.toMs - range.fromMs), toMs: range.fromMs)
             guard previousRange.fromMs >= TimeRange.earliestMs else {
@@ -38,7 +38,7 @@ package struct AdminStats: Sendable {
             async let previousRated = feedback.totals(filter: previousFilter)
             let previous = try await store.summary(filter: previousFilter)
             answer.previous = PeriodSummary(
-                previous, activeUsers: try await previousUsers.values.first ?? 0,
+                previous, activeUsers: try await previousUsers.map { $0.values.first ?? 0 },
                 feedback: try await previousRated.values.first ?? FeedbackTotals(), range: previousRange)
             answer.changePct = SummaryAnswer.Change(now: summary, before: previous)
         }
@@ -72,7 +72,7 @@ package struct AdminStats: Sendable {
                 let key = StatsGroupKey(bucketStart: row.bucketStart, values: row.values)
                 return GroupSummary(
                     bucket: buckets.label(row.bucketStart), group: query.groupBy == nil ? nil : row.values.first ?? nil, row.summary,
-                    activeUsers: activeUsers[key] ?? 0, feedback: feedbackTotals[key] ?? FeedbackTotals())
+                    activeUsers: activeUsers.map { $0[key] ?? 0 }, feedback: feedbackTotals[key] ?? FeedbackTotals())
             },
             from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))
     }
@@ -101,7 +101,7 @@ package struct AdminStats: Sendable {
             data: rows.prefix(query.limit).map { row in
                 let key = StatsGroupKey(bucketStart: nil, values: row.values)
                 return GroupSummary(
-                    bucket: nil, group: row.values.first ?? nil, row.summary, activeUsers: activeUsers[key] ?? 0,
+                    bucket: nil, group: row.values.first ?? nil, row.summary, activeUsers: activeUsers.map { $0[key] ?? 0 },
                     feedback: feedbackTotals[key] ?? FeedbackTotals())
             },
             average: average, from: UTCTime.iso(range.fromMs), to: UTCTime.iso(range.toMs))

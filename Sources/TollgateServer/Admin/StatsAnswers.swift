@@ -32,8 +32,9 @@ package struct SummaryFields: Codable, Sendable, Equatable {
     package var p95LatencyMs: Double
     package var p99LatencyMs: Double
     package var unpricedRequests: Int64
-    /// Distinct users with requests in the range (or bucket, or group): counted over it, never summed.
-    package var activeUsers: Int64
+    /// Distinct users with requests in the range (or bucket, or group): counted over it, never
+    /// summed; null where no rollup keeps users with the query's dimensions (`UsageStore.activeUsers`).
+    @Nullable package var activeUsers: Int64?
     /// Requests with feedback (`POST /tollgate/v1/feedback`), and their mean rating (null: none rated).
     package var feedbackCount: Int64
     @Nullable package var avgRating: Double?
@@ -51,7 +52,7 @@ package struct SummaryFields: Codable, Sendable, Equatable {
     }
 
     /// The figures of `s`; derived ones (rates, savings, profit) computed here and nowhere else.
-    package init(_ s: StatsSummary, activeUsers: Int64, feedback: FeedbackTotals) {
+    package init(_ s: StatsSummary, activeUsers: Int64?, feedback: FeedbackTotals) {
         self.activeUsers = activeUsers
         feedbackCount = feedback.count
         avgRating = feedback.rated > 0 ? Rounded.value(Double(feedback.ratingSum) / Double(feedback.rated), digits: 2) : nil
@@ -102,7 +103,7 @@ package struct PeriodSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case from, to }
 
-    init(_ summary: StatsSummary, activeUsers: Int64, feedback: FeedbackTotals, range: (fromMs: Int64, toMs: Int64)) {
+    init(_ summary: StatsSummary, activeUsers: Int64?, feedback: FeedbackTotals, range: (fromMs: Int64, toMs: Int64)) {
         self.fields = SummaryFields(summary, activeUsers: activeUsers, feedback: feedback)
         self.from = UTCTime.iso(range.fromMs)
         self.to = UTCTime.iso(range.toMs)
@@ -182,7 +183,7 @@ package struct GroupSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case bucket, group }
 
-    init(bucket: String?, group: String?, _ summary: StatsSummary, activeUsers: Int64, feedback: FeedbackTotals) {
+    init(bucket: String?, group: String?, _ summary: StatsSummary, activeUsers: Int64?, feedback: FeedbackTotals) {
         self.bucket = bucket
         self.group = group
         self.fields = SummaryFields(summary, activeUsers: activeUsers, feedback: feedback)
