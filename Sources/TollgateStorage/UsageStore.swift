@@ -271,20 +271,18 @@ extension UsageStore {
         let queryArguments = arguments
         return try await read { db in
             var counts: [StatsGroupKey: Int64] = [:]
-            var seen: Set<[String?]> = []
+            var users: [StatsGroupKey: Set<String>] = [:]
             let rows = try Row.fetchCursor(db, sql: sql, arguments: queryArguments)
             while let row = try rows.next() {
                 let bucket: Int64? = hasBucket ? row[0] : nil
                 let values = ((hasBucket ? 1 : 0)..<groupColumnCount).map { String.fromDatabaseValue(row[$0]) }
                 if let rebucket {
-                    let moved = bucket.map(rebucket)
-                    let user: String = row[groupColumnCount]
-                    guard seen.insert([moved.map(String.init)] + values + [user]).inserted else { continue }
-                    counts[StatsGroupKey(bucketStart: moved, values: values), default: 0] += 1
+                    users[StatsGroupKey(bucketStart: bucket.map(rebucket), values: values), default: []].insert(row[groupColumnCount])
                 } else {
                     counts[StatsGroupKey(bucketStart: bucket, values: values)] = row[groupColumnCount]
                 }
             }
+            for (key, set) in users { counts[key] = Int64(set.count) }
             return counts
         }
     }

@@ -68,7 +68,7 @@ package struct AdminStats: Sendable {
         let (activeUsers, feedbackTotals) = (try await users, try await rated)
         return TimeseriesAnswer(
             granularity: query.granularity, tz: buckets.zoneName, groupBy: query.groupBy,
-            data: buckets.merge(rows).map { row in
+            data: buckets.merge(rows, rebucket: rebucket).map { row in
                 let key = StatsGroupKey(bucketStart: row.bucketStart, values: row.values)
                 return GroupSummary(
                     bucket: buckets.label(row.bucketStart), group: query.groupBy == nil ? nil : row.values.first ?? nil, row.summary,

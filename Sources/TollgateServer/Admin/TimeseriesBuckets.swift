@@ -17,7 +17,10 @@ struct TimeseriesBuckets {
     private let isUTC: Bool
     private let formatter: ISO8601DateFormatter
 
+    private let range: (fromMs: Int64, toMs: Int64)
+
     init(granularity: TimeseriesGranularity, timeZone: TimeZone, named zoneName: String, range: (fromMs: Int64, toMs: Int64)) throws(InvalidQuery) {
+        self.range = range
         let offsets = Self.offsets(of: timeZone, from: range.fromMs, to: range.toMs)
         guard offsets.allSatisfy({ $0 % 3600 == 0 }) else {
             throw InvalidQuery("'tz' \(zoneName) is offset from UTC by a fraction of an hour, which hourly rollups cannot split; use a whole-hour zone or UTC.")
@@ -44,14 +47,23 @@ struct TimeseriesBuckets {
     private var merges: Bool { !(granularity == .hour || (granularity == .day && source == .day)) }
 
     /// Maps a rollup bucket's start to the start of the bucket it counts in; nil when they are the same.
+    ///
+    /// Rows come once per hour (or day) and group, thousands of them for a month: the bucket of
+    /// every source bucket of the range is worked out once, up front, not with a calendar per row.
     var rebucket: (@Sendable (Int64) -> Int64)? {
         guard merges else { return nil }
         let (granularity, calendar) = (self.granularity, self.calendar)
-        return { Self.bucketStart(containing: $0, granularity, calendar) }
+        var starts: [Int64: Int64] = [:]
+        var at = source.bucketStart(range.fromMs)
+        while at < range.toMs, starts.count < 200_000 {
+            starts[at] = Self.bucketStart(containing: at, granularity, calendar)
+            at += source.milliseconds
+        }
+        return { [starts] in starts[$0] ?? Self.bucketStart(containing: $0, granularity, calendar) }
     }
 
     /// Rows summed into this granularity's buckets, ordered by bucket then group.
-    func merge(_ rows: [StatsGroup]) -> [StatsGroup] {
+    func merge(_ rows: [StatsGroup], rebucket: (@Sendable (Int64) -> Int64)?) -> [StatsGroup] {
         guard let rebucket else { return rows }
         var totals: [StatsGroupKey: StatsSummary] = [:]
         for row in rows {
