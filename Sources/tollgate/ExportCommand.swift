@@ -32,21 +32,11 @@ struct ExportCommand: AsyncParsableCommand {
         }
         let started = ContinuousClock.now
         var count = 0
-        var first = true
-        handle.write(Data((format == "csv" ? UsageEventExport.csvHeader : "[").utf8))
-        try await events.forEachPage { page in
-            var text = ""
-            for event in page {
-                text += format == "csv" ? UsageEventExport.csvRow(event) : (first ? "\n" : ",\n") + UsageEventExport.json(event)
-                first = false
-            }
+        try await events.write(format: format) { text, written in
             handle.write(Data(text.utf8))
-            count += page.count
-            if out != nil, count % 50_000 < page.count || page.count < 1000 {
-                FileHandle.standardError.write(Data("\rexported \(count) events…".utf8))
-            }
+            if out != nil, written / 50_000 > count / 50_000 { FileHandle.standardError.write(Data("\rexported \(written) events…".utf8)) }
+            count = written
         }
-        if format == "json" { handle.write(Data("\n]\n".utf8)) }
         if let out {
             try handle.close()
             FileHandle.standardError.write(Data("\rexported \(count) events to \(out) in \(ContinuousClock.now - started)\n".utf8))

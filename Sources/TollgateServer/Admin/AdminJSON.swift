@@ -1,5 +1,4 @@
 import Foundation
-import NIOCore
 import TollgateCore
 
 /// How every admin answer becomes JSON: typed `Encodable` values through one `JSONEncoder`.

@@ -200,12 +200,22 @@ package struct EventExport: Sendable {
     let store: UsageStore
     let filter: StatsFilter
 
-    package func forEachPage(_ body: ([UsageEvent]) async throws -> Void) async throws {
-        var cursor: UsageEventCursor?
+    /// The export as text, `emit`ted a database page at a time with the count of events so far:
+    /// CSV (`format` "csv", with its header row) or a JSON array; the bytes `/admin/export`,
+    /// the dashboard's download and `tollgate export` all write.
+    package func write(format: String, _ emit: (String, Int) async throws -> Void) async throws {
+        try await emit(format == "csv" ? UsageEventExport.csvHeader : "[", 0)
+        var (cursor, count) = (UsageEventCursor?.none, 0)
         repeat {
             let page = try await store.events(filter: filter, limit: 1000, after: cursor)
-            try await body(page.events)
+            var text = ""
+            for event in page.events {
+                text += format == "csv" ? UsageEventExport.csvRow(event) : (count == 0 ? "\n" : ",\n") + UsageEventExport.json(event)
+                count += 1
+            }
+            if !text.isEmpty { try await emit(text, count) }
             cursor = page.nextCursor
         } while cursor != nil
+        if format == "json" { try await emit("\n]\n", count) }
     }
 }

@@ -48,21 +48,7 @@ struct StatsRoutes: Sendable {
     /// `events` as a download: CSV with a header row, or a JSON array, streamed a page at a time.
     static func exportResponse(_ events: EventExport, format: String) -> Response {
         let body = ResponseBody { writer in
-            var first = true
-            try await writer.write(ByteBuffer(string: format == "csv" ? UsageEventExport.csvHeader : "["))
-            try await events.forEachPage { page in
-                var text = ""
-                for event in page {
-                    if format == "csv" {
-                        text += UsageEventExport.csvRow(event)
-                    } else {
-                        text += (first ? "\n" : ",\n") + UsageEventExport.json(event)
-                        first = false
-                    }
-                }
-                if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
-            }
-            if format == "json" { try await writer.write(ByteBuffer(string: "\n]\n")) }
+            try await events.write(format: format) { text, _ in try await writer.write(ByteBuffer(string: text)) }
             try await writer.finish(nil)
         }
         let type = format == "csv" ? "text/csv; charset=utf-8" : "application/json"
