@@ -123,8 +123,15 @@ extension Money: Codable {
 
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        // nanos × 10⁻⁹, exactly (Decimal holds 38 digits); built from the integer, not parsed from
-        // text, which made money a third of the time to encode a month of hourly stats.
-        try container.encode(Decimal(sign: nanos < 0 ? .minus : .plus, exponent: -9, significand: Decimal(nanos.magnitude)))
+        try container.encode(Decimal(scaled: nanos, decimals: 9))
+    }
+}
+
+extension Decimal {
+    /// `scaled` × 10^-`decimals`, exactly (Decimal holds 38 digits): nano-dollars with 9, basis
+    /// points as a fraction with 4. Built from the integer, not parsed from text, which made money
+    /// a third of the time to encode a month of hourly stats.
+    package init(scaled: Int64, decimals: Int) {
+        self.init(sign: scaled < 0 ? .minus : .plus, exponent: -decimals, significand: Decimal(scaled.magnitude))
     }
 }

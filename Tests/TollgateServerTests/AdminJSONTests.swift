@@ -27,7 +27,7 @@ struct AdminJSONTests {
         #expect(json.contains(#""savings_usd":0.0000216"#))
         #expect(json.contains(#""profit_usd":-9007199.254740992"#))
         #expect(json.contains(#""cache_hit_rate":0.3333"#))
-        let decoded = try AdminJSON.decoder().decode(SummaryFields.self, from: Data(json.utf8))
+        let decoded = try JSONDecoder().decode(SummaryFields.self, from: Data(json.utf8))
         #expect(decoded == fields)
         #expect(decoded.costUSD.nanos == 9_007_199_254_740_993)
     }
@@ -58,7 +58,7 @@ struct AdminJSONTests {
                     "p50_latency_ms", "p95_latency_ms", "p99_latency_ms", "unpriced_requests", "active_users", "feedback_count", "avg_rating", "total_tokens", "success_rate", "avg_cost_per_request_usd"] {
             #expect(cells[key] != nil, "\(key)")
         }
-        let decoded = try AdminJSON.decoder().decode(SummaryAnswer.self, from: Data(AdminJSON.string(answer).utf8))
+        let decoded = try JSONDecoder().decode(SummaryAnswer.self, from: Data(AdminJSON.string(answer).utf8))
         #expect(decoded == answer)
     }
 
@@ -95,6 +95,6 @@ struct AdminJSONTests {
         // Queries are Codable values too: a dimension travels as its parameter text.
         let json = AdminJSON.string(breakdown)
         #expect(json.contains(#""by":"tag.feature""#))
-        #expect(try AdminJSON.decoder().decode(BreakdownQuery.self, from: Data(json.utf8)) == breakdown)
+        #expect(try JSONDecoder().decode(BreakdownQuery.self, from: Data(json.utf8)) == breakdown)
     }
 }

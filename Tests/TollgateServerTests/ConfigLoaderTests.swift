@@ -78,6 +78,25 @@ struct ConfigLoaderTests {
         #expect(byName["local"]?.format == .anthropic)
     }
 
+    @Test("SPEC §13 settings: audit retention and the org-level alerts, file and environment")
+    func analyticsSettings() throws {
+        let defaults = try ConfigLoader.merge(flags: .init(), environment: [:], yaml: nil)
+        #expect(defaults.retention.auditDays == 2555 && defaults.alertErrorRateBP == 2000 && defaults.alertCheckSeconds == 60)
+        let yaml = """
+            retention: {audit_days: 400}
+            alerts: {error_rate: 0.35, check_seconds: 15}
+            """
+        let file = try ConfigLoader.merge(flags: .init(), environment: [:], yaml: yaml)
+        #expect(file.retention.auditDays == 400 && file.alertErrorRateBP == 3500 && file.alertCheckSeconds == 15)
+        let env = try ConfigLoader.merge(
+            flags: .init(), environment: ["TOLLGATE_RETENTION_AUDIT_DAYS": "0", "TOLLGATE_ALERT_ERROR_RATE": "0.05"], yaml: yaml)
+        #expect(env.retention.auditDays == 0 && env.alertErrorRateBP == 500)
+        #expect(env.retention.cutoffs(nowMs: 1_000_000).audit == nil, "0 keeps the audit log forever")
+        for bad in ["0", "1.5", "abc", "0.00001"] {
+            #expect(throws: ConfigError.self, "\(bad)") { try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_ALERT_ERROR_RATE": bad], yaml: nil) }
+        }
+    }
+
     @Test("a provider cannot take a path Tollgate answers itself")
     func reservedProviderNames() {
         for name in ["tollgate", "admin", "dashboard", "metrics"] {

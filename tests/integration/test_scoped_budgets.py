@@ -3,10 +3,14 @@ case, strict refusal with the 429 every SDK raises), counting exactly the spend 
 shown to a key that is covered by them on /tollgate/v1/me.
 """
 
+import json
+from decimal import Decimal
+
 import httpx
 import openai
 import pytest
 from access_helpers import W, chat, oai, start
+from analytics_helpers import run_cli
 from test_budgets import assert_budget_exceeded
 
 
@@ -61,3 +65,11 @@ def test_spend_before_the_budget_counts_from_the_rollups(start_tollgate, mock):
     assert admin.budget(by_department["id"])["spent_usd"] == 2 * W
     r = admin.request("POST", "/admin/budgets", {"scope": "user", "scope_id": "carol", "limit_usd": 1})
     assert r.status_code == 400 and r.json()["error"]["message"].startswith("'org'")
+    # The command line sets the same budgets, and the running server sees them with the same spend.
+    out = run_cli("budgets", "set", "--scope", "department", "--scope-id", "research", "--org", "acme", "--limit-usd", "1",
+                  "--db", tg.db, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    set_by_cli = json.loads(out.stdout, parse_float=Decimal)
+    assert set_by_cli["id"] == by_department["id"] and set_by_cli["limit_usd"] == 1 and set_by_cli["spent_usd"] == 2 * W
+    out = run_cli("budgets", "set", "--scope", "user", "--scope-id", "bob", "--org", "acme", "--limit-usd", "1", "--db", tg.db)
+    assert out.returncode == 0 and "bob" in out.stdout, out.stderr

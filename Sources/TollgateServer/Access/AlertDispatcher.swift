@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -150,7 +151,7 @@ struct WebhookPayload: Encodable {
         try c.encode(budget?.scope.rawValue, forKey: .scope)
         try c.encode(budget?.scopeID, forKey: .scopeID)
         try c.encode(budget?.period.rawValue, forKey: .period)
-        try c.encode(alert.thresholdBP.map { ExactDecimal.of($0, decimals: 4) }, forKey: .threshold)
+        try c.encode(alert.thresholdBP.map { Decimal(scaled: $0, decimals: 4) }, forKey: .threshold)
         if let budget {
             try c.encode(Money(nanos: budget.limitNanos), forKey: .limitUSD)
             try c.encode(Money(nanos: alert.spentNanos), forKey: .spentUSD)

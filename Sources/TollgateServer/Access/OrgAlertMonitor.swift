@@ -36,7 +36,7 @@ struct OrgAlertMonitor: Service {
 
     /// The alerts the usage committed by `nowMs` calls for.
     func check(nowMs: Int64) async throws -> [BudgetAlert] {
-        let hour = nowMs - ((nowMs % 3_600_000) + 3_600_000) % 3_600_000
+        let hour = RollupGranularity.hour.bucketStart(nowMs)
         var fired: [BudgetAlert] = []
         for org in try await store.recentFailures(sinceMs: nowMs - Self.window)
         where org.requests >= Self.minimumRequests && org.failed * 10_000 > errorRateBP * org.requests {

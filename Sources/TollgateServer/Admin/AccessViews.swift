@@ -16,7 +16,7 @@ package struct OrgView: Codable, Sendable, Equatable {
     init(_ org: Organization) {
         id = org.id
         name = org.name
-        markupPct = ExactDecimal.of(org.markup.partsPerMillion, decimals: 4)
+        markupPct = Decimal(scaled: org.markup.partsPerMillion, decimals: 4)
         createdAt = UTCTime.iso(org.createdAtMs)
         webhookURL = org.webhookURL
     }
@@ -104,7 +104,7 @@ package struct BudgetView: Codable, Sendable, Equatable {
         org = budget.org
         limitUSD = Money(nanos: budget.limitNanos)
         period = budget.period.rawValue
-        thresholds = budget.thresholds.map { ExactDecimal.of($0, decimals: 4) }
+        thresholds = budget.thresholds.map { Decimal(scaled: $0, decimals: 4) }
         action = budget.action.rawValue
         enforcement = budget.enforcement.rawValue
         createdAt = UTCTime.iso(budget.createdAtMs)
@@ -141,7 +141,7 @@ package struct AlertView: Codable, Sendable, Equatable {
         budgetID = alert.budgetID
         org = alert.org
         kind = alert.kind
-        threshold = alert.thresholdBP.map { ExactDecimal.of($0, decimals: 4) }
+        threshold = alert.thresholdBP.map { Decimal(scaled: $0, decimals: 4) }
         periodStart = alert.kind == BudgetAlert.Kind.unpricedModel.rawValue ? nil : UTCTime.iso(alert.periodStartMs)
         firedAt = UTCTime.iso(alert.firedAtMs)
         message = alert.message
@@ -149,17 +149,6 @@ package struct AlertView: Codable, Sendable, Equatable {
         attempts = alert.attempts
         lastError = alert.lastError
     }
-}
-
-/// Scaled integers (basis points, parts per million) as exact `Decimal`s for JSON.
-enum ExactDecimal {
-    /// `scaled` ÷ 10^`decimals`: basis points with 4 (5000 → 0.5), parts per million as a
-    /// percentage with 4 (200 000 → 20).
-    static func of(_ scaled: Int64, decimals: Int) -> Decimal {
-        Decimal(string: Money.decimalString(scaled, decimals: decimals))!
-    }
-
-    static func of(_ scaled: Int, decimals: Int) -> Decimal { of(Int64(scaled), decimals: decimals) }
 }
 
 /// `DELETE /admin/users/{user}`: what the erasure changed. The user's name is not repeated.

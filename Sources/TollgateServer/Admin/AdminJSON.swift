@@ -12,8 +12,6 @@ package enum AdminJSON {
         return encoder
     }
 
-    package static func decoder() -> JSONDecoder { JSONDecoder() }
-
     /// The JSON text of an answer. Our answers hold only strings, integers, finite doubles and
     /// money, which always encode, so a failure here is a programming error.
     package static func string(_ value: some Encodable) -> String {

@@ -121,10 +121,10 @@ struct PricingRoutes: Sendable {
         }
 
         init(_ rates: ModelPrice.Rates) {
-            inputPerMtok = ExactDecimal.of(rates.input, decimals: 6)
-            outputPerMtok = ExactDecimal.of(rates.output, decimals: 6)
-            cachedInputPerMtok = ExactDecimal.of(rates.cachedInput, decimals: 6)
-            cacheWritePerMtok = ExactDecimal.of(rates.cacheWrite, decimals: 6)
+            inputPerMtok = Decimal(scaled: rates.input, decimals: 6)
+            outputPerMtok = Decimal(scaled: rates.output, decimals: 6)
+            cachedInputPerMtok = Decimal(scaled: rates.cachedInput, decimals: 6)
+            cacheWritePerMtok = Decimal(scaled: rates.cacheWrite, decimals: 6)
         }
     }
 

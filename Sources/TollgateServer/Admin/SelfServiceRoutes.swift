@@ -28,14 +28,13 @@ struct SelfServiceRoutes: Sendable {
         }
         router.post("/tollgate/v1/feedback") { request, _ in
             let input = try await AccessRoutes.input(request)
-            return AdminResponse.json(try await feedback(input, token: AdminAuth.token(request)), status: .created)
+            return AdminResponse.json(try await feedback(input, token: Self.token(request)), status: .created)
         }
     }
 
     /// The usable Tollgate key the request carries; 401 in the admin API's shape otherwise.
     private func caller(_ request: Request) throws -> TollgateKey {
-        let token = ClientToken { name in HTTPField.Name(name).flatMap { request.headers[$0] } }
-        guard let token, token.isTollgateKey else {
+        guard let token = Self.token(request), token.isTollgateKey else {
             throw AdminError(.unauthorized, code: "unauthorized", "Send your Tollgate key (tg_…) as Authorization: Bearer, x-api-key or x-goog-api-key; /tollgate/v1/me describes a Tollgate key.")
         }
         guard let key = access.key(secret: token.value) else {
@@ -45,7 +44,12 @@ struct SelfServiceRoutes: Sendable {
         return key
     }
 
-    private func feedback(_ input: AdminInput, token: String?) async throws -> FeedbackView {
+    /// The token a request carries, read as the SDKs send it (as the proxy reads it).
+    static func token(_ request: Request) -> ClientToken? {
+        ClientToken { name in HTTPField.Name(name).flatMap { request.headers[$0] } }
+    }
+
+    private func feedback(_ input: AdminInput, token: ClientToken?) async throws -> FeedbackView {
         try input.allowOnly(["request_id", "rating", "helpful", "comment"])
         let requestID = try input.required("request_id")
         let rating = try input.positiveInt("rating")
@@ -65,8 +69,8 @@ struct SelfServiceRoutes: Sendable {
 
     /// Which requests a token may rate: those it made (a Tollgate key's, or a provider key's as
     /// passthrough), an admin-role key its org's too, the master admin key any.
-    private func visibility(_ token: String?) throws -> @Sendable (UsageEvent) -> Bool {
-        guard let token = token.map({ ClientToken(value: $0, source: .authorization) }) else {
+    private func visibility(_ token: ClientToken?) throws -> @Sendable (UsageEvent) -> Bool {
+        guard let token else {
             throw AdminError(.unauthorized, code: "unauthorized", "Send the key you made the request with, as your SDK does.")
         }
         if token.isTollgateKey {
