@@ -35,6 +35,7 @@ package func buildTollgate(
 ) async throws -> TollgateService {
     let pricing = try PricingStore.load(path: config.pricingPath)
     let database = try TollgateDatabase.open(at: config.databasePath, logger: logger)
+    try await TagRollups.configure(config.rollupTags, in: database, logger: logger)
     let writer = UsageWriter(
         database: database, configuration: .init(flushInterval: .milliseconds(config.flushMs)), logger: logger)
     let upstream = CurlUpstreamClient(drivers: config.upstreamThreads, logger: logger)
@@ -124,6 +125,7 @@ package func buildTollgate(
                     "metrics": "\(config.metricsRequireAdmin ? "/metrics (admin key required)" : "/metrics (open)")",
                     "cache": "\(config.cacheEnabled ? "on" : "off (per request: X-Tollgate-Cache: on)"), max \(config.cacheMaxBytes >> 20) MiB in memory",
                     "connections": "at most \(maxConnections) (open files \(fdLimit))",
+                    "rollup_tags": "\(config.rollupTags.names.isEmpty ? "none" : config.rollupTags.names.joined(separator: ","))",
                 ])
             for provider in config.providers {
                 logger.debug("provider \(provider.name) → \(provider.baseURL) (\(provider.format.rawValue))")

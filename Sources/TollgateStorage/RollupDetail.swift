@@ -7,7 +7,8 @@
 /// - `outcome` keeps how requests ended (org, provider, model, endpoint, outcome, status), for the
 ///   errors report and SPEC §13's outcome, status and endpoint filters and breakdowns;
 /// - `org` keeps the org only.
-/// Sessions and tags are read from raw events.
+/// Sessions are read from raw events; configured tags have rollups of their own (`TagRollups`),
+/// other tags are read from raw events.
 ///
 /// A month-long stats query costs about one latency-histogram merge per rollup row it reads, so a
 /// query reads the coarsest detail that keeps every dimension it filters or groups by (see

@@ -10,7 +10,7 @@ package struct SchemaMigration: Sendable {
     }
 
     /// The storage module's migrations, in the order they apply.
-    package static let storage: [SchemaMigration] = [usage, rollups, probe, access, cache, retention, rollupModel, rollupLevels, audit, feedback, webhooks, rollupDimensions, budgetScopes, failureIndex]
+    package static let storage: [SchemaMigration] = [usage, rollups, probe, access, cache, retention, rollupModel, rollupLevels, audit, feedback, webhooks, rollupDimensions, budgetScopes, failureIndex, rollupTags]
 
     /// One row per request (SPEC §5), keyed by its request id. Times are Unix milliseconds, money
     /// integer nano-dollars, latencies milliseconds, booleans 0/1, `tags` a JSON object of strings.

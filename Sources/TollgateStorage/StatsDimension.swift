@@ -6,14 +6,14 @@ package enum StatsDimension: Sendable, Hashable {
     case key
     case provider
     case model
-    // SPEC §13's dimensions: grouping by them reads raw events.
+    // SPEC §13's dimensions (`RollupDetail` says which rollups keep them; `session` none).
     case department
     case session
     case endpoint
     case outcome
     /// The HTTP status answered, grouped as its decimal text (`429`).
     case status
-    /// A `tag.<name>` dimension (name lower-cased); grouping by it reads raw events.
+    /// A `tag.<name>` dimension (name lower-cased); from its rollups when configured (`TagRollups`).
     case tag(String)
 
     /// Every dimension but tags, in the order error messages list them.

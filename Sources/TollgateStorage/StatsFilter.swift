@@ -18,9 +18,10 @@ package struct StatsFilter: Sendable, Equatable {
     package var key: String?
     package var provider: String?
     package var model: String?
-    /// `tag.<name>=value` filters, names lower-cased; any tag filter makes the query read raw events.
+    /// `tag.<name>=value` filters, names lower-cased; read from the tag's rollups when it is
+    /// configured and the query names nothing else but the org (`TagRollups`), else from raw events.
     package var tags: [String: String]
-    // SPEC §13's filters; any of them makes the query read raw events.
+    // SPEC §13's filters: `session` reads raw events, the others the department and outcome rollups.
     package var department: String?
     package var session: String?
     package var endpoint: String?

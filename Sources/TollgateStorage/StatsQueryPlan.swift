@@ -11,17 +11,21 @@ import GRDB
 ///   more than half the hour, the whole hour from the rollups minus the raw events of the part
 ///   outside the range (a `subtracted` segment). So at most an hour of raw rows is read in all,
 ///   half an hour per edge;
-/// - everything from `usage_events` when a tag filters or groups, since rollups carry no tags.
+/// - everything from `usage_events` when no rollup keeps what the query names (a session, a tag
+///   not configured or beside another dimension).
 ///
 /// The rollup tables are those of one `RollupDetail`, the coarsest that keeps every dimension the
 /// query filters or groups by (`RollupDetail.coarsest`): per org, per model or per caller (a few to
-/// a few hundred rows a day), else the full-detail ones (thousands of rows a day). Either way a rollup row with `bucket_start` in an aligned range `[a, b)` holds
+/// a few hundred rows a day), else the full-detail ones (thousands of rows a day), or those of the
+/// one configured tag the query names (`TagRollups`). Either way a rollup row with `bucket_start` in an aligned range `[a, b)` holds
 /// exactly the events with `started_at` in `[a, b)`, so the parts add up to the same totals as
 /// summing raw events.
 struct StatsQueryPlan {
     enum Source: Equatable {
         case raw
         case rollup(RollupTable)
+        /// The rollup of the one tag the query names (`TagRollups`).
+        case tagRollup(TagRollupTable)
     }
 
     struct Segment: Equatable {
@@ -38,11 +42,15 @@ struct StatsQueryPlan {
     var segments: [Segment]
 
     /// The plan for `[from, to)`. `rawOnly` forces raw events; `allowDaily` is false when results
-    /// are bucketed by hour; `detail` picks the rollup tables; `allowSubtraction` false reads every
-    /// partial edge hour from raw events (distinct counts cannot be subtracted).
-    init(from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool, detail: RollupDetail = .full, allowSubtraction: Bool = true) {
-        let hourly = RollupTable(granularity: .hour, detail: detail)
-        let daily = RollupTable(granularity: .day, detail: detail)
+    /// are bucketed by hour; `detail` picks the rollup tables, or `tagged` the tag rollups;
+    /// `allowSubtraction` false reads every partial edge hour from raw events (distinct counts
+    /// cannot be subtracted, nor raw values from a tag's overflow row).
+    init(
+        from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool, detail: RollupDetail = .full, tagged: Bool = false,
+        allowSubtraction: Bool = true
+    ) {
+        let hourly: Source = tagged ? .tagRollup(.hourly) : .rollup(RollupTable(granularity: .hour, detail: detail))
+        let daily: Source = tagged ? .tagRollup(.daily) : .rollup(RollupTable(granularity: .day, detail: detail))
         if let from, let to, from >= to {
             segments = []
             return
@@ -80,14 +88,14 @@ struct StatsQueryPlan {
         let daysFrom = hoursFrom.map { Self.ceil($0, day) }
         let daysTo = hoursTo.map { Self.floor($0, day) }
         if !allowDaily || (daysFrom != nil && daysTo != nil && daysFrom! >= daysTo!) {
-            segments.append(Segment(source: .rollup(hourly), from: hoursFrom, to: hoursTo))
+            segments.append(Segment(source: hourly, from: hoursFrom, to: hoursTo))
         } else {
             if let hoursFrom, let daysFrom, hoursFrom < daysFrom {
-                segments.append(Segment(source: .rollup(hourly), from: hoursFrom, to: daysFrom))
+                segments.append(Segment(source: hourly, from: hoursFrom, to: daysFrom))
             }
-            segments.append(Segment(source: .rollup(daily), from: daysFrom, to: daysTo))
+            segments.append(Segment(source: daily, from: daysFrom, to: daysTo))
             if let hoursTo, let daysTo, daysTo < hoursTo {
-                segments.append(Segment(source: .rollup(hourly), from: daysTo, to: hoursTo))
+                segments.append(Segment(source: hourly, from: daysTo, to: hoursTo))
             }
         }
         if let end { segments.append(end) }
@@ -117,11 +125,14 @@ extension StatsQueryPlan.Segment {
 
         if let granularity {
             // A rollup's own buckets need no arithmetic, which keeps its primary-key order for GROUP BY.
-            if case .rollup(let table) = source, table.granularity == granularity {
+            if source.granularity == granularity {
                 groupColumns.append("bucket_start")
             } else {
                 groupColumns.append(UsageSQL.bucketStart(timeColumn, size: granularity.milliseconds))
             }
+        }
+        if case .tagRollup(let table) = source {
+            return try tagRollupSQL(table, filter: filter, groupBy: groupBy, groupColumns: groupColumns, selecting: selecting)
         }
         for dimension in groupBy {
             switch dimension {
@@ -154,6 +165,7 @@ extension StatsQueryPlan.Segment {
         case .rollup(let rollup):
             table = rollup.name
             summaryColumns = UsageSQL.rollupSummaryColumns
+        case .tagRollup: preconditionFailure("answered by tagRollupSQL")
         }
         // Rollups keep a missing user as '', raw rows as NULL (or '' from an empty header): neither
         // is a user, and `<> ''` excludes both (NULL <> '' is not true).
@@ -181,6 +193,45 @@ extension StatsQueryPlan.Segment {
         return (sql, arguments)
     }
 
+    /// A segment of the tag rollups: the rows of the one tag the query names (`TagRollups.tag`),
+    /// a value filter matching its own rows only, and a grouping by the tag reading overflow rows
+    /// as `TagRollups.overflowLabel` and rows without the tag as NULL.
+    private func tagRollupSQL(
+        _ table: TagRollupTable, filter: StatsFilter, groupBy: [StatsDimension], groupColumns: [String], selecting: Selection
+    ) throws -> (sql: String, arguments: StatementArguments) {
+        guard let tag = TagRollups.tag(answering: filter, groupBy: groupBy), selecting == .summary else {
+            preconditionFailure("a tag rollup segment is planned only for a query TagRollups.tag answers")
+        }
+        var groupColumns = groupColumns
+        for dimension in groupBy {
+            groupColumns.append(dimension == .org ? "org" : TagRollups.groupValueExpression)
+        }
+        var conditions = ["tag = ?"]
+        var arguments: StatementArguments = [tag]
+        if let from {
+            conditions.append("bucket_start >= ?")
+            arguments += [from]
+        }
+        if let to {
+            conditions.append("bucket_start < ?")
+            arguments += [to]
+        }
+        if let org = filter.org {
+            conditions.append("org = ?")
+            arguments += [org]
+        }
+        if let value = filter.tags[tag] {
+            conditions.append("kind = \(TagRollupKind.value.rawValue) AND value = ?")
+            arguments += [value]
+        }
+        var sql = "SELECT \((groupColumns + [UsageSQL.rollupSummaryColumns]).joined(separator: ", ")) FROM \(table.name)"
+        sql += " WHERE " + conditions.joined(separator: " AND ")
+        if !groupColumns.isEmpty {
+            sql += " GROUP BY " + (1...groupColumns.count).map(String.init).joined(separator: ", ")
+        }
+        return (sql, arguments)
+    }
+
     /// What a segment's SELECT returns after its group columns.
     enum Selection: Equatable {
         /// The `StatsSummary` columns, grouped.
@@ -197,5 +248,16 @@ extension StatsQueryPlan.Segment {
             throw StorageError(.invalidFilter, "tag name \(name.debugDescription) cannot be queried")
         }
         return "'$.\"\(name)\"'"
+    }
+}
+
+extension StatsQueryPlan.Source {
+    /// The bucket size of a rollup source; nil for raw events.
+    var granularity: RollupGranularity? {
+        switch self {
+        case .raw: nil
+        case .rollup(let table): table.granularity
+        case .tagRollup(let table): table.granularity
+        }
     }
 }

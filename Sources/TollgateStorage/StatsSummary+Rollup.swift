@@ -31,6 +31,21 @@ extension StatsSummary {
         for dimension in detail.dimensions {
             try statement.bind(key[dimension])
         }
+        try bindCounters(to: &statement)
+    }
+
+    /// Binds the values of a tag rollup upsert: `TagRollupTable.keyColumns`, then as above.
+    func bindUpsert(key: TagRollupKey, to statement: inout RawStatement) throws {
+        try statement.bind(key.tag)
+        try statement.bind(key.bucketStart)
+        try statement.bind(key.org)
+        try statement.bind(key.kind.rawValue)
+        try statement.bind(key.value)
+        try bindCounters(to: &statement)
+    }
+
+    /// The counters in `rollupCounterColumns` order, then the histogram.
+    private func bindCounters(to statement: inout RawStatement) throws {
         for counter in [
             requests, okRequests, errorRequests, blockedRequests, cachedRequests, unpricedRequests,
             inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,

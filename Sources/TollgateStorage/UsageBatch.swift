@@ -11,9 +11,13 @@ package struct UsageBatchResult: Sendable, Equatable {
 
 /// Stores a batch of events and their rollups; the caller runs it inside one transaction.
 enum UsageBatch {
-    static func write(_ events: some Collection<UsageEvent>, to db: Database) throws -> UsageBatchResult {
+    /// `tagValues` remembers the configured tags' values across batches (see `TagValueRegistry`).
+    static func write(
+        _ events: some Collection<UsageEvent>, to db: Database, tagValues: TagValueRegistry = TagValueRegistry()
+    ) throws -> UsageBatchResult {
         var insert = RawStatement(try db.cachedStatement(sql: UsageSQL.insertEvent))
         var rollups = RollupAccumulator()
+        let tags = try TagRollups.configured(db)
         var inserted = 0
         func store(_ event: borrowing UsageEvent) throws {
             try event.bindInsert(to: &insert)
@@ -21,6 +25,7 @@ enum UsageBatch {
             guard try insert.execute(db) > 0 else { return }
             inserted += 1
             rollups.add(event)
+            if !tags.isEmpty { try rollups.add(event, tags: tags, values: tagValues, db) }
         }
         // Read in place: a `for` loop copies each event, retaining and releasing its strings.
         let done: Void? = try events.withContiguousStorageIfAvailable { buffer in

@@ -71,13 +71,18 @@ enum UsageSQL {
 
     /// Adds one batch's totals to a rollup row, creating it if needed.
     static func upsertRollup(table: RollupTable) -> String {
-        let columns = table.keyColumns + rollupCounterColumns + ["latency_hist"]
+        upsertRollup(into: table.name, keyColumns: table.keyColumns)
+    }
+
+    /// The upsert of a rollup table named `name` whose primary key is `keyColumns`.
+    static func upsertRollup(into name: String, keyColumns: [String]) -> String {
+        let columns = keyColumns + rollupCounterColumns + ["latency_hist"]
         let updates = rollupCounterColumns.map { "\($0) = \($0) + excluded.\($0)" }
             + ["latency_hist = \(LatencyHistogram.unionFunctionName)(latency_hist, excluded.latency_hist)"]
         return """
-            INSERT INTO \(table.name) (\(columns.joined(separator: ", ")))
+            INSERT INTO \(name) (\(columns.joined(separator: ", ")))
             VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
-            ON CONFLICT (\(table.keyColumns.joined(separator: ", "))) DO UPDATE SET
+            ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE SET
             \(updates.joined(separator: ",\n"))
             """
     }

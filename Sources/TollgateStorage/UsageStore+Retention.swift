@@ -60,14 +60,15 @@ extension UsageStore {
                 }
             }
         }
-        for table in RollupTable.all {
-            let (cutoff, keyPath) = table.granularity == .hour
+        let tables = RollupTable.all.map { ($0.name, $0.granularity) } + TagRollupTable.allCases.map { ($0.name, $0.granularity) }
+        for (table, granularity) in tables {
+            let (cutoff, keyPath) = granularity == .hour
                 ? (hourlyBefore, \PruneResult.hourlyRows) : (dailyBefore, \PruneResult.dailyRows)
             guard let cutoff else { continue }
             while true {
                 let deleted = try await pool.write { db in
                     try db.execute(
-                        sql: "DELETE FROM \(table.name) WHERE bucket_start = (SELECT min(bucket_start) FROM \(table.name) WHERE bucket_start < ?)",
+                        sql: "DELETE FROM \(table) WHERE bucket_start = (SELECT min(bucket_start) FROM \(table) WHERE bucket_start < ?)",
                         arguments: [cutoff])
                     return db.changesCount
                 }

@@ -30,10 +30,7 @@ package struct UsageStore: Sendable {
         filter: StatsFilter, groupBy: [StatsDimension] = [], granularity: RollupGranularity? = nil,
         forceRaw: Bool = false
     ) async throws -> [StatsGroup] {
-        let detail = forceRaw ? nil : RollupDetail.coarsest(answering: filter, groupBy: groupBy)
-        let plan = StatsQueryPlan(
-            from: filter.from, to: filter.to, rawOnly: detail == nil, allowDaily: granularity != .hour,
-            detail: detail ?? .full)
+        let plan = try await plan(filter: filter, groupBy: groupBy, granularity: granularity, forceRaw: forceRaw)
         // Subtracted segments last: they take requests out of totals the others have put in.
         let segments = plan.segments.filter { !$0.subtracted } + plan.segments.filter(\.subtracted)
         let queries = try segments.map {
@@ -65,6 +62,25 @@ package struct UsageStore: Sendable {
                 StatsGroup(bucketStart: $0.key.bucketStart, values: $0.key.values, summary: $0.value)
             }
         }
+    }
+
+    /// The plan of a stats query: the coarsest rollups that keep what it names, else the rollups
+    /// of the one configured tag it names (unless a value filter may hide in overflow rows), else
+    /// raw events.
+    private func plan(
+        filter: StatsFilter, groupBy: [StatsDimension], granularity: RollupGranularity?, forceRaw: Bool
+    ) async throws -> StatsQueryPlan {
+        func planned(detail: RollupDetail? = nil, tagged: Bool = false, allowSubtraction: Bool = true) -> StatsQueryPlan {
+            StatsQueryPlan(
+                from: filter.from, to: filter.to, rawOnly: detail == nil && !tagged, allowDaily: granularity != .hour,
+                detail: detail ?? .full, tagged: tagged, allowSubtraction: allowSubtraction)
+        }
+        if forceRaw { return planned() }
+        if let detail = RollupDetail.coarsest(answering: filter, groupBy: groupBy) { return planned(detail: detail) }
+        guard let tag = TagRollups.tag(answering: filter, groupBy: groupBy) else { return planned() }
+        let coverage = try await read { db in try TagRollups.coverage(of: tag, filter: filter, db) }
+        guard coverage.rolled, !(coverage.overflow && filter.tags[tag] != nil) else { return planned() }
+        return planned(tagged: true, allowSubtraction: !coverage.overflow)
     }
 
     /// Usage events newest first (SPEC §9 `GET /admin/usage`), `limit` at most, continuing after
@@ -100,7 +116,7 @@ package struct UsageStore: Sendable {
         }
     }
 
-    /// Recomputes every rollup table (`RollupTable.all`) from `usage_events` in one transaction
+    /// Recomputes every rollup table (`RollupTable.all`, and the configured tags') from `usage_events` in one transaction
     /// (`tollgate db rebuild-rollups`; after a reprice, for the repriced period), a UTC day of events
     /// at a time so each GROUP BY stays small: the full-detail hourly rows from the events, every
     /// other table from its `RollupTable.source`. With `from`/`to` (Unix ms) only the whole UTC days overlapping
@@ -144,9 +160,10 @@ package struct UsageStore: Sendable {
             let firstComplete = pruned.map { day.bucketStart($0 - 1) + day.milliseconds } ?? .min
             let lower = max(firstDay ?? .min, firstComplete)
             let upper = endDay ?? .max
-            for table in RollupTable.all {
-                try db.execute(sql: "DELETE FROM \(table.name) WHERE bucket_start >= ? AND bucket_start < ?", arguments: [lower, upper])
+            for name in RollupTable.all.map(\.name) + TagRollupTable.allCases.map(\.name) {
+                try db.execute(sql: "DELETE FROM \(name) WHERE bucket_start >= ? AND bucket_start < ?", arguments: [lower, upper])
             }
+            let tags = try TagRollups.configured(db)
             var rolledUp = 0
             var next = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [lower])
             while let start = next, start < upper {
@@ -157,6 +174,9 @@ package struct UsageStore: Sendable {
                 }
                 for sql in derived {
                     try db.execute(sql: sql, arguments: [dayStart, dayEnd])
+                }
+                for tag in tags {
+                    try TagRollups.rebuild(tag: tag.name, maxValues: tag.maxValues, dayStart: dayStart, db)
                 }
                 rolledUp += try Int.fetchOne(
                     db, sql: "SELECT COALESCE(SUM(requests), 0) FROM \(RollupTable.dailyByOrg.name) WHERE bucket_start = ?",

@@ -92,6 +92,7 @@ package final class UsageWriter: Service, UsageRecorder {
     private let configuration: Configuration
     private let logger: Logger
     private let state = Mutex(State())
+    private let tagValues = TagValueRegistry()
     private let wakeups: AsyncStream<Void>
     private let wakeupContinuation: AsyncStream<Void>.Continuation
 
@@ -292,9 +293,10 @@ package final class UsageWriter: Service, UsageRecorder {
 
     /// Commits one batch in one transaction on GRDB's writer queue.
     private func commit(_ events: ArraySlice<UsageEvent>) async throws -> UsageBatchResult {
-        try await withCheckedThrowingContinuation { continuation in
+        let tagValues = self.tagValues
+        return try await withCheckedThrowingContinuation { continuation in
             pool.asyncWrite(
-                { db in try UsageBatch.write(events, to: db) },
+                { db in try UsageBatch.write(events, to: db, tagValues: tagValues) },
                 completion: { _, result in continuation.resume(with: result) })
         }
     }

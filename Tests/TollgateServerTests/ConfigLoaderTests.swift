@@ -1,4 +1,5 @@
 import Testing
+import TollgateStorage
 @testable import TollgateServer
 import TollgateCore
 
@@ -94,6 +95,31 @@ struct ConfigLoaderTests {
         #expect(env.retention.cutoffs(nowMs: 1_000_000).audit == nil, "0 keeps the audit log forever")
         for bad in ["0", "1.5", "abc", "0.00001"] {
             #expect(throws: ConfigError.self, "\(bad)") { try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_ALERT_ERROR_RATE": bad], yaml: nil) }
+        }
+    }
+
+    @Test("analytics.rollup_tags and rollup_tag_values: file and environment, names as headers store them, bad ones named")
+    func rollupTagSettings() throws {
+        let defaults = try ConfigLoader.merge(flags: .init(), environment: [:], yaml: nil)
+        #expect(defaults.rollupTags == TagRollupSettings(names: [], maxValues: 1000))
+        let yaml = "analytics: {rollup_tags: [feature, Agent, feature], rollup_tag_values: 50}"
+        let file = try ConfigLoader.merge(flags: .init(), environment: [:], yaml: yaml)
+        #expect(file.rollupTags == TagRollupSettings(names: ["feature", "agent"], maxValues: 50))
+        let env = try ConfigLoader.merge(
+            flags: .init(), environment: ["TOLLGATE_ROLLUP_TAGS": "prompt, team-x", "TOLLGATE_ROLLUP_TAG_VALUES": "7"], yaml: yaml)
+        #expect(env.rollupTags == TagRollupSettings(names: ["prompt", "team-x"], maxValues: 7))
+        for (environment, yaml, named) in [
+            (["TOLLGATE_ROLLUP_TAGS": "feat ure"], nil, "TOLLGATE_ROLLUP_TAGS"),
+            ([:], "analytics: {rollup_tags: feature}", "analytics.rollup_tags"),
+            ([:], "analytics: {rollup_tag_values: 0}", "analytics.rollup_tag_values"),
+            (["TOLLGATE_ROLLUP_TAGS": (0...20).map { "t\($0)" }.joined(separator: ",")], nil, "at most 20"),
+        ] as [([String: String], String?, String)] {
+            do {
+                _ = try ConfigLoader.merge(flags: .init(), environment: environment, yaml: yaml)
+                Issue.record("accepted \(environment) \(yaml ?? "")")
+            } catch {
+                #expect("\(error)".contains(named), "\(error)")
+            }
         }
     }
 

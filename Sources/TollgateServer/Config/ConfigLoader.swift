@@ -71,6 +71,8 @@ package enum ConfigLoader {
         if let v = env["TOLLGATE_HEADER_TIMEOUT"] { config.limits.headerTimeoutMs = try millis(v, "TOLLGATE_HEADER_TIMEOUT") }
         if let v = env["TOLLGATE_BODY_TIMEOUT"] { config.limits.bodyTimeoutMs = try millis(v, "TOLLGATE_BODY_TIMEOUT") }
         if let v = env["TOLLGATE_KEEPALIVE_TIMEOUT"] { config.limits.keepAliveTimeoutMs = try millis(v, "TOLLGATE_KEEPALIVE_TIMEOUT") }
+        if let v = env["TOLLGATE_ROLLUP_TAGS"] { config.rollupTags.names = try tagNames(v.split(separator: ",").map(String.init), "TOLLGATE_ROLLUP_TAGS") }
+        if let v = env["TOLLGATE_ROLLUP_TAG_VALUES"] { config.rollupTags.maxValues = try int(v, "TOLLGATE_ROLLUP_TAG_VALUES", min: 1) }
         if let v = env["TOLLGATE_UPSTREAM_THREADS"] { config.upstreamThreads = try int(v, "TOLLGATE_UPSTREAM_THREADS", min: 1) }
 
         // TOLLGATE_<PROVIDER>_BASE_URL / _FORMAT / _API_KEY, e.g. TOLLGATE_OPENAI_BASE_URL.
@@ -100,7 +102,7 @@ package enum ConfigLoader {
     private static let topLevelKeys: Set<String> = [
         "listen", "db", "pricing", "admin_key", "allow_passthrough", "cache", "alerts", "timeouts", "flush_ms",
         "log_level", "max_body_bytes", "shutdown_timeout", "upstream_threads", "metrics", "providers", "retention",
-        "limits", "keys", "admin",
+        "limits", "keys", "admin", "analytics",
     ]
 
     private static func applyFile(_ text: String, to config: inout TollgateConfig) throws {
@@ -152,6 +154,16 @@ package enum ConfigLoader {
             if let d = map["hourly_days"] { config.retention.hourlyDays = try int("\(d)", "retention.hourly_days", min: 0) }
             if let d = map["daily_days"] { config.retention.dailyDays = try int("\(d)", "retention.daily_days", min: 0) }
             if let d = map["audit_days"] { config.retention.auditDays = try int("\(d)", "retention.audit_days", min: 0) }
+        }
+        if let v = root["analytics"] {
+            let map = try mapping(v, "analytics", keys: ["rollup_tags", "rollup_tag_values"])
+            if let tags = map["rollup_tags"] {
+                guard let list = tags as? [Any] else {
+                    throw ConfigError("'analytics.rollup_tags' must be a list of tag names, e.g. [feature, agent, prompt].")
+                }
+                config.rollupTags.names = try tagNames(try list.map { try string($0, "analytics.rollup_tags") }, "analytics.rollup_tags")
+            }
+            if let n = map["rollup_tag_values"] { config.rollupTags.maxValues = try int("\(n)", "analytics.rollup_tag_values", min: 1) }
         }
         if let v = root["limits"] {
             let map = try mapping(
@@ -244,6 +256,26 @@ package enum ConfigLoader {
             }
             config.providers.append(Provider(name: name, baseURL: baseURL, format: parsedFormat ?? .openai, apiKey: apiKey))
         }
+    }
+
+    /// At most this many tags are rolled up: each adds a row per event to the hourly and daily writes.
+    static let maxRollupTags = 20
+
+    /// Tag names as `X-Tollgate-Tag-<Name>` stores them (lower-cased), each once.
+    private static func tagNames(_ values: [String], _ name: String) throws -> [String] {
+        var names: [String] = []
+        for value in values {
+            let tag = value.trimmingCharacters(in: .whitespaces).lowercased()
+            if tag.isEmpty { continue }
+            guard TagName.isValid(tag) else {
+                throw ConfigError("\(name): '\(value)' is not a tag name (\(TagName.rule)); name tags as in X-Tollgate-Tag-<Name>.")
+            }
+            if !names.contains(tag) { names.append(tag) }
+        }
+        guard names.count <= maxRollupTags else {
+            throw ConfigError("\(name) names \(names.count) tags; at most \(maxRollupTags) can be rolled up (others are still read from raw events).")
+        }
+        return names
     }
 
     private static func setListen(_ value: String, on config: inout TollgateConfig, from origin: String) throws {

@@ -1,5 +1,6 @@
 import Logging
 import TollgateCore
+import TollgateStorage
 import TollgateUpstream
 
 /// Every setting of a running Tollgate, after flags, environment, config file and defaults were merged.
@@ -35,6 +36,8 @@ package struct TollgateConfig: Sendable {
     package var metricsRequireAdmin = false
     package var providers: [Provider] = Provider.builtIn
     package var retention = Retention()
+    /// `analytics.rollup_tags` and `analytics.rollup_tag_values` (SPEC §13).
+    package var rollupTags = TagRollupSettings()
     package var limits = Limits()
     /// `keys.unmetered_paths`: billable paths Tollgate cannot meter that Tollgate keys may still
     /// reach, as path globs per key id (`*`: every key). See `KeyPathPolicy`.
