@@ -59,7 +59,7 @@ package struct FeedbackStore: Sendable {
     /// requests' start, as every stats figure). `rebucket` as in `UsageStore.activeUsers`.
     package func totals(
         filter: StatsFilter, groupBy: [StatsDimension] = [], granularity: RollupGranularity? = nil,
-        rebucket: (@Sendable (Int64) -> Int64)? = nil
+        rebucket: BucketMap? = nil
     ) async throws -> [StatsGroupKey: FeedbackTotals] {
         var columns: [String] = []
         if let granularity { columns.append(UsageSQL.bucketStart("started_at", size: granularity.milliseconds)) }
@@ -81,7 +81,7 @@ package struct FeedbackStore: Sendable {
                 for row in try Row.fetchAll(db, sql: query, arguments: queryArguments) {
                     let bucket: Int64? = hasBucket ? row[0] : nil
                     let key = StatsGroupKey(
-                        bucketStart: bucket.map { rebucket?($0) ?? $0 },
+                        bucketStart: bucket.map { rebucket?.callAsFunction($0) ?? $0 },
                         values: ((hasBucket ? 1 : 0)..<width).map { String.fromDatabaseValue(row[$0]) })
                     var sum = totals[key] ?? FeedbackTotals()
                     sum.count += row[width]

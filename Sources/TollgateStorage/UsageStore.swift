@@ -235,14 +235,14 @@ extension UsageStore {
     /// a distinct count cannot be taken back) hold every user active in the range.
     ///
     /// `rebucket` maps a `granularity` bucket's start to the bucket it counts in (weeks, months,
-    /// local days): the users are then counted in Swift, per final bucket.
+    /// local days): the users are then counted per final bucket.
     ///
     /// Nil when no rollup keeps users together with what the query filters or groups by
     /// (department, outcome, status, endpoint, session, tags): the count would scan every raw event
     /// of the range, so it is not taken.
     package func activeUsers(
         filter: StatsFilter, groupBy: [StatsDimension] = [], granularity: RollupGranularity? = nil,
-        rebucket: (@Sendable (Int64) -> Int64)? = nil
+        rebucket: BucketMap? = nil
     ) async throws -> [StatsGroupKey: Int64]? {
         guard let detail = RollupDetail.coarsest(answering: filter, groupBy: groupBy + [.user]) else { return nil }
         let plan = StatsQueryPlan(
@@ -281,28 +281,20 @@ extension UsageStore {
         // hours and its edge): every row goes into one UNION ALL and distinct users are counted
         // over all of it, once (a single sort).
         let union = parts.isEmpty ? "SELECT \((names + ["u"]).map { _ in "NULL" }.joined(separator: ", ")) WHERE 0" : parts.joined(separator: " UNION ALL ")
-        let sql: String
-        if rebucket == nil {
-            let grouping = names.isEmpty ? "" : " GROUP BY " + names.joined(separator: ", ")
-            sql = "WITH t(\(columns)) AS (\(union)) SELECT \((names + ["COUNT(DISTINCT u)"]).joined(separator: ", ")) FROM t\(grouping)"
-        } else {
-            sql = "WITH t(\(columns)) AS (\(union)) SELECT DISTINCT \(columns) FROM t"
-        }
+        // With a `rebucket` map, each row's bucket is mapped to the one it counts in, in SQL.
+        var groups = names
+        if let rebucket, hasBucket { groups[0] = rebucket.sqlExpression(of: "g0") }
+        let grouping = names.isEmpty ? "" : " GROUP BY " + (1...names.count).map(String.init).joined(separator: ", ")
+        let sql = "WITH t(\(columns)) AS (\(union)) SELECT \((groups + ["COUNT(DISTINCT u)"]).joined(separator: ", ")) FROM t\(grouping)"
         let queryArguments = arguments
         return try await read { db in
             var counts: [StatsGroupKey: Int64] = [:]
-            var users: [StatsGroupKey: Set<String>] = [:]
             let rows = try Row.fetchCursor(db, sql: sql, arguments: queryArguments)
             while let row = try rows.next() {
                 let bucket: Int64? = hasBucket ? row[0] : nil
                 let values = ((hasBucket ? 1 : 0)..<groupColumnCount).map { String.fromDatabaseValue(row[$0]) }
-                if let rebucket {
-                    users[StatsGroupKey(bucketStart: bucket.map(rebucket), values: values), default: []].insert(row[groupColumnCount])
-                } else {
-                    counts[StatsGroupKey(bucketStart: bucket, values: values)] = row[groupColumnCount]
-                }
+                counts[StatsGroupKey(bucketStart: bucket, values: values)] = row[groupColumnCount]
             }
-            for (key, set) in users { counts[key] = Int64(set.count) }
             return counts
         }
     }

@@ -98,10 +98,41 @@ struct UsageStoreTests {
                 }
                 // Users are not counted where no rollup keeps them with the query's dimensions.
                 #expect(try await store.activeUsers(filter: filter, groupBy: [.department]) == nil)
-                // Hourly rows re-bucketed into days count each user once per day.
-                let daily = try #require(try await store.activeUsers(filter: filter, granularity: .hour, rebucket: { $0 - $0 % Fixtures.day }))
-                for (day, members) in Dictionary(grouping: inRange, by: { $0.startedAtMs - $0.startedAtMs % Fixtures.day }) {
+                // Hourly rows re-bucketed into days starting at 05:00 UTC (a zone 5 hours behind)
+                // count each user once per such day.
+                let first: Int64 = Self.day0 - Self.day + 5 * Self.hour
+                let starts: [Int64] = (0..<6).map { first + Int64($0) * Self.day }
+                let days = BucketMap(starts: starts)
+                let daily = try #require(try await store.activeUsers(filter: filter, granularity: .hour, rebucket: days))
+                let grouped = Dictionary(grouping: inRange, by: { days($0.startedAtMs) })
+                if from == nil, to == nil { #expect(grouped.count == 4, "3 days of events over 4 shifted days") }
+                for (day, members) in grouped {
                     #expect(daily[StatsGroupKey(bucketStart: day, values: [])] ?? 0 == users(members), "day \(day)")
+                }
+                #expect(daily.count == grouped.count)
+            }
+        }
+    }
+
+    @Test("a bucket map finds the same bucket in Swift and in SQL, at and around every start")
+    func bucketMap() async throws {
+        try await withTemporaryDatabase { database, _ in
+            var random = SeededGenerator(seed: 7)
+            for count in [1, 2, 3, 30, 31, 731] {
+                var starts: [Int64] = []
+                var at = Self.day0
+                for _ in 0..<count {
+                    starts.append(at)
+                    at += [23, 24, 25, 24 * 7][Int.random(in: 0..<4, using: &random)] * Self.hour
+                }
+                let map = BucketMap(starts: starts)
+                let probes = starts.flatMap { [$0 - 1, $0, $0 + 1, $0 + Self.hour] } + [starts[0] - Self.day, at + Self.day]
+                let sql = "SELECT \(map.sqlExpression(of: "x")) FROM (SELECT ? AS x)"
+                for probe in probes {
+                    let expected = starts.last { $0 <= probe } ?? starts[0]
+                    #expect(map(probe) == expected)
+                    let fromSQL = try await database.pool.read { db in try Int64.fetchOne(db, sql: sql, arguments: [probe]) }
+                    #expect(fromSQL == expected, "\(count) buckets, probe \(probe)")
                 }
             }
         }

@@ -47,23 +47,17 @@ struct TimeseriesBuckets {
     private var merges: Bool { !(granularity == .hour || (granularity == .day && source == .day)) }
 
     /// Maps a rollup bucket's start to the start of the bucket it counts in; nil when they are the same.
-    ///
-    /// Rows come once per hour (or day) and group, thousands of them for a month: the bucket of
-    /// every source bucket of the range is worked out once, up front, not with a calendar per row.
-    var rebucket: (@Sendable (Int64) -> Int64)? {
+    var rebucket: BucketMap? {
         guard merges else { return nil }
-        let (granularity, calendar) = (self.granularity, self.calendar)
-        var starts: [Int64: Int64] = [:]
-        var at = source.bucketStart(range.fromMs)
-        while at < range.toMs, starts.count < 200_000 {
-            starts[at] = Self.bucketStart(containing: at, granularity, calendar)
-            at += source.milliseconds
+        var starts = [bucketStart(containing: source.bucketStart(range.fromMs))]
+        while starts.count < 200_000, case let next = bucketStart(after: starts[starts.count - 1]), next < range.toMs {
+            starts.append(next)
         }
-        return { [starts] in starts[$0] ?? Self.bucketStart(containing: $0, granularity, calendar) }
+        return BucketMap(starts: starts)
     }
 
     /// Rows summed into this granularity's buckets, ordered by bucket then group.
-    func merge(_ rows: [StatsGroup], rebucket: (@Sendable (Int64) -> Int64)?) -> [StatsGroup] {
+    func merge(_ rows: [StatsGroup], rebucket: BucketMap?) -> [StatsGroup] {
         guard let rebucket else { return rows }
         var totals: [StatsGroupKey: StatsSummary] = [:]
         for row in rows {
