@@ -136,9 +136,14 @@ package enum TagRollups {
         return (true, try Bool.fetchOne(db, sql: sql + " LIMIT 1", arguments: arguments) == true)
     }
 
-    /// Makes the database roll up exactly `settings.names`: a tag no longer named loses its rows,
-    /// a newly named one is rolled up from every usage event still kept (a day per transaction,
-    /// with progress logged), and the bound is updated. Call before the usage writer starts.
+    /// Makes the database roll up exactly `settings.names`, and updates the bound. Call before the
+    /// usage writer starts.
+    ///
+    /// A tag no longer named is no longer written nor read (its queries read raw events); its rows
+    /// stay until retention drops them, so a start with a config that forgot a tag destroys
+    /// nothing. A newly named tag, or one named again, is rolled up from every usage event still
+    /// kept (a day per transaction, progress logged), replacing its rows of those days; older rows
+    /// of it are kept.
     package static func configure(
         _ settings: TagRollupSettings, in database: TollgateDatabase, logger: Logger
     ) async throws {
@@ -146,11 +151,10 @@ package enum TagRollups {
         let current = try await pool.read { db in try configured(db) }
         let wanted = Set(settings.names)
         for (name, _) in current where !wanted.contains(name) {
-            try await pool.write { db in
-                try deleteRows(of: name, db)
-                try db.execute(sql: "DELETE FROM rollup_tags WHERE name = ?", arguments: [name])
-            }
-            logger.notice("tag no longer rolled up; its rollup rows are deleted", metadata: ["tag": "\(name)"])
+            try await pool.write { db in try db.execute(sql: "DELETE FROM rollup_tags WHERE name = ?", arguments: [name]) }
+            logger.notice(
+                "tag no longer rolled up: its queries read raw events; its rollup rows are kept until retention drops them",
+                metadata: ["tag": "\(name)"])
         }
         let known = Set(current.map(\.name))
         for name in settings.names.sorted() where !known.contains(name) {
@@ -165,8 +169,15 @@ package enum TagRollups {
     /// configured (so a crash part-way starts over at the next start).
     private static func backfill(_ name: String, maxValues: Int, pool: DatabasePool, logger: Logger) async throws {
         let day = RollupGranularity.day.milliseconds
-        try await pool.write { db in try deleteRows(of: name, db) }
-        var next = try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events") }
+        var next = try await pool.write { db -> Int64? in
+            let first = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events")
+            for table in TagRollupTable.allCases {
+                try db.execute(
+                    sql: "DELETE FROM \(table.name) WHERE tag = ? AND bucket_start >= ?",
+                    arguments: [name, first.map { RollupGranularity.day.bucketStart($0) } ?? .max])
+            }
+            return first
+        }
         var days = 0
         let started = ContinuousClock.now
         while let start = next {
@@ -185,12 +196,6 @@ package enum TagRollups {
         logger.notice(
             "tag rolled up from kept events",
             metadata: ["tag": "\(name)", "days": "\(days)", "seconds": "\((ContinuousClock.now - started).components.seconds)"])
-    }
-
-    private static func deleteRows(of tag: String, _ db: Database) throws {
-        for table in TagRollupTable.allCases {
-            try db.execute(sql: "DELETE FROM \(table.name) WHERE tag = ?", arguments: [tag])
-        }
     }
 
     /// Fills one UTC day of `tag`'s rollups from the day's events; its rows must be absent. Values

@@ -84,7 +84,7 @@ struct TagRollupTests {
         }
     }
 
-    @Test("a tag added later is rolled up from the kept events, the same rows the writer writes; a tag removed loses its rows")
+    @Test("a tag added later is rolled up from the kept events, the same rows the writer writes; a tag removed keeps its rows")
     func backfillAndRemoval() async throws {
         try await withTemporaryDatabase { written, _ in
             try await withTemporaryDatabase { backfilled, _ in
@@ -100,10 +100,18 @@ struct TagRollupTests {
                 // The rebuild writes the same rows again.
                 try await UsageStore(database: written).rebuildRollups()
                 #expect(try await rows(written) == expected)
+                // Removed: no longer configured (queries read raw events), rows kept for retention to drop.
                 try await configure([], backfilled)
-                #expect(try await rows(backfilled).isEmpty)
                 let configured = try await backfilled.pool.read { db in try TagRollups.configured(db) }
                 #expect(configured.isEmpty)
+                #expect(try await rows(backfilled) == expected)
+                // Named again after its oldest kept day was pruned: that day's rows are kept, the rest rebuilt.
+                try await backfilled.pool.write { db in
+                    try db.execute(sql: "DELETE FROM usage_events WHERE started_at < ?", arguments: [Self.day0 + Self.day])
+                    try db.execute(sql: "UPDATE rollup_daily_tag SET requests = requests + 1000 WHERE bucket_start >= ?", arguments: [Self.day0 + Self.day])
+                }
+                try await configure(["feature"], backfilled)
+                #expect(try await rows(backfilled) == expected)
             }
         }
     }

@@ -96,12 +96,17 @@ def test_configured_tags_outlive_raw_events_and_a_tag_added_later_is_rolled_up(s
     assert get(admin3, "/admin/stats/breakdown", by="user", **days)["data"], "the other rollups still answer"
     assert tg3.stop() == 0
 
-    # Dropping a tag from the list deletes its rollup rows.
+    # A start whose config forgot agent reads it from raw events (none left), and destroys nothing:
+    # named again, it answers from its kept rollup rows.
     tg4, admin4 = start(start_tollgate, TOLLGATE_DB=tg.db, TOLLGATE_ROLLUP_TAGS="feature")
     assert "tag no longer rolled up" in tg4.logs()
     assert get(admin4, "/admin/stats/breakdown", by="tag.agent", **days)["data"] == []
     assert without_times(get(admin4, "/admin/stats/breakdown", by="tag.feature", limit=100, **days)) == \
         without_times(both_rolled["tag.feature"])
+    assert tg4.stop() == 0
+    tg5, admin5 = start(start_tollgate, TOLLGATE_DB=tg.db, TOLLGATE_ROLLUP_TAGS="feature,agent")
+    assert without_times(get(admin5, "/admin/stats/breakdown", by="tag.agent", limit=100, **days)) == \
+        without_times(both_rolled["tag.agent"])
 
 
 def test_values_past_the_daily_bound_are_counted_as_other(start_tollgate, mock):
