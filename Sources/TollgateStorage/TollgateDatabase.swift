@@ -25,6 +25,14 @@ package struct TollgateDatabase: Sendable {
         if !sqliteConfigured {
             logger.debug("SQLite was initialized before Tollgate configured it; connections keep the library's threading mode")
         }
+        // SPEC §12's PostgreSQL URLs are not served by this build: refuse them rather than create a
+        // SQLite file named after the URL (and never echo it: it may hold a password).
+        let scheme = path.prefix { $0 != ":" }.lowercased()
+        if path.contains("://"), ["postgres", "postgresql"].contains(scheme) {
+            throw StorageError(
+                .openFailed,
+                "\(scheme):// database URLs are not supported by this build yet; give TOLLGATE_DB (or --db) a SQLite file path")
+        }
         let pool: DatabasePool
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()

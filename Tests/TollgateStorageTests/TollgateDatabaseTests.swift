@@ -177,4 +177,21 @@ struct TollgateDatabaseTests {
             (error as? StorageError)?.code == .openFailed
         }
     }
+
+    @Test("a PostgreSQL URL is refused without creating a file or echoing its password")
+    func postgresURLRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(directory.url.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        for url in ["postgres://tollgate:s3cret@127.0.0.1:5432/tollgate", "PostgreSQL://u:s3cret@db/x"] {
+            #expect {
+                _ = try TollgateDatabase.open(at: url)
+            } throws: { error in
+                (error as? StorageError)?.code == .openFailed && !"\(error)".contains("s3cret") && "\(error)".contains("not supported")
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
+    }
 }
