@@ -5,7 +5,7 @@ TEST_APT_PACKAGES := chromium
 VENV := .venv
 PY_REQS := tests/integration/requirements.txt
 
-.PHONY: run deps test-deps build release test unit-test integration-test venv bench fuzz lint clean
+.PHONY: run deps test-deps build release test unit-test integration-test venv bench fuzz lint clean deploy-check
 
 ## run: install what is missing, build release, serve on 127.0.0.1:8080 with the built-in defaults
 run: deps release
@@ -56,6 +56,10 @@ bench: deps
 ## fuzz: libFuzzer targets for every parser of untrusted bytes, FUZZ_SECONDS each (default 60); docs/fuzzing.md
 fuzz: deps
 	bash Fuzz/run.sh
+
+## deploy-check: offline checks of deploy/ (hadolint, systemd-analyze, kustomize + kubernetes-validate, settings names) and a smoke test of the debug build; docs/deploy.md
+deploy-check: build
+	TOLLGATE_BIN=$(CURDIR)/.build/debug/tollgate bash deploy/check.sh
 
 lint:
 	swift format lint --recursive --strict Sources Tests
