@@ -22,8 +22,11 @@ Selection (docs/pricing.md says why):
 OpenRouter has no listing in the source: its `vendor/model` names reach the vendor's entry by
 Tollgate's prefix rule, helped by aliases for Anthropic's dotted names (`claude-sonnet-4.5`).
 
+Published list prices that differ from the source are corrected by CORRECTIONS below, each
+citing the provider's page.
+
 Reproduce the shipped file:
-  python3 scripts/convert_pricing.py --litellm-version 1.109.1 --updated 2026-11-21
+  python3 scripts/convert_pricing.py --litellm-version 1.109.1 --updated 2026-11-21 --version 2026-11-21.2
 Newest prices:
   python3 scripts/convert_pricing.py --litellm-version latest --updated $(date -u +%F)
 """
@@ -172,6 +175,29 @@ def convert(source, cutoff):
     return dict(sorted(models.items()))
 
 
+# Published list prices that differ from the source, each checked against the provider's own page
+# and applied over it (USD per 1M tokens; the fields given replace the source's).
+CORRECTIONS = {
+    # Anthropic, https://docs.anthropic.com/en/docs/about-claude/pricing (checked 2026-12-05):
+    # Claude Sonnet 3.7 is $3 input, $3.75 5-minute cache writes, $0.30 cache hits, $15 output.
+    # The source had $3.60 / $18 (a 20 % overcharge on every such request).
+    "claude-3-7-sonnet": {"input": "3.00", "output": "15.00", "cached_input": "0.30", "cache_write": "3.75"},
+    # Same page, long context pricing: Claude Sonnet 4.5, like Sonnet 4, bills a request of more
+    # than 200K input tokens at $6 input / $22.50 output (cache rates scaled alike). The source
+    # listed the tier for Sonnet 4 only.
+    "claude-sonnet-4-5": {"tiers": [{"above_input_tokens": 200000, "input": "6.00", "output": "22.50",
+                                     "cached_input": "0.60", "cache_write": "7.50"}]},
+}
+
+
+def corrected(models):
+    for name, fields in CORRECTIONS.items():
+        if name not in models:
+            sys.exit(f"correction for {name}, which the source no longer lists: check it and remove it")
+        models[name] = {**models[name], **fields}
+    return models
+
+
 def aliases(models):
     """Names clients send for listed models that the source spells differently."""
     table = {}
@@ -236,7 +262,7 @@ def main():
     source, origin = load_source(args.source, args.litellm_version)
     updated = datetime.date.fromisoformat(args.updated)
     cutoff = (updated - datetime.timedelta(days=RETIRED_GRACE_DAYS)).isoformat()
-    models = convert(source, cutoff)
+    models = corrected(convert(source, cutoff))
     doc = {
         "version": args.version or f"{updated.isoformat()}.1",
         "source": f"LiteLLM price map ({origin})",

@@ -4,7 +4,7 @@
 package enum BuiltInPricing {
     package static let json = #"""
 {
-  "version": "2026-11-21.1",
+  "version": "2026-11-21.2",
   "source": "LiteLLM price map (litellm-1.109.1-cp310-abi3-manylinux_2_28_x86_64.whl: litellm/model_prices_and_context_window_backup.json)",
   "updated": "2026-11-21",
   "unit": "USD per 1M tokens",
@@ -138,7 +138,7 @@ package enum BuiltInPricing {
     "chat-latest": {"provider": "openai", "input": "5.00", "output": "30.00", "cached_input": "0.50", "max_output_tokens": 128000},
     "claude-3-5-haiku": {"provider": "anthropic", "input": "0.80", "output": "4.00", "cached_input": "0.08", "cache_write": "1.00", "max_output_tokens": 8192},
     "claude-3-5-sonnet": {"provider": "anthropic", "input": "3.00", "output": "15.00", "cached_input": "0.30", "cache_write": "3.75", "max_output_tokens": 4096},
-    "claude-3-7-sonnet": {"provider": "anthropic", "input": "3.60", "output": "18.00", "cached_input": "0.36", "cache_write": "4.50", "max_output_tokens": 8192},
+    "claude-3-7-sonnet": {"provider": "anthropic", "input": "3.00", "output": "15.00", "cached_input": "0.30", "cache_write": "3.75", "max_output_tokens": 8192},
     "claude-3-opus": {"provider": "anthropic", "input": "15.00", "output": "75.00", "cached_input": "1.50", "cache_write": "18.75", "max_output_tokens": 4096},
     "claude-fable-5": {"provider": "anthropic", "input": "10.00", "output": "50.00", "cached_input": "1.00", "cache_write": "12.50", "max_output_tokens": 128000},
     "claude-fable-5-1": {"provider": "anthropic", "input": "10.00", "output": "50.00", "cached_input": "0.25", "cache_write": "12.50", "max_output_tokens": 128000},
@@ -156,7 +156,7 @@ package enum BuiltInPricing {
     "claude-opus-5": {"provider": "anthropic", "input": "5.00", "output": "25.00", "cached_input": "0.50", "cache_write": "6.25", "max_output_tokens": 128000},
     "claude-opus-5-5": {"provider": "anthropic", "input": "4.00", "output": "20.00", "cached_input": "0.20", "cache_write": "5.00", "max_output_tokens": 128000},
     "claude-sonnet-4": {"provider": "anthropic", "input": "3.00", "output": "15.00", "cached_input": "0.30", "cache_write": "3.75", "max_output_tokens": 64000, "tiers": [{"above_input_tokens": 200000, "input": "6.00", "output": "22.50", "cached_input": "0.60", "cache_write": "7.50"}]},
-    "claude-sonnet-4-5": {"provider": "anthropic", "input": "3.00", "output": "15.00", "cached_input": "0.30", "cache_write": "3.75", "max_output_tokens": 64000},
+    "claude-sonnet-4-5": {"provider": "anthropic", "input": "3.00", "output": "15.00", "cached_input": "0.30", "cache_write": "3.75", "max_output_tokens": 64000, "tiers": [{"above_input_tokens": 200000, "input": "6.00", "output": "22.50", "cached_input": "0.60", "cache_write": "7.50"}]},
     "claude-sonnet-4-6": {"provider": "anthropic", "input": "3.00", "output": "15.00", "cached_input": "0.30", "cache_write": "3.75", "max_output_tokens": 128000},
     "claude-sonnet-5": {"provider": "anthropic", "input": "2.00", "output": "10.00", "cached_input": "0.20", "cache_write": "2.50", "max_output_tokens": 128000},
     "claude-sonnet-5-5": {"provider": "anthropic", "input": "2.00", "output": "10.00", "cached_input": "0.10", "cache_write": "2.50", "max_output_tokens": 128000},

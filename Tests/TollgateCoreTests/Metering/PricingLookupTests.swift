@@ -153,4 +153,28 @@ struct PricingLookupTests {
         #expect(builtIn.models == shipped.models)
         #expect(builtIn.aliases == shipped.aliases)
     }
+
+    @Test("Claude prices are Anthropic's published list prices (scripts/convert_pricing.py CORRECTIONS)")
+    func publishedClaudePrices() throws {
+        let shipped = try MeteringFixtures.shippedPricing()
+        func price(_ model: String) -> ModelPrice? { shipped.lookup(model)?.price }
+        // https://docs.anthropic.com/en/docs/about-claude/pricing: Claude Sonnet 3.7 is $3 input,
+        // $3.75 5-minute cache writes, $0.30 cache hits, $15 output per MTok (the source map had
+        // $3.60 / $18, 20 % over).
+        let sonnet37 = ModelPrice.Rates(input: 3_000_000, output: 15_000_000, cachedInput: 300_000, cacheWrite: 3_750_000)
+        #expect(price("claude-3-7-sonnet-20250219")?.rates == sonnet37)
+        #expect(price("claude-3-7-sonnet-latest")?.rates == sonnet37)
+        #expect(price("anthropic/claude-3.7-sonnet")?.rates == sonnet37)
+        // Same page, long context pricing: over 200K input tokens Sonnet 4 and 4.5 are $6 / $22.50.
+        for model in ["claude-sonnet-4-20250514", "claude-sonnet-4-5-20250929"] {
+            let long = price(model)?.rates(forInputTokens: 200_001)
+            #expect(long == ModelPrice.Rates(input: 6_000_000, output: 22_500_000, cachedInput: 600_000, cacheWrite: 7_500_000), "\(model)")
+            #expect(price(model)?.rates(forInputTokens: 200_000).input == 3_000_000, "\(model)")
+        }
+        // Same page: Haiku 3.5 $0.80 / $4, Opus 4.1 $15 / $75, Opus 4.5 $5 / $25, Haiku 4.5 $1 / $5.
+        #expect(price("claude-3-5-haiku-20241022")?.rates == ModelPrice.Rates(input: 800_000, output: 4_000_000, cachedInput: 80_000, cacheWrite: 1_000_000))
+        #expect(price("claude-opus-4-1")?.rates == ModelPrice.Rates(input: 15_000_000, output: 75_000_000, cachedInput: 1_500_000, cacheWrite: 18_750_000))
+        #expect(price("claude-opus-4-5")?.rates == ModelPrice.Rates(input: 5_000_000, output: 25_000_000, cachedInput: 500_000, cacheWrite: 6_250_000))
+        #expect(price("claude-haiku-4-5")?.rates == ModelPrice.Rates(input: 1_000_000, output: 5_000_000, cachedInput: 100_000, cacheWrite: 1_250_000))
+    }
 }
