@@ -6,11 +6,13 @@
 # usage. Prints p50/p95 per query. Usage: bench/stats_bench.sh [--skip-build]
 # Env: STATS_EVENTS (10000000), STATS_QUERIES (100 per query), STATS_DB (reuse an existing file;
 # opening it applies pending migrations), TOLLGATE_BIN (.build/release/tollgate; e.g. another
-# checkout's build, for a before/after pair).
+# checkout's build, for a before/after pair), STATS_ROLLUP_TAGS (feature,prompt: rolled up by the
+# writer and by the server; a tag new to a reused database is rolled up when the server opens it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${STATS_EVENTS:-10000000}
 QUERIES=${STATS_QUERIES:-100}
+TAGS=${STATS_ROLLUP_TAGS-feature,prompt}
 DIR=$(mktemp -d /tmp/tollgate-stats.XXXXXX)
 DB=${STATS_DB:-$DIR/stats.db}
 PID=""
@@ -20,14 +22,14 @@ if [ "${1:-}" != "--skip-build" ]; then swift build -c release --product tollgat
 if [ ! -s "$DB" ]; then
   echo "generating $EVENTS events over 30 days into $DB …"
   # Paced below the writer's ceiling: flat out, producers would outrun it and events beyond max_pending would be dropped.
-  .build/release/WriterBench --events "$EVENTS" --producers 2 --rate 60000 --days 30 --keep "$DB" 2>&1 | grep -v "^20" | sed "s/^/  /"
+  .build/release/WriterBench --events "$EVENTS" --producers 2 --rate 50000 --days 30 --keep "$DB" --rollup-tags "$TAGS" 2>&1 | grep -v "^20" | sed "s/^/  /"
 fi
 echo "database: $(du -h "$DB" | cut -f1)"
 
 BIN=${TOLLGATE_BIN:-.build/release/tollgate}
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 TOLLGATE_LISTEN=127.0.0.1:$PORT TOLLGATE_DB=$DB TOLLGATE_ADMIN_KEY=bench TOLLGATE_LOG_LEVEL=warning TOLLGATE_ADMIN_REQUESTS_PER_MINUTE=0 \
-  "$BIN" serve > "$DIR/tollgate.log" 2>&1 & PID=$!
+  TOLLGATE_ROLLUP_TAGS=$TAGS "$BIN" serve > "$DIR/tollgate.log" 2>&1 & PID=$!
 START=$(date +%s.%N)
 for _ in $(seq 1 12000); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.05; done
 echo "open (migrations included) until /healthz answers: $(python3 -c "print(f'{$(date +%s.%N) - $START:.1f}')") s"
@@ -70,7 +72,15 @@ queries = {
     "timeseries week": "/admin/stats/timeseries?granularity=week&" + base,
     "timeseries month": "/admin/stats/timeseries?granularity=month&" + base,
     "timeseries day, Europe/Berlin": "/admin/stats/timeseries?granularity=day&tz=Europe/Berlin&" + base,
-    "usage by request_id": "/admin/usage?request_id=req_0_1_1",
+    "usage by request_id": "/admin/usage?request_id=req_0_1_1",  # an id WriterBench may not have made: counts 0 then
+    # SPEC §13 configured rollup tags (STATS_ROLLUP_TAGS)
+    "breakdown by tag.feature": "/admin/stats/breakdown?by=tag.feature&" + base,
+    "breakdown by tag.prompt (300 values)": "/admin/stats/breakdown?by=tag.prompt&" + base,
+    "breakdown by tag.prompt, one org": "/admin/stats/breakdown?by=tag.prompt&org=org3&" + base,
+    "stats: 30 days, tag.feature=chat": stats + base + "&tag.feature=chat",
+    "stats: 30 days, tag.prompt=prompt-7, ragged": stats + "from=2026-10-21T07:13:00Z&to=2026-11-19T18:47:00Z&tag.prompt=prompt-7",
+    "timeseries day by tag.feature": "/admin/stats/timeseries?granularity=day&group_by=tag.feature&" + base,
+    "timeseries hour, tag.feature=search": "/admin/stats/timeseries?granularity=hour&tag.feature=search&" + base,
     "dashboard, 30 days": "/dashboard?" + base,
 }
 def counted(answer):

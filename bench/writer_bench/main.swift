@@ -13,7 +13,10 @@ import TollgateStorage
 /// `--batch` events or per flush interval). Paced mode reports whether the writer kept up: the
 /// largest queue and flush lag seen.
 ///
+/// `--rollup-tags feature,prompt` rolls those tags up too (SPEC §13 `analytics.rollup_tags`).
+///
 /// Usage: WriterBench [--events N] [--producers P] [--rate R] [--flush-ms MS] [--batch N] [--days D] [--keep PATH]
+///   [--rollup-tags T,…]
 
 struct Options {
     var events = 500_000
@@ -24,6 +27,7 @@ struct Options {
     var path: String?
     /// Days of traffic the events are spread over, ending 2026-11-20 (stats benchmarks use 30).
     var days = 1
+    var rollupTags: [String] = []
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -37,6 +41,7 @@ struct Options {
             case "--keep": path = value
             case "--rate": rate = value.flatMap(Int.init)
             case "--days": days = max(1, value.flatMap(Int.init) ?? days)
+            case "--rollup-tags": rollupTags = value.map { $0.split(separator: ",").map(String.init) } ?? []
             default:
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(2)
@@ -90,6 +95,8 @@ func makeEvents(count: Int, producer: Int, days: Int) -> [UsageEvent] {
         let latency = 900 * exp(0.8 * (-2 * log(u)).squareRoot() * cos(2 * .pi * Double.random(in: 0...1, using: &random)))
         var tags: [String: String] = [:]
         if Bool.random(using: &random) { tags["feature"] = ["search", "chat", "agent"].randomElement(using: &random)! }
+        // A tag of many values (a prompt version per request type), on a third of the requests.
+        if Int.random(in: 0..<3, using: &random) == 0 { tags["prompt"] = "prompt-\(Int.random(in: 0..<300, using: &random))" }
         return UsageEvent(
             requestID: "req_\(producer)_\(index)_\(random.next() & 0xFFFF_FFFF)",
             startedAtMs: dayStart + Int64(index) * span / Int64(count),
@@ -116,6 +123,7 @@ let batches = (0..<options.producers).map { makeEvents(count: perProducer, produ
 let total = perProducer * options.producers
 
 let database = try TollgateDatabase.open(at: path, logger: logger)
+try await TagRollups.configure(TagRollupSettings(names: options.rollupTags), in: database, logger: logger)
 let writer = UsageWriter(
     database: database,
     configuration: .init(flushInterval: .milliseconds(options.flushMs), batchSize: options.batchSize),
