@@ -176,12 +176,12 @@ def tiny_disk(tmp_path):
 
 
 def fill_up(disk):
-    """Writes a file on `disk` until the filesystem has no space left."""
-    with open(disk / "filler", "wb") as f:
+    """Writes a file on `disk` until the filesystem has no space left. Unbuffered: a buffered
+    writer would keep the bytes that did not fit and fail again on close."""
+    with open(disk / "filler", "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
     return disk / "filler"
