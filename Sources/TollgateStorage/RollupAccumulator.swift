@@ -8,11 +8,13 @@ import TollgateCore
 /// most a few hundred full-detail rows and far fewer of every coarser detail, so the coarser tables
 /// add few upserts to a batch.
 ///
-/// Configured tags (`TagRollups`) go into hourly tag rows, one per event and tag, folded into
-/// daily ones the same way.
+/// Configured tags (`TagRollups`) go into hourly tag rows, one per event and tag (and org, and
+/// across orgs), folded into daily ones the same way.
 struct RollupAccumulator {
     private(set) var hourly: [RollupKey: StatsSummary] = [:]
     private var tagged: [TagRollupKey: StatsSummary] = [:]
+    /// `tagged` summed over orgs (org `TagRollupTable.anyOrg`).
+    private var acrossOrgs: [TagRollupKey: StatsSummary] = [:]
 
     var isEmpty: Bool { hourly.isEmpty }
 
@@ -36,6 +38,8 @@ struct RollupAccumulator {
                 if key.kind == .value { key.value = value }
             }
             tagged[key, default: StatsSummary()].add(event)
+            key.org = TagRollupTable.anyOrg
+            acrossOrgs[key, default: StatsSummary()].add(event)
         }
     }
 
@@ -49,17 +53,20 @@ struct RollupAccumulator {
             try Self.upsert(rows, into: table, db)
         }
         if tagged.isEmpty { return }
-        var daily: [TagRollupKey: StatsSummary] = [:]
-        for (key, totals) in tagged {
-            var day = key
-            day.bucketStart = RollupGranularity.day.bucketStart(key.bucketStart)
-            daily[day, default: StatsSummary()].merge(totals)
-        }
-        for (table, rows) in [(TagRollupTable.hourly, tagged), (.daily, daily)] {
-            var statement = RawStatement(try db.cachedStatement(sql: table.upsertSQL))
+        for (rows, acrossOrgs) in [(tagged, false), (self.acrossOrgs, true)] {
+            var daily: [TagRollupKey: StatsSummary] = [:]
             for (key, totals) in rows {
-                try totals.bindUpsert(key: key, to: &statement)
-                _ = try statement.execute(db)
+                var day = key
+                day.bucketStart = RollupGranularity.day.bucketStart(key.bucketStart)
+                daily[day, default: StatsSummary()].merge(totals)
+            }
+            for (granularity, rows) in [(RollupGranularity.hour, rows), (.day, daily)] {
+                let table = TagRollupTable(granularity: granularity, acrossOrgs: acrossOrgs)
+                var statement = RawStatement(try db.cachedStatement(sql: table.upsertSQL))
+                for (key, totals) in rows {
+                    try totals.bindUpsert(key: key, to: &statement)
+                    _ = try statement.execute(db)
+                }
             }
         }
     }

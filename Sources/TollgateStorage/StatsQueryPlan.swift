@@ -42,15 +42,21 @@ struct StatsQueryPlan {
     var segments: [Segment]
 
     /// The plan for `[from, to)`. `rawOnly` forces raw events; `allowDaily` is false when results
-    /// are bucketed by hour; `detail` picks the rollup tables, or `tagged` the tag rollups;
+    /// are bucketed by hour; `detail` picks the rollup tables, or `tagged` the tag rollups (the
+    /// across-orgs ones with `acrossOrgs`, for queries that neither filter nor group by org);
     /// `allowSubtraction` false reads every partial edge hour from raw events (distinct counts
     /// cannot be subtracted, nor raw values from a tag's overflow row).
     init(
         from: Int64?, to: Int64?, rawOnly: Bool, allowDaily: Bool, detail: RollupDetail = .full, tagged: Bool = false,
-        allowSubtraction: Bool = true
+        acrossOrgs: Bool = false, allowSubtraction: Bool = true
     ) {
-        let hourly: Source = tagged ? .tagRollup(.hourly) : .rollup(RollupTable(granularity: .hour, detail: detail))
-        let daily: Source = tagged ? .tagRollup(.daily) : .rollup(RollupTable(granularity: .day, detail: detail))
+        func source(_ granularity: RollupGranularity) -> Source {
+            tagged
+                ? .tagRollup(TagRollupTable(granularity: granularity, acrossOrgs: acrossOrgs))
+                : .rollup(RollupTable(granularity: granularity, detail: detail))
+        }
+        let hourly = source(.hour)
+        let daily = source(.day)
         if let from, let to, from >= to {
             segments = []
             return

@@ -39,39 +39,33 @@ struct TagRollupKey: Hashable {
     var value: String
 }
 
-/// The hourly and daily tag rollup tables (`v11-rollup-tags`).
-enum TagRollupTable: CaseIterable, Sendable {
-    case hourly
-    case daily
+/// A tag rollup table (`v11-rollup-tags`): hourly or daily, per org or across orgs.
+///
+/// The across-orgs tables hold, with org '', the sum of every org's rows of the same tag, bucket,
+/// kind and value: a breakdown of a many-valued tag over all orgs reads one row per value and
+/// bucket instead of one per org as well.
+struct TagRollupTable: Hashable, Sendable {
+    var granularity: RollupGranularity
+    var acrossOrgs: Bool
+
+    static let hourly = TagRollupTable(granularity: .hour, acrossOrgs: false)
+    static let daily = TagRollupTable(granularity: .day, acrossOrgs: false)
+    static let all = [hourly, daily, TagRollupTable(granularity: .hour, acrossOrgs: true), TagRollupTable(granularity: .day, acrossOrgs: true)]
+
+    /// The org column of the across-orgs tables.
+    static let anyOrg = ""
 
     var name: String {
-        switch self {
-        case .hourly: "rollup_hourly_tag"
-        case .daily: "rollup_daily_tag"
-        }
-    }
-
-    var granularity: RollupGranularity {
-        switch self {
-        case .hourly: .hour
-        case .daily: .day
-        }
+        (granularity == .hour ? "rollup_hourly_tag" : "rollup_daily_tag") + (acrossOrgs ? "_all" : "")
     }
 
     static let keyColumns = ["tag", "bucket_start", "org", "kind", "value"]
 
     /// Adds one batch's totals to a row, creating it if needed.
-    var upsertSQL: String {
-        switch self {
-        case .hourly: Self.upserts.hourly
-        case .daily: Self.upserts.daily
-        }
-    }
+    var upsertSQL: String { Self.upserts[self]! }
 
-    private static let upserts = (
-        hourly: UsageSQL.upsertRollup(into: TagRollupTable.hourly.name, keyColumns: keyColumns),
-        daily: UsageSQL.upsertRollup(into: TagRollupTable.daily.name, keyColumns: keyColumns)
-    )
+    private static let upserts = Dictionary(
+        uniqueKeysWithValues: all.map { ($0, UsageSQL.upsertRollup(into: $0.name, keyColumns: keyColumns)) })
 }
 
 /// Rollups of configured tags (SPEC §13): a tag's spend by value beyond raw-event retention.
@@ -80,7 +74,7 @@ enum TagRollupTable: CaseIterable, Sendable {
 /// tag's value, "without the tag", or — once that org's day already has `maxValues` distinct
 /// values — the day's overflow row. So a tag's rows always add up to the org's totals, and a
 /// value keeps a row of its own for the whole day once it has one. The daily table is the sum of
-/// the hourly one, as for every rollup.
+/// the hourly one, as for every rollup, and each across-orgs table the sum of its per-org one.
 ///
 /// Queries (`StatsQueryPlan`) read them when a query names exactly one configured tag, as a
 /// filter or a grouping, and otherwise only the org: a breakdown by the tag shows overflowed
@@ -171,7 +165,7 @@ package enum TagRollups {
         let day = RollupGranularity.day.milliseconds
         var next = try await pool.write { db -> Int64? in
             let first = try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM usage_events")
-            for table in TagRollupTable.allCases {
+            for table in TagRollupTable.all {
                 try db.execute(
                     sql: "DELETE FROM \(table.name) WHERE tag = ? AND bucket_start >= ?",
                     arguments: [name, first.map { RollupGranularity.day.bucketStart($0) } ?? .max])
@@ -198,7 +192,7 @@ package enum TagRollups {
             metadata: ["tag": "\(name)", "days": "\(days)", "seconds": "\((ContinuousClock.now - started).components.seconds)"])
     }
 
-    /// Fills one UTC day of `tag`'s rollups from the day's events; its rows must be absent. Values
+    /// Fills one UTC day of `tag`'s rollups (all four tables) from the day's events; its rows must be absent. Values
     /// past the bound are those that first appeared latest in the day (ties by value), which is
     /// the writer's rule as closely as stored events tell it.
     static func rebuild(tag: String, maxValues: Int, dayStart: Int64, _ db: Database) throws {
@@ -249,6 +243,16 @@ package enum TagRollups {
                 GROUP BY org, kind, value
                 """,
             arguments: [tag, dayStart, dayEnd])
+        for table in [TagRollupTable.hourly, .daily] {
+            try db.execute(
+                sql: """
+                    INSERT INTO \(TagRollupTable(granularity: table.granularity, acrossOrgs: true).name) (\(columns))
+                    SELECT tag, bucket_start, '\(TagRollupTable.anyOrg)', kind, value, \(UsageSQL.rollupSummaryColumns)
+                    FROM \(table.name) WHERE tag = ? AND bucket_start >= ? AND bucket_start < ?
+                    GROUP BY bucket_start, kind, value
+                    """,
+                arguments: [tag, dayStart, dayEnd])
+        }
     }
 }
 

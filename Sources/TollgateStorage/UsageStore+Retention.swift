@@ -60,7 +60,7 @@ extension UsageStore {
                 }
             }
         }
-        let tables = RollupTable.all.map { ($0.name, $0.granularity) } + TagRollupTable.allCases.map { ($0.name, $0.granularity) }
+        let tables = RollupTable.all.map { ($0.name, $0.granularity) } + TagRollupTable.all.map { ($0.name, $0.granularity) }
         for (table, granularity) in tables {
             let (cutoff, keyPath) = granularity == .hour
                 ? (hourlyBefore, \PruneResult.hourlyRows) : (dailyBefore, \PruneResult.dailyRows)

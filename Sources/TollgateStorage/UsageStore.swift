@@ -70,17 +70,17 @@ package struct UsageStore: Sendable {
     private func plan(
         filter: StatsFilter, groupBy: [StatsDimension], granularity: RollupGranularity?, forceRaw: Bool
     ) async throws -> StatsQueryPlan {
-        func planned(detail: RollupDetail? = nil, tagged: Bool = false, allowSubtraction: Bool = true) -> StatsQueryPlan {
-            StatsQueryPlan(
-                from: filter.from, to: filter.to, rawOnly: detail == nil && !tagged, allowDaily: granularity != .hour,
-                detail: detail ?? .full, tagged: tagged, allowSubtraction: allowSubtraction)
+        func planned(detail: RollupDetail? = nil) -> StatsQueryPlan {
+            StatsQueryPlan(from: filter.from, to: filter.to, rawOnly: detail == nil, allowDaily: granularity != .hour, detail: detail ?? .full)
         }
         if forceRaw { return planned() }
         if let detail = RollupDetail.coarsest(answering: filter, groupBy: groupBy) { return planned(detail: detail) }
         guard let tag = TagRollups.tag(answering: filter, groupBy: groupBy) else { return planned() }
         let coverage = try await read { db in try TagRollups.coverage(of: tag, filter: filter, db) }
         guard coverage.rolled, !(coverage.overflow && filter.tags[tag] != nil) else { return planned() }
-        return planned(tagged: true, allowSubtraction: !coverage.overflow)
+        return StatsQueryPlan(
+            from: filter.from, to: filter.to, rawOnly: false, allowDaily: granularity != .hour, tagged: true,
+            acrossOrgs: filter.org == nil && !groupBy.contains(.org), allowSubtraction: !coverage.overflow)
     }
 
     /// Usage events newest first (SPEC §9 `GET /admin/usage`), `limit` at most, continuing after
@@ -160,7 +160,7 @@ package struct UsageStore: Sendable {
             let firstComplete = pruned.map { day.bucketStart($0 - 1) + day.milliseconds } ?? .min
             let lower = max(firstDay ?? .min, firstComplete)
             let upper = endDay ?? .max
-            for name in RollupTable.all.map(\.name) + TagRollupTable.allCases.map(\.name) {
+            for name in RollupTable.all.map(\.name) + TagRollupTable.all.map(\.name) {
                 try db.execute(sql: "DELETE FROM \(name) WHERE bucket_start >= ? AND bucket_start < ?", arguments: [lower, upper])
             }
             let tags = try TagRollups.configured(db)

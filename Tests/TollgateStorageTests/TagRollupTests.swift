@@ -28,7 +28,7 @@ struct TagRollupTests {
     /// Every tag rollup row, in key order, as comparable text.
     private func rows(_ database: TollgateDatabase) async throws -> [String] {
         try await database.pool.read { db in
-            try TagRollupTable.allCases.flatMap { table in
+            try TagRollupTable.all.flatMap { table in
                 try Row.fetchAll(db, sql: "SELECT * FROM \(table.name) ORDER BY tag, bucket_start, org, kind, value").map { "\(table.name) \($0)" }
             }
         }
