@@ -30,4 +30,8 @@ package struct Provider: Sendable, Equatable {
         Provider(name: "xai", baseURL: "https://api.x.ai", format: .openai),
         Provider(name: "fireworks", baseURL: "https://api.fireworks.ai/inference", format: .openai),
     ]
+
+    /// Providers known by name whose base URL is each customer's own (SPEC §14): configured with
+    /// `TOLLGATE_<NAME>_BASE_URL` alone, their format implied.
+    package static let knownFormats: [String: ProviderFormat] = ["azure": .azure]
 }

@@ -7,11 +7,12 @@ struct IdentityTests {
         ClientToken { headers[$0] }
     }
 
-    @Test("the token is read from Authorization Bearer, x-api-key or x-goog-api-key")
+    @Test("the token is read from Authorization Bearer, x-api-key, x-goog-api-key or Azure's api-key")
     func tokenSources() {
         #expect(token(["authorization": "Bearer sk-a"]) == ClientToken(value: "sk-a", source: .authorization))
         #expect(token(["x-api-key": "sk-ant"]) == ClientToken(value: "sk-ant", source: .xAPIKey))
         #expect(token(["x-goog-api-key": "AIza"]) == ClientToken(value: "AIza", source: .xGoogAPIKey))
+        #expect(token(["api-key": "azure-key"]) == ClientToken(value: "azure-key", source: .apiKey))
         #expect(token(["authorization": "Basic abc"]) == nil)
         #expect(token([:]) == nil)
         #expect(token(["authorization": "Bearer tg_abc"])?.isTollgateKey == true)

@@ -4,7 +4,10 @@ import Testing
 @Suite("Routing a client path to a provider")
 struct ProviderRouterTests {
     let router = ProviderRouter(
-        providers: Provider.builtIn + [Provider(name: "gw", baseURL: "https://gw.example.com/openai/", format: .openai)])
+        providers: Provider.builtIn + [
+            Provider(name: "gw", baseURL: "https://gw.example.com/openai/", format: .openai),
+            Provider(name: "azure", baseURL: "https://res.openai.azure.com", format: .azure),
+        ])
 
     @Test("the first segment names the provider and the rest is appended to its base URL")
     func providerPrefix() throws {
@@ -35,6 +38,28 @@ struct ProviderRouterTests {
         let route = try #require(router.route("/gemini/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"))
         #expect(route.endpoint == .generate)
         #expect(route.upstreamURL.hasSuffix(":streamGenerateContent?alt=sse"))
+    }
+
+    @Test("Azure: deployment and v1 routes metered as OpenAI's, the deployment read as the model, models free")
+    func azure() throws {
+        let deployment = try #require(router.route("/azure/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"))
+        #expect(deployment.endpoint == .chat)
+        #expect(deployment.upstreamURL == "https://res.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21")
+        #expect(RequestInspector.azureDeployment(path: deployment.path) == "gpt4o-prod")
+        let v1 = try #require(router.route("/azure/openai/v1/embeddings"))
+        #expect(v1.endpoint == .embedding)
+        #expect(RequestInspector.azureDeployment(path: v1.path) == nil)
+        #expect(RequestInspector.azureDeployment(path: "/openai/deployments//chat/completions") == nil)
+        #expect(try #require(router.route("/azure/openai/deployments/d/responses")).endpoint == .responses)
+        for free in ["/openai/models", "/openai/v1/models", "/openai/models/gpt-4o"] {
+            #expect(KeyPathPolicy.isFree(format: .azure, path: Substring(free)), "\(free)")
+        }
+        for billable in ["/openai/deployments/d/images/generations", "/openai/v1/files", "/v1/models", "/openai"] {
+            #expect(!KeyPathPolicy.isFree(format: .azure, path: Substring(billable)), "\(billable)")
+        }
+        let wire = ProviderFormat.azure.wire
+        #expect(wire.credentialHeader(apiKey: "k").name == "api-key" && wire.credentialHeader(apiKey: "k").value == "k")
+        #expect(ProviderFormat.azure.dialect == .openai)
     }
 
     @Test("unknown providers and unmetered paths")

@@ -12,6 +12,13 @@ Routes (any path prefix before /v1 or /v1beta is accepted, so base URLs with a p
   POST …/models/M:generateContent, …/models/M:streamGenerateContent?alt=sse   Gemini (v1beta or v1)
   GET  …/v1/models             an OpenAI-style model list (an unmetered route)
   any  …/mock/echo             answers 200 with JSON describing the request it got (unmetered checks)
+  POST …/openai/deployments/D/{chat/completions,completions,embeddings}?api-version=V, and
+  POST …/openai/v1/{chat/completions,completions,embeddings,responses}   Azure OpenAI: checks what
+                               Azure checks (an `api-key` or bearer credential, 401; `api-version` on
+                               deployment routes, 400; the deployment exists, 404 DeploymentNotFound:
+                               see AZURE_DEPLOYMENTS) and answers as OpenAI with the deployment's model
+                               (`gpt-4o-2024-08-06`), streams led by Azure's content-filter chunk (no
+                               choices, `"model": ""`)
   anything else                404 in OpenAI's error shape
 
 Behaviour switches, chosen by the requested model name (the body's `model`, Gemini's path model):
@@ -141,6 +148,12 @@ _ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_err
                           500: "api_error", 529: "overloaded_error"}
 _GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                   429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+# Azure OpenAI: the deployments of the mock resource, each with the model it runs (answers name it).
+AZURE_DEPLOYMENTS = {"gpt4o-prod": "gpt-4o-2024-08-06", "mini": "gpt-4o-mini-2024-07-18"}
+# The first event of every Azure chat stream: the prompt's content-filter results, no choices, no model.
+AZURE_FILTER_CHUNK = {"choices": [], "created": 0, "id": "", "model": "", "object": "",
+                      "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]}
+_AZURE_ROUTE = re.compile(r"(?:^|/)openai/(?:deployments/([^/]+)|v1)/(chat/completions|completions|embeddings|responses)$")
 _OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
                        404: "invalid_request_error", 429: "rate_limit_error", 500: "server_error"}
 
@@ -445,7 +458,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- dispatch -------------------------------------------------------------------------
     def _dispatch(self, rec, body):
-        self.mode, self.gzip = "", False  # per request: a kept-alive connection reuses the handler
+        self.mode, self.gzip, self.azure = "", False, False  # per request: a kept-alive connection reuses the handler
         path = rec.path_only
         if path.endswith("/mock/echo"):
             return self._send_json(200, {"method": rec.method, "path": rec.path, "headers": rec.header_list,
@@ -454,6 +467,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._send_json(200, {"object": "list", "data": [
                 {"id": "gpt-4o-mini", "object": "model", "created": CREATED, "owned_by": "mock"}]})
         fmt = self._format(path)
+        azure = _AZURE_ROUTE.search(path) if self.command == "POST" else None
+        if azure:
+            if self._azure_refused(rec, body, azure):
+                return
+            fmt = {"chat/completions": "chat", "completions": "completions", "embeddings": "embeddings",
+                   "responses": "responses"}[azure.group(2)]
         error_fmt = {"anthropic": "anthropic", "gemini": "gemini"}.get(fmt, "openai")
         if fmt is None or self.command != "POST":
             return self._send_json(404, error_body("openai", 404, f"mock: no route {self.command} {path}"))
@@ -469,7 +488,7 @@ class Handler(BaseHTTPRequestHandler):
             override = json.loads(raw_usage)
             if override is None:
                 override = _NO_USAGE
-        model = rec.model if fmt == "gemini" else req.get("model")
+        model = rec.model if fmt == "gemini" else self.azure or req.get("model")
         stream = bool(req.get("stream")) if fmt != "gemini" else ":streamGenerateContent" in path
         # The switch: X-Mock-Mode if given, else the model name.
         mode = self.headers.get("x-mock-mode") or model or ""
@@ -495,6 +514,27 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n")
             return self._drop()
         getattr(self, "_" + fmt)(req, model, stream, override, plan, path)
+
+    def _azure_refused(self, rec, body, route):
+        """Azure OpenAI's checks: True once it answered an error; else `self.azure` is the deployment's model."""
+        deployment = route.group(1)
+        query = rec.path.split("?", 1)[1] if "?" in rec.path else ""
+        if not (rec.headers.get("api-key") or rec.headers.get("authorization", "").startswith("Bearer ")):
+            self._send_json(401, {"error": {"code": "401", "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}})
+            return True
+        if deployment is not None and not re.search(r"(?:^|&)api-version=[^&]+", query):
+            self._send_json(400, {"error": {"code": "MissingApiVersionParameter", "message": "The api-version query parameter (?api-version=) is required for all requests."}})
+            return True
+        if deployment is None:
+            try:
+                deployment = json.loads(body).get("model")
+            except (ValueError, AttributeError):
+                deployment = None
+        if deployment not in AZURE_DEPLOYMENTS:
+            self._send_json(404, {"error": {"code": "DeploymentNotFound", "message": "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}})
+            return True
+        self.azure = AZURE_DEPLOYMENTS[deployment]
+        return False
 
     @staticmethod
     def _format(path):
@@ -601,6 +641,8 @@ class Handler(BaseHTTPRequestHandler):
         events.append(chunk([last]))
         if include_usage and usage is not None and self.mode != "mock-bad-sse":
             events.append(chunk([], usage=usage))
+        if self.azure and chat:
+            events.insert(0, AZURE_FILTER_CHUNK)
         payloads = [sse(e) for e in events] + [b"data: [DONE]\n\n"]
         self._stream(self._malformed(payloads), interval, cut)
 

@@ -5,6 +5,8 @@ package struct ClientToken: Sendable, Equatable {
         case authorization = "authorization"
         case xAPIKey = "x-api-key"
         case xGoogAPIKey = "x-goog-api-key"
+        /// Azure OpenAI's.
+        case apiKey = "api-key"
     }
 
     package var value: String
@@ -42,6 +44,10 @@ package struct ClientToken: Sendable, Equatable {
         }
         if let key = header("x-goog-api-key")?.trimmingSpaces(), !key.isEmpty {
             self.init(value: key, source: .xGoogAPIKey)
+            return
+        }
+        if let key = header("api-key")?.trimmingSpaces(), !key.isEmpty {
+            self.init(value: key, source: .apiKey)
             return
         }
         return nil

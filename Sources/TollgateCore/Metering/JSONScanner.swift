@@ -35,8 +35,8 @@ struct JSONScanKeys: Sendable {
     /// `partial_json` deltas; Gemini's part `text`.
     static func forFormat(_ format: ProviderFormat, endpoint: Endpoint) -> JSONScanKeys {
         switch format {
-        case .openai where endpoint == .responses: openAIResponses
-        case .openai: openAI
+        case .openai where endpoint == .responses, .azure where endpoint == .responses: openAIResponses
+        case .openai, .azure: openAI
         case .anthropic: anthropic
         case .gemini: gemini
         }

@@ -2,7 +2,8 @@ import Foundation
 
 /// What the proxy needs from a metered request's body, read once (SPEC §2, §5, §7).
 package struct RequestInspection: Sendable, Equatable {
-    /// From the body's `model`, or for Gemini from the path (`models/M:generateContent`).
+    /// From the body's `model`, or for Gemini from the path (`models/M:generateContent`), or for
+    /// Azure the deployment a path names (`deployments/D/chat/completions`) when the body names none.
     package var model: String?
     /// OpenAI and Anthropic `"stream": true`; Gemini `:streamGenerateContent`.
     package var stream = false
@@ -39,6 +40,8 @@ package enum RequestInspector {
         if format == .gemini {
             inspection.stream = path.hasSuffix(":streamGenerateContent")
             inspection.model = geminiModel(path: path)
+        } else if format == .azure {
+            inspection.model = azureDeployment(path: path)
         }
         let bytes = Array(body)
         guard bytes.contains(where: { !JSONScanner.isSpace($0) }) else {
@@ -61,7 +64,7 @@ package enum RequestInspector {
         inspection.estimatedInputTokens = (facts.textBytes + 3) / 4
         if canonicalize { inspection.canonicalBody = CacheKey.canonicalBody(bytes) }
 
-        if format == .openai, inspection.stream, endpoint == .chat || endpoint == .completion, !facts.includesUsage,
+        if format.dialect == .openai, inspection.stream, endpoint == .chat || endpoint == .completion, !facts.includesUsage,
             let rewritten = withIncludeUsage(bytes)
         {
             inspection.upstreamBody = rewritten
@@ -108,6 +111,16 @@ package enum RequestInspector {
             out.insert(contentsOf: Array((#""include_usage":true"# + (empty ? "" : ",")).utf8), at: afterBrace)
             return out
         }
+    }
+
+    /// `D` from Azure's `/openai/deployments/D/…`: the model a deployment route names until the
+    /// answer reports the deployed model (a body's `model` wins, as on the v1 route).
+    static func azureDeployment(path: Substring) -> String? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.count >= 5, segments[0].isEmpty, segments[1] == "openai", segments[2] == "deployments", !segments[3].isEmpty else {
+            return nil
+        }
+        return String(segments[3])
     }
 
     /// `M` from `…/models/M:generateContent` (also `tunedModels/M`).

@@ -268,7 +268,8 @@ package struct StreamMeter: Sendable {
             return (scan, model, usage)
         }
         textCharacters += scan.textCharacters
-        if self.model == nil, let model { self.model = model }
+        // Azure leads its streams with a content-filter event whose model is "".
+        if self.model == nil, let model, !model.isEmpty { self.model = model }
         if scan.finished { finishSeen = true }
         if let usage, usage != ProviderUsage() { record(usage, depth: scan.usageDepth) }
         return stripUsageChunk && scan.emptyChoices && scan.usage != nil
@@ -276,7 +277,7 @@ package struct StreamMeter: Sendable {
 
     private mutating func record(_ usage: ProviderUsage, depth: Int) {
         switch format {
-        case .openai:
+        case .openai, .azure:
             // Chat/completions: the usage chunk at the end; Responses: response.completed (or
             // .incomplete / .failed), the only events whose response.usage is not null.
             reported = usage

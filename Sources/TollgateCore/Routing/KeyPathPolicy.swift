@@ -34,10 +34,10 @@ package struct KeyPathPolicy: Sendable {
 
     /// Free endpoints of each wire format (the path after the provider segment, normalized).
     package static func isFree(format: ProviderFormat, path: Substring) -> Bool {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard let version = segments.first, version.hasPrefix("v1") else { return false }
-        let rest = segments.dropFirst()
-        guard !rest.isEmpty else { return false }
-        return format.wire.isFree(rest)
+        let wire = format.wire
+        guard let rest = wire.versionedRest(path.split(separator: "/", omittingEmptySubsequences: true)[...]), !rest.isEmpty else {
+            return false
+        }
+        return wire.isFree(rest)
     }
 }

@@ -4,6 +4,8 @@ package enum ProviderFormat: String, Sendable, Codable, CaseIterable {
     case openai
     case anthropic
     case gemini
+    /// Azure OpenAI (SPEC §14): OpenAI's bodies and answers under Azure's routes and `api-key` header.
+    case azure
 
     /// What Tollgate knows of this format: routes, credential header, error shape, usage reader.
     package var wire: any WireFormat {
@@ -11,7 +13,14 @@ package enum ProviderFormat: String, Sendable, Codable, CaseIterable {
         case .openai: OpenAIWireFormat()
         case .anthropic: AnthropicWireFormat()
         case .gemini: GeminiWireFormat()
+        case .azure: AzureWireFormat()
         }
+    }
+
+    /// The format of its request bodies, answers and streams: the one whose readers, cache
+    /// assembly and stream synthesis apply.
+    package var dialect: ProviderFormat {
+        self == .azure ? .openai : self
     }
 }
 
@@ -25,6 +34,9 @@ package protocol WireFormat: Sendable {
     func isFree(_ rest: ArraySlice<Substring>) -> Bool
     /// The header that carries the provider's API key.
     func credentialHeader(apiKey: String) -> (name: String, value: String)
+    /// The path segments after the API version (`["models"]` of `/v1/models`), for `isFree`;
+    /// nil when the path has no version segment this format knows.
+    func versionedRest(_ segments: ArraySlice<Substring>) -> ArraySlice<Substring>?
     /// `error` in this format's own error shape (SPEC §4), so each SDK raises its usual typed error;
     /// the message and code come already quoted as JSON strings.
     func errorBody(_ error: RequestError, quotedMessage message: String, quotedCode code: String) -> String
@@ -36,6 +48,12 @@ package protocol WireFormat: Sendable {
 }
 
 extension WireFormat {
+    /// `/v1…/rest`: the first segment is the version (`v1`, `v1beta`).
+    func versionedRest(_ segments: ArraySlice<Substring>) -> ArraySlice<Substring>? {
+        guard let version = segments.first, version.hasPrefix("v1") else { return nil }
+        return segments.dropFirst()
+    }
+
     /// Compared as UTF-8: `Substring.hasSuffix` compares `Character`s, which showed up per request.
     func path(_ path: Substring, endsWith suffix: StaticString) -> Bool {
         let bytes = UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)

@@ -103,7 +103,7 @@ struct AdminAuth: Sendable {
         if let refusal = throttle?.refusingRequest(of: id) { throw refusal }
     }
 
-    /// The bearer token (or `x-api-key` / `x-goog-api-key`) a request carries.
+    /// The bearer token (or `x-api-key` / `x-goog-api-key` / `api-key`) a request carries.
     static func token(_ request: Request) -> String? {
         ClientToken(header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } })?.value
     }

@@ -4,7 +4,7 @@ import TollgateCore
 import TollgateStorage
 
 /// Tollgate's own API for the callers of the proxy (SPEC §13), with the token they send the
-/// provider APIs, as their SDKs send it (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`):
+/// provider APIs, as their SDKs send it (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`, `api-key`):
 /// - `GET /tollgate/v1/me`: a client key's own spend, the budgets that cover it, its rate limits;
 /// - `POST /tollgate/v1/feedback`: a rating of one answer, by the token that asked for it (or an admin).
 struct SelfServiceRoutes: Sendable {
@@ -35,7 +35,7 @@ struct SelfServiceRoutes: Sendable {
     /// The usable Tollgate key the request carries; 401 in the admin API's shape otherwise.
     private func caller(_ request: Request) throws -> TollgateKey {
         guard let token = Self.token(request), token.isTollgateKey else {
-            throw AdminError(.unauthorized, code: "unauthorized", "Send your Tollgate key (tg_…) as Authorization: Bearer, x-api-key or x-goog-api-key; /tollgate/v1/me describes a Tollgate key.")
+            throw AdminError(.unauthorized, code: "unauthorized", "Send your Tollgate key (tg_…) as Authorization: Bearer, x-api-key, x-goog-api-key or api-key; /tollgate/v1/me describes a Tollgate key.")
         }
         guard let key = access.key(secret: token.value) else {
             throw AdminError(.unauthorized, code: "unauthorized", "Unknown Tollgate key. Check the key, or ask your admin for one.")

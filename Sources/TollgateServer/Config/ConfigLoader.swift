@@ -237,7 +237,7 @@ package enum ConfigLoader {
         }
         let parsedFormat = try format.map { value -> ProviderFormat in
             guard let f = ProviderFormat(rawValue: value.lowercased()) else {
-                throw ConfigError("\(origin): format must be openai, anthropic or gemini, got '\(value)'.")
+                throw ConfigError("\(origin): format must be openai, anthropic, gemini or azure, got '\(value)'.")
             }
             return f
         }
@@ -254,7 +254,8 @@ package enum ConfigLoader {
             guard let baseURL else {
                 throw ConfigError("Provider '\(name)' is not built in: give it a base URL (\(origin)).")
             }
-            config.providers.append(Provider(name: name, baseURL: baseURL, format: parsedFormat ?? .openai, apiKey: apiKey))
+            let format = parsedFormat ?? Provider.knownFormats[name] ?? .openai
+            config.providers.append(Provider(name: name, baseURL: baseURL, format: format, apiKey: apiKey))
         }
     }
 

@@ -17,7 +17,7 @@ struct IdentifyStage: Sendable {
             headers: headers.lazy.map { ($0.name.canonicalName, $0.value) }, maxLength: settings.maxAttributionLength)
         let token = ClientToken { name in HTTPField.Name(name).flatMap { headers[$0] } }
         guard let token else {
-            throw RequestError(.invalidAPIKey, "No API key was sent. Send your provider key or a Tollgate key (tg_…) as your SDK does: Authorization: Bearer, x-api-key or x-goog-api-key.")
+            throw RequestError(.invalidAPIKey, "No API key was sent. Send your provider key or a Tollgate key (tg_…) as your SDK does: Authorization: Bearer, x-api-key, x-goog-api-key or api-key.")
         }
         if token.isTollgateKey {
             guard let key = access.key(secret: token.value) else {

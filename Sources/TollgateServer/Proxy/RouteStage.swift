@@ -9,6 +9,12 @@ struct RouteStage: Sendable {
     func route(_ request: Request, _ exchange: inout Exchange) throws -> ProviderRouter.Route {
         let target = try RequestTarget.normalize(request.uri.string)
         guard let route = router.route(target) else {
+            let segment = target.split(separator: "/").first.map(String.init) ?? ""
+            if Provider.knownFormats[segment] != nil {
+                throw RequestError(
+                    .providerNotConfigured,
+                    "Provider '\(segment)' has no base URL on this server. Set TOLLGATE_\(segment.uppercased())_BASE_URL to your resource's endpoint (e.g. https://NAME.openai.azure.com) and TOLLGATE_\(segment.uppercased())_API_KEY.")
+            }
             let names = router.all.map(\.name).joined(separator: ", ")
             throw RequestError(
                 .notFound,

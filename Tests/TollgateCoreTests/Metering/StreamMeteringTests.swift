@@ -34,6 +34,16 @@ struct StreamMeteringTests {
         #expect(meter.usage == Usage(inputTokens: 1200, outputTokens: 9, cachedInputTokens: 1024))
     }
 
+    @Test("Azure: the leading content-filter event (no choices, model \"\") is forwarded, its empty model ignored", arguments: splits)
+    func azureFilterEvent(size: Int) throws {
+        let filter = #"data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}"# + "\n\n"
+        let text = filter + (try MeteringFixtures.text("openai_chat_stream_include_usage.sse"))
+        let (out, meter) = MeteringFixtures.meter(Array(text.utf8), format: .azure, endpoint: .chat, strip: true, size: size)
+        #expect(String(decoding: out, as: UTF8.self) == filter + removingEvent(containing: #""choices":[],"usage""#, from: String(text.dropFirst(filter.count))))
+        #expect(meter.model == "gpt-4o-mini-2024-07-18")
+        #expect(meter.usage == Usage(inputTokens: 1200, outputTokens: 9, cachedInputTokens: 1024))
+    }
+
     @Test("stripping works the same with CRLF and lone-CR line endings, split anywhere", arguments: [1, 2, 5, 100_000])
     func lineEndings(size: Int) throws {
         let text = try MeteringFixtures.text("openai_chat_stream_include_usage.sse")
