@@ -183,8 +183,8 @@ struct TollgateDatabaseTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory.url.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        #expect(FileManager.default.changeCurrentDirectoryPath(directory.url.path))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         for url in ["postgres://tollgate:s3cret@127.0.0.1:5432/tollgate", "PostgreSQL://u:s3cret@db/x"] {
             #expect {
                 _ = try TollgateDatabase.open(at: url)

@@ -28,7 +28,7 @@ struct StatsRoutes: Sendable {
         }
     }
 
-    private func route<Answer: Encodable>(
+    private func route<Answer: Encodable & Sendable>(
         _ router: RouterGroup<TollgateRequestContext>, _ path: String,
         _ answer: @escaping @Sendable (QueryParameters, AdminPrincipal) async throws -> Answer
     ) {
