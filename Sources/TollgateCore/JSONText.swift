@@ -50,3 +50,10 @@ extension JSONText {
         return members
     }
 }
+
+/// A value that JSON writes as a number from its own exact text, never through a binary float or
+/// `Decimal` (`AdminJSON`'s encoder writes it as is; `JSONEncoder` goes through `encode(to:)`).
+package protocol JSONNumberText {
+    /// Valid JSON number text.
+    var jsonNumberText: String { get }
+}

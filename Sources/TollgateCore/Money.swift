@@ -127,6 +127,10 @@ extension Money: Codable {
     }
 }
 
+extension Money: JSONNumberText {
+    package var jsonNumberText: String { decimalString }
+}
+
 extension Decimal {
     /// `scaled` × 10^-`decimals`, exactly (Decimal holds 38 digits): nano-dollars with 9, basis
     /// points as a fraction with 4. Built from the integer, not parsed from text, which made money

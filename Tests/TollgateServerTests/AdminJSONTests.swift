@@ -82,6 +82,51 @@ struct AdminJSONTests {
         #expect(AnswerCells.of(KeyView(TollgateKey(id: "k", hash: "h", prefix: "p", org: "o", createdAtMs: 0), secret: "tg_s"))["key"] == #""tg_s""#)
     }
 
+    /// What Foundation's encoder writes, money aside (it goes through `Decimal`, which writes the same digits).
+    private static func foundation(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Every shape the answers use: nested and merged containers, optionals left out or null,
+    /// floats, Decimal, dictionaries, arrays of arrays, strings needing escapes.
+    private struct Shapes: Encodable {
+        var text = "a/b \"q\" \\ é 🦊 tab\tnewline\n"
+        var control = "bell\u{7} unit\u{1f}"
+        var doubles: [Double] = [0, 1, -1.5, 0.1, 1e-7, 123456789.125, 1e21, 2.5e-5]
+        var floats: [Float] = [0.25, 3]
+        var integers: [Int64] = [.min, -1, 0, .max]
+        var unsigned: [UInt8] = [0, 255]
+        var flags = [true, false]
+        var decimal = Decimal(string: "12.3456789")!
+        var money = Money(nanos: -1_000_000_001)
+        var moneys: [Money?] = [Money(nanos: 5), nil]
+        var absent: String? = nil
+        @Nullable var null: Int64? = nil
+        var map: [String: [String]] = ["b": ["x"], "a": [], "ab": ["y", "z"]]
+        var nested: [[Int]] = [[1, 2], [], [3]]
+        var empty: [String: Int] = [:]
+        var summary = GroupSummary(bucket: "2026-01-01T00:00:00Z", group: "g", AdminJSONTests.summary, activeUsers: nil, feedback: FeedbackTotals())
+    }
+
+    @Test("the admin encoder writes what JSONEncoder with sorted keys writes, byte for byte")
+    func sameAsFoundation() throws {
+        let shapes = Shapes()
+        let ours = try AdminJSONEncoder.encode(shapes)
+        let theirs = try Self.foundation(shapes)
+        #expect(ours == theirs)
+        var feedback = FeedbackTotals()
+        (feedback.count, feedback.rated, feedback.ratingSum) = (3, 2, 7)
+        let period = PeriodSummary(Self.summary, activeUsers: 2, feedback: feedback, range: (fromMs: 0, toMs: 86_400_000))
+        var previous = period
+        previous.fields.requests = 0
+        let answer = SummaryAnswer(period: period, previous: previous, changePct: SummaryAnswer.Change(now: Self.summary, before: StatsSummary()))
+        #expect(try AdminJSONEncoder.encode(answer) == Self.foundation(answer))
+        #expect(throws: EncodingError.self) { try AdminJSONEncoder.encode([Double.nan]) }
+        #expect(throws: EncodingError.self) { try AdminJSONEncoder.encode(["x": Double.infinity]) }
+    }
+
     @Test("typed queries read the endpoint's parameters, refusing what they cannot answer")
     func queries() throws {
         let breakdown = try BreakdownQuery(QueryParameters(["by": "tag.Feature", "order": "tokens", "limit": "5", "org": "acme"]))

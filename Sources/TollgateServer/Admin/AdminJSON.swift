@@ -1,22 +1,16 @@
 import Foundation
 import TollgateCore
 
-/// How every admin answer becomes JSON: typed `Encodable` values through one `JSONEncoder`.
+/// How every admin answer becomes JSON: typed `Encodable` values through `AdminJSONEncoder`.
 ///
 /// Field names are the SPEC's snake_case names, spelled out in each type's `CodingKeys`; members in
 /// name order (stable output for scripts and diffs); money as exact decimal numbers (`Money`).
 package enum AdminJSON {
-    package static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     /// The JSON text of an answer. Our answers hold only strings, integers, finite doubles and
     /// money, which always encode, so a failure here is a programming error.
     package static func string(_ value: some Encodable) -> String {
         do {
-            return String(decoding: try encoder().encode(value), as: UTF8.self)
+            return try AdminJSONEncoder.encode(value)
         } catch {
             preconditionFailure("an admin answer failed to encode: \(error)")
         }
