@@ -23,6 +23,16 @@ package struct BucketMap: Sendable {
         return starts[low]
     }
 
+    /// The first bucket start after `ms`, nil past the last one.
+    package func start(after ms: Int64) -> Int64? {
+        var (low, high) = (0, starts.count)  // invariant: the answer's index is in [low, high]
+        while low < high {
+            let middle = (low + high) / 2
+            if starts[middle] <= ms { low = middle + 1 } else { high = middle }
+        }
+        return low < starts.count ? starts[low] : nil
+    }
+
     /// The same map as an SQL expression of `column`: a binary search of nested CASEs, so a row
     /// costs log2(buckets) comparisons whatever the range.
     func sqlExpression(of column: String) -> String {

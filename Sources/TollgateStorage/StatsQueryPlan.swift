@@ -183,11 +183,12 @@ extension StatsQueryPlan.Segment {
             if !groupColumns.isEmpty { sql += " GROUP BY " + (1...groupColumns.count).map(String.init).joined(separator: ", ") }
             return (sql, arguments)
         }
-        if selecting == .users {
+        if selecting == .users || selecting == .userRequests {
             // One row per (groups…, user) row of the table, not deduplicated here: the caller counts
             // distinct users over every segment at once.
             conditions.append("\(user) <> ''")
-            var sql = "SELECT \((groupColumns + [user]).joined(separator: ", ")) FROM \(table)"
+            let columns = groupColumns + [user] + (selecting == .userRequests ? ["requests"] : [])
+            var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(table)"
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             return (sql, arguments)
         }
@@ -246,6 +247,8 @@ extension StatsQueryPlan.Segment {
         case users
         /// Distinct users per group, for segments whose groups no other segment shares.
         case userCounts
+        /// As `users`, each row with its request count (rollups only).
+        case userRequests
     }
 
     /// The JSON path of a tag as an SQL string literal: `'$."name"'`.

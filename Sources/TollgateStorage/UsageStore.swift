@@ -235,7 +235,8 @@ extension UsageStore {
     /// a distinct count cannot be taken back) hold every user active in the range.
     ///
     /// `rebucket` maps a `granularity` bucket's start to the bucket it counts in (weeks, months,
-    /// local days): the users are then counted per final bucket.
+    /// local days): the users are then counted per final bucket, from daily rows and a few hourly
+    /// ones when the range is whole hours (`activeUsersByDay`).
     ///
     /// Nil when no rollup keeps users together with what the query filters or groups by
     /// (department, outcome, status, endpoint, session, tags): the count would scan every raw event
@@ -245,6 +246,10 @@ extension UsageStore {
         rebucket: BucketMap? = nil
     ) async throws -> [StatsGroupKey: Int64]? {
         guard let detail = RollupDetail.coarsest(answering: filter, groupBy: groupBy + [.user]) else { return nil }
+        let hour = RollupGranularity.hour.milliseconds
+        if let rebucket, let from = filter.from, let to = filter.to, from < to, from % hour == 0, to % hour == 0 {
+            return try await activeUsersByDay(filter: filter, groupBy: groupBy, detail: detail, from: from, to: to, buckets: rebucket)
+        }
         let plan = StatsQueryPlan(
             from: filter.from, to: filter.to, rawOnly: false, allowDaily: granularity != .hour, detail: detail,
             allowSubtraction: false)

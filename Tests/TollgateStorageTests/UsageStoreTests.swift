@@ -114,6 +114,47 @@ struct UsageStoreTests {
         }
     }
 
+    @Test("active users of buckets made of hours: from daily rows less hourly ones, as from the events", arguments: [0, 1, 5, 13, 19])
+    func activeUsersByDay(shift: Int64) async throws {
+        try await withTemporaryDatabase { database, _ in
+            // Sparse users (about two requests each), so a piece of a day misses many of the day's users.
+            var events = Fixtures.mixedEvents(count: 1_500)
+            for index in events.indices where events[index].user != nil { events[index].user = "u\(index % 500)" }
+            try await store(events, in: database)
+            let store = UsageStore(database: database)
+            let first = Self.day0 - Self.day + shift * Self.hour
+            // Days shifted by `shift` hours, one 23-hour and one 25-hour day (a DST change), and a 2½-day bucket.
+            let maps = [
+                BucketMap(starts: (0..<6).map { first + Int64($0) * Self.day }),
+                BucketMap(starts: [first, first + Self.day, first + 2 * Self.day - Self.hour, first + 3 * Self.day, first + 4 * Self.day]),
+                BucketMap(starts: [first, first + 60 * Self.hour, first + 120 * Self.hour]),
+            ]
+            let ranges: [(Int64, Int64)] = [
+                (Self.day0, Self.day0 + 3 * Self.day), (first, first + 4 * Self.day), (Self.day0 + 2 * Self.hour, Self.day0 + 2 * Self.day + 5 * Self.hour),
+                (Self.day0 + 11 * Self.hour, Self.day0 + 12 * Self.hour), (Self.day0 - 3 * Self.day, Self.day0 + 9 * Self.hour),
+            ]
+            for map in maps {
+                for (from, to) in ranges {
+                    var filter = StatsFilter()
+                    (filter.from, filter.to) = (from, to)
+                    let inRange = events.filter { $0.startedAtMs >= from && $0.startedAtMs < to && $0.user?.isEmpty == false }
+                    for groupBy in [[], [StatsDimension.org], [.team]] {
+                        let counted = try #require(try await store.activeUsers(filter: filter, groupBy: groupBy, granularity: .hour, rebucket: map))
+                        let expected = Dictionary(grouping: inRange) { e in
+                            StatsGroupKey(bucketStart: map(e.startedAtMs), values: groupBy.map { $0 == .org ? e.org : (e.team?.isEmpty == false ? e.team : nil) })
+                        }.mapValues { Int64(Set($0.compactMap(\.user)).count) }
+                        #expect(counted == expected, "\(from)…\(to) by \(groupBy)")
+                    }
+                    filter.org = events[0].org
+                    let oneOrg = try #require(try await store.activeUsers(filter: filter, granularity: .hour, rebucket: map))
+                    let expected = Dictionary(grouping: inRange.filter { $0.org == filter.org }) { StatsGroupKey(bucketStart: map($0.startedAtMs), values: []) }
+                        .mapValues { Int64(Set($0.compactMap(\.user)).count) }
+                    #expect(oneOrg == expected)
+                }
+            }
+        }
+    }
+
     @Test("a bucket map finds the same bucket in Swift and in SQL, at and around every start")
     func bucketMap() async throws {
         try await withTemporaryDatabase { database, _ in
