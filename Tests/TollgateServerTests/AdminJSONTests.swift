@@ -108,6 +108,19 @@ struct AdminJSONTests {
         var nested: [[Int]] = [[1, 2], [], [3]]
         var empty: [String: Int] = [:]
         var summary = GroupSummary(bucket: "2026-01-01T00:00:00Z", group: "g", AdminJSONTests.summary, activeUsers: nil, feedback: FeedbackTotals())
+        var rows = [Twice(), Twice(), Twice()]
+    }
+
+    /// Writes one member twice through two containers: the later value is kept, as by `JSONEncoder`.
+    private struct Twice: Encodable {
+        enum Keys: String, CodingKey { case b, a }
+        func encode(to encoder: any Encoder) throws {
+            var first = encoder.container(keyedBy: Keys.self)
+            try first.encode(1, forKey: .b)
+            try first.encode(2, forKey: .a)
+            var second = encoder.container(keyedBy: Keys.self)
+            try second.encode(3, forKey: .b)
+        }
     }
 
     @Test("the admin encoder writes what JSONEncoder with sorted keys writes, byte for byte")

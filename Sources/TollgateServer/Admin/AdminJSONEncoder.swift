@@ -37,7 +37,38 @@ enum AdminJSONEncoder {
         var items: [Node] = []
     }
 
+    /// How the last object's members were written: rows of a list share one layout, so it is
+    /// sorted and its names quoted once per answer, not once per row.
+    private struct Layout {
+        var names: [String] = []
+        /// Indices into the members in output order, a repeated name's earlier members left out.
+        var order: [Int] = []
+        /// Each kept member's `"name":`, in output order.
+        var prefixes: [[UInt8]] = []
+
+        init() {}
+
+        init(_ names: [String]) {
+            self.names = names
+            let sorted = names.indices.sorted {
+                // Stable, so of two members with one name the later one sorts last and is kept.
+                names[$0] == names[$1] ? $0 < $1 : names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8)
+            }
+            for (position, index) in sorted.enumerated() where position + 1 == sorted.count || names[sorted[position + 1]] != names[index] {
+                order.append(index)
+                var prefix = ""
+                JSONText.append(names[index], to: &prefix)
+                prefixes.append(Array(prefix.utf8) + [UInt8(ascii: ":")])
+            }
+        }
+    }
+
     private static func write(_ node: Node, to out: inout [UInt8]) {
+        var layout = Layout()
+        write(node, to: &out, layout: &layout)
+    }
+
+    private static func write(_ node: Node, to out: inout [UInt8], layout: inout Layout) {
         switch node {
         case .text(let text):
             out.append(contentsOf: text.utf8)
@@ -45,30 +76,22 @@ enum AdminJSONEncoder {
             out.append(UInt8(ascii: "["))
             for (index, item) in array.items.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                write(item, to: &out)
+                write(item, to: &out, layout: &layout)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let object):
-            // Stable, so of two members with one name the later one sorts last and is kept.
-            let sorted = object.members.enumerated().sorted {
-                $0.element.name == $1.element.name
-                    ? $0.offset < $1.offset : $0.element.name.utf8.lexicographicallyPrecedes($1.element.name.utf8)
-            }
+            let names = object.members.map(\.name)
+            if names != layout.names { layout = Layout(names) }
+            let current = layout
             out.append(UInt8(ascii: "{"))
-            var first = true
-            for (index, member) in sorted.enumerated() {
-                if index + 1 < sorted.count, sorted[index + 1].element.name == member.element.name { continue }
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                var name = ""
-                JSONText.append(member.element.name, to: &name)
-                out.append(contentsOf: name.utf8)
-                out.append(UInt8(ascii: ":"))
-                write(member.element.node, to: &out)
+            for (position, index) in current.order.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: current.prefixes[position])
+                write(object.members[index].node, to: &out, layout: &layout)
             }
             out.append(UInt8(ascii: "}"))
         case .deferred(let encoder):
-            write(encoder.node ?? .object(ObjectNode()), to: &out)
+            write(encoder.node ?? .object(ObjectNode()), to: &out, layout: &layout)
         }
     }
 }
