@@ -59,11 +59,18 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ConfigError {
             throw ValidationError(error.message)
         }
-        let level = settings.logLevel
+        let (level, format) = (settings.logLevel, settings.logFormat)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "tollgate")
         let service = try await buildTollgate(settings, logger: logger)

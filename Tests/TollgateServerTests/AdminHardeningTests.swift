@@ -83,7 +83,7 @@ struct AdminHardeningTests {
 
     @Test("a threshold that rounds to 0 basis points is refused, not stored as 0")
     func tinyThresholds() throws {
-        for list in [[0.00004], [5e-324], [0.0], [-0.5], [10.5]] as [[Double]] {
+        for list in [[0.00004], [.leastNonzeroMagnitude], [0.0], [-0.5], [10.5]] as [[Double]] {
             #expect(throws: AdminError.self, "\(list)") { try AdminInput(["thresholds": list]).fractions("thresholds") }
         }
         #expect(try AdminInput(["thresholds": [0.0001, 0.5, 10]]).fractions("thresholds") == [1, 5000, 100_000])

@@ -79,6 +79,16 @@ struct ConfigLoaderTests {
         #expect(byName["local"]?.format == .anthropic)
     }
 
+    @Test("a provider variable without its base URL defines nothing: TOLLGATE_LOG_FORMAT is the log format")
+    func ownSettingsAreNoProviders() throws {
+        let env = ["TOLLGATE_LOG_FORMAT": "json", "TOLLGATE_NOPE_API_KEY": "k", "TOLLGATE_AZURE_BASE_URL": "https://r.openai.azure.com"]
+        let config = try ConfigLoader.merge(flags: .init(), environment: env, yaml: nil)
+        #expect(config.logFormat == .json)
+        #expect(!config.providers.contains { $0.name == "log" || $0.name == "nope" })
+        #expect(config.providers.first { $0.name == "azure" }?.format == .azure)
+        #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_LOG_FORMAT": "xml"], yaml: nil) }
+    }
+
     @Test("SPEC §13 settings: audit retention and the org-level alerts, file and environment")
     func analyticsSettings() throws {
         let defaults = try ConfigLoader.merge(flags: .init(), environment: [:], yaml: nil)

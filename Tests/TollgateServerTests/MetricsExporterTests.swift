@@ -61,7 +61,7 @@ struct MetricsExporterTests {
         #expect(text.contains("tollgate_process_uptime_seconds "))
 
         writer.value.withLock { $0.written = 25 }
-        budgets.value.withLock { $0.removeLast() }
+        budgets.value.withLock { _ = $0.removeLast() }
         text = String(decoding: exporter.scrape(), as: UTF8.self)
         #expect(text.contains("tollgate_usage_writer_events_written_total 25\n"))
         #expect(!text.contains("bud_zero"))

@@ -10,4 +10,11 @@ package enum UTCTime {
         let yearText = year >= 0 && year < 1000 ? String(String(year + 10_000).dropFirst()) : "\(year)"
         return "\(yearText)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
     }
+
+    /// As `iso`, with milliseconds: `2026-11-21T10:00:00.042Z`.
+    package static func isoMillis(_ ms: Int64) -> String {
+        let millis = ((ms % 1000) + 1000) % 1000
+        let digits = String(millis + 1000).dropFirst()
+        return String(iso(ms).dropLast()) + "." + digits + "Z"
+    }
 }

@@ -67,6 +67,7 @@ package enum ConfigLoader {
         if let v = env["TOLLGATE_RETENTION_DAILY_DAYS"] { config.retention.dailyDays = try int(v, "TOLLGATE_RETENTION_DAILY_DAYS", min: 0) }
         if let v = env["TOLLGATE_RETENTION_AUDIT_DAYS"] { config.retention.auditDays = try int(v, "TOLLGATE_RETENTION_AUDIT_DAYS", min: 0) }
         if let v = env["TOLLGATE_LOG_LEVEL"] { config.logLevel = try level(v, "TOLLGATE_LOG_LEVEL") }
+        if let v = env["TOLLGATE_LOG_FORMAT"] { config.logFormat = try logFormat(v, "TOLLGATE_LOG_FORMAT") }
         if let v = env["TOLLGATE_MAX_CONNECTIONS"] { config.limits.maxConnections = try int(v, "TOLLGATE_MAX_CONNECTIONS", min: 0) }
         if let v = env["TOLLGATE_HEADER_TIMEOUT"] { config.limits.headerTimeoutMs = try millis(v, "TOLLGATE_HEADER_TIMEOUT") }
         if let v = env["TOLLGATE_BODY_TIMEOUT"] { config.limits.bodyTimeoutMs = try millis(v, "TOLLGATE_BODY_TIMEOUT") }
@@ -85,6 +86,9 @@ package enum ConfigLoader {
         }
         for name in names.sorted() {
             let prefix = "TOLLGATE_\(name.uppercased())"
+            // SPEC §1: without its _BASE_URL a variable defines nothing, so Tollgate's own settings
+            // (TOLLGATE_LOG_FORMAT) never read as a provider's.
+            guard env[prefix + "_BASE_URL"] != nil || config.providers.contains(where: { $0.name == name }) else { continue }
             try upsertProvider(
                 name: name, baseURL: env[prefix + "_BASE_URL"], format: env[prefix + "_FORMAT"],
                 apiKey: env[prefix + "_API_KEY"], origin: prefix + "_*", into: &config)
@@ -101,7 +105,7 @@ package enum ConfigLoader {
 
     private static let topLevelKeys: Set<String> = [
         "listen", "db", "pricing", "admin_key", "allow_passthrough", "cache", "alerts", "timeouts", "flush_ms",
-        "log_level", "max_body_bytes", "shutdown_timeout", "upstream_threads", "metrics", "providers", "retention",
+        "log_level", "log_format", "max_body_bytes", "shutdown_timeout", "upstream_threads", "metrics", "providers", "retention",
         "limits", "keys", "admin", "analytics",
     ]
 
@@ -121,6 +125,7 @@ package enum ConfigLoader {
         if let v = root["allow_passthrough"] { config.allowPassthrough = try bool("\(v)", "allow_passthrough") }
         if let v = root["flush_ms"] { config.flushMs = try int("\(v)", "flush_ms", min: 1) }
         if let v = root["log_level"] { config.logLevel = try level(try string(v, "log_level"), "log_level") }
+        if let v = root["log_format"] { config.logFormat = try logFormat(try string(v, "log_format"), "log_format") }
         if let v = root["max_body_bytes"] { config.maxBodyBytes = try int("\(v)", "max_body_bytes", min: 1) }
         if let v = root["shutdown_timeout"] { config.shutdownTimeoutSeconds = try int("\(v)", "shutdown_timeout", min: 0) }
         if let v = root["upstream_threads"] { config.upstreamThreads = try int("\(v)", "upstream_threads", min: 1) }
@@ -339,6 +344,13 @@ package enum ConfigLoader {
             throw ConfigError("\(name) must be a number of seconds > 0, got '\(value)'.")
         }
         return Int((seconds * 1000).rounded())
+    }
+
+    private static func logFormat(_ value: String, _ name: String) throws -> LogFormat {
+        guard let format = LogFormat(rawValue: value.lowercased()) else {
+            throw ConfigError("\(name) must be text or json; got '\(value)'.")
+        }
+        return format
     }
 
     private static func level(_ value: String, _ name: String) throws -> Logger.Level {

@@ -29,6 +29,8 @@ package struct TollgateConfig: Sendable {
     package var timeouts = UpstreamTimeouts()
     package var flushMs = 100
     package var logLevel: Logger.Level = .info
+    /// `TOLLGATE_LOG_FORMAT` / `log_format` (SPEC §15).
+    package var logFormat = LogFormat.text
     package var maxBodyBytes = 32 << 20
     package var shutdownTimeoutSeconds = 30
     /// libcurl driver threads; one carries thousands of transfers.

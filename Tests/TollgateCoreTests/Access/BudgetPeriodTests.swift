@@ -42,5 +42,7 @@ struct BudgetPeriodTests {
         #expect(UTCTime.iso(0) == "1970-01-01T00:00:00Z")
         #expect(UTCTime.iso(TestClock.ms((2026, 11, 21, 10)) + 61_999) == "2026-11-21T10:01:01Z")
         #expect(UTCTime.iso(TestClock.ms((2028, 2, 29, 23))) == "2028-02-29T23:00:00Z")
+        #expect(UTCTime.isoMillis(TestClock.ms((2026, 11, 21, 10)) + 61_042) == "2026-11-21T10:01:01.042Z")
+        #expect(UTCTime.isoMillis(-1) == "1969-12-31T23:59:59.999Z")
     }
 }
