@@ -40,6 +40,9 @@ port, n = sys.argv[1], int(sys.argv[2])
 # The generated traffic ends 2026-11-20; ranges are absolute so the run is repeatable.
 base = "from=2026-10-21T00:00:00Z&to=2026-11-20T00:00:00Z"
 stats = "/admin/stats?"
+# A request id that exists (WriterBench's ids are random): the newest event's.
+newest = urllib.request.Request(f"http://127.0.0.1:{port}/admin/usage?limit=1", headers={"Authorization": "Bearer bench"})
+newest_id = json.loads(urllib.request.urlopen(newest).read())["data"][0]["request_id"]
 queries = {
     "stats: 30 days, all": stats + base,
     "stats: 30 days, one org": stats + base + "&org=org3",
@@ -72,7 +75,7 @@ queries = {
     "timeseries week": "/admin/stats/timeseries?granularity=week&" + base,
     "timeseries month": "/admin/stats/timeseries?granularity=month&" + base,
     "timeseries day, Europe/Berlin": "/admin/stats/timeseries?granularity=day&tz=Europe/Berlin&" + base,
-    "usage by request_id": "/admin/usage?request_id=req_0_1_1",  # an id WriterBench may not have made: counts 0 then
+    "usage by request_id": "/admin/usage?request_id=" + newest_id,
     # SPEC §13 configured rollup tags (STATS_ROLLUP_TAGS)
     "breakdown by tag.feature": "/admin/stats/breakdown?by=tag.feature&" + base,
     "breakdown by tag.prompt (300 values)": "/admin/stats/breakdown?by=tag.prompt&" + base,

@@ -182,7 +182,8 @@ package enum TagRollups {
                     db, sql: "SELECT MIN(started_at) FROM usage_events WHERE started_at >= ?", arguments: [dayStart + day])
             }
             days += 1
-            if days % 30 == 0 { logger.info("rolling up tag from kept events", metadata: ["tag": "\(name)", "days_done": "\(days)"]) }
+            // About 1.6 s a day at 330k events a day: a line every 5 days shows the start is moving.
+            if days % 5 == 0 { logger.info("rolling up tag from kept events", metadata: ["tag": "\(name)", "days_done": "\(days)"]) }
         }
         try await pool.write { db in
             try db.execute(sql: "INSERT INTO rollup_tags (name, max_values) VALUES (?, ?)", arguments: [name, maxValues])
