@@ -98,6 +98,10 @@ package struct PricingTable: Sendable {
         while !candidate.isEmpty {
             if let hit = match(candidate, provider: provider) { return hit }
             if let base = ModelName.withoutDateSuffix(candidate), let hit = match(base, provider: provider) { return hit }
+            if let bare = ModelName.withoutCloudDecorations(candidate) {
+                if let hit = match(bare, provider: provider) { return hit }
+                if let base = ModelName.withoutDateSuffix(bare), let hit = match(base, provider: provider) { return hit }
+            }
             guard let slash = candidate.firstIndex(of: "/") else { return nil }
             candidate = candidate[candidate.index(after: slash)...]
         }
@@ -176,6 +180,46 @@ package struct PricingTable: Sendable {
 
 /// Model-name rules shared by lookups.
 package enum ModelName {
+    /// Bedrock's inference-profile regions (`us.anthropic.claude-…`) and model vendors (`anthropic.`).
+    private static let bedrockRegions: Set<Substring> = ["us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"]
+    private static let bedrockVendors: Set<Substring> = [
+        "anthropic", "meta", "amazon", "mistral", "cohere", "ai21", "deepseek", "openai", "qwen", "writer",
+    ]
+
+    /// The model a cloud's model id names, or nil if it has no such decoration: Bedrock's ARN,
+    /// region and vendor prefixes and version suffix
+    /// (`arn:…:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0` →
+    /// `claude-3-7-sonnet-20250219`), Vertex's `-v2@20241022` (`claude-3-5-sonnet-v2@20241022` →
+    /// `claude-3-5-sonnet`). The date, if any, is `withoutDateSuffix`'s to take.
+    package static func withoutCloudDecorations(_ name: Substring) -> Substring? {
+        var rest = name
+        if rest.hasPrefix("arn:"), let slash = rest.lastIndex(of: "/") { rest = rest[rest.index(after: slash)...] }
+        var parts = rest.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        if parts.count == 3, bedrockRegions.contains(parts[0]), bedrockVendors.contains(parts[1]) {
+            rest = parts[2]
+        } else if parts.count >= 2, bedrockVendors.contains(parts[0]) {
+            parts = rest.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            rest = parts[1]
+        }
+        // Bedrock's `-v1:0` / `-v2:0`, Vertex's `@date` with the `-v2` before it; a `-vN` elsewhere is
+        // part of a name (`deepseek-v3`).
+        var versioned = false
+        if let colon = rest.lastIndex(of: ":"), rest[rest.index(after: colon)...].allSatisfy(\.isNumber) {
+            rest = rest[..<colon]
+            versioned = true
+        }
+        if let at = rest.lastIndex(of: "@") {
+            rest = rest[..<at]
+            versioned = true
+        }
+        if versioned, let dash = rest.lastIndex(of: "-"), rest[rest.index(after: dash)...].first == "v",
+            rest[rest.index(dash, offsetBy: 2)...].allSatisfy(\.isNumber), rest.index(dash, offsetBy: 2) < rest.endIndex
+        {
+            rest = rest[..<dash]
+        }
+        return rest == name || rest.isEmpty ? nil : rest
+    }
+
     /// `name` without a trailing date, or nil if it has none: `-YYYY-MM-DD`
     /// (`gpt-4o-2024-08-06`), `-YYYYMMDD` (`claude-sonnet-4-5-20250929`), `@YYYYMMDD`
     /// (Vertex's `claude-3-5-sonnet@20240620`) or OpenAI's older `-MMDD` (`gpt-4-0613`).

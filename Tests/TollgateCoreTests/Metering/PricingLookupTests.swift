@@ -59,6 +59,37 @@ struct PricingLookupTests {
         #expect(table.lookup("google/models/gemini-2.5-flash")?.name == "gemini-2.5-flash")
     }
 
+    // Bedrock and Vertex bill Anthropic's models at Anthropic's list prices (USD per 1M tokens,
+    // https://docs.anthropic.com/en/docs/about-claude/pricing; https://aws.amazon.com/bedrock/pricing/
+    // lists the same per 1K): Claude 3.7 Sonnet, 3.5 Sonnet and Sonnet 4.5 $3 / $15, 3.5 Haiku
+    // $0.80 / $4, Opus 4.1 $15 / $75. (Bedrock's in-region endpoints of Claude 4.5 models charge
+    // 10 % more than its global ones: docs/pricing.md says how to price them.)
+    @Test("Bedrock and Vertex model ids find the model's list price", arguments: [
+        ("us.anthropic.claude-3-7-sonnet-20250219-v1:0", "claude-3-7-sonnet", 3_000_000, 15_000_000),
+        ("anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku", 800_000, 4_000_000),
+        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5", 3_000_000, 15_000_000),
+        ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "claude-3-7-sonnet", 3_000_000, 15_000_000),
+        ("claude-3-5-sonnet-v2@20241022", "claude-3-5-sonnet", 3_000_000, 15_000_000),
+        ("claude-opus-4-1@20250805", "claude-opus-4-1", 15_000_000, 75_000_000),
+        ("publishers/anthropic/models/claude-3-7-sonnet@20250219", "claude-3-7-sonnet", 3_000_000, 15_000_000),
+    ] as [(String, String, Int64, Int64)])
+    func cloudModelIDs(id: String, listed: String, input: Int64, output: Int64) throws {
+        let shipped = try MeteringFixtures.shippedPricing()
+        let hit = try #require(shipped.lookup(id, provider: "bedrock"))
+        #expect(hit.name == listed)
+        #expect(hit.price.rates.input == input && hit.price.rates.output == output)
+    }
+
+    @Test("only cloud decorations are taken off: a -vN that is part of a name stays")
+    func cloudDecorationsOnly() throws {
+        #expect(ModelName.withoutCloudDecorations("deepseek-v3") == nil)
+        #expect(ModelName.withoutCloudDecorations("gpt-4o-mini") == nil)
+        #expect(ModelName.withoutCloudDecorations("meta.llama3-1-70b-instruct-v1:0") == "llama3-1-70b-instruct")
+        #expect(ModelName.withoutCloudDecorations("amazon.nova-pro-v1:0") == "nova-pro")
+        #expect(try MeteringFixtures.shippedPricing().lookup("amazon.nova-pro-v1:0") == nil)
+        #expect(try MeteringFixtures.shippedPricing().lookup("deepseek-v3-0324")?.name == "deepseek-v3")
+    }
+
     @Test("a model two providers serve at different prices matches per provider")
     func providerQualified() {
         #expect(table.lookup("openai/gpt-oss-20b", provider: "together")?.name == "together/openai/gpt-oss-20b")
