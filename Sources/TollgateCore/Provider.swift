@@ -29,6 +29,8 @@ package struct Provider: Sendable, Equatable {
         Provider(name: "openrouter", baseURL: "https://openrouter.ai/api", format: .openai),
         Provider(name: "xai", baseURL: "https://api.x.ai", format: .openai),
         Provider(name: "fireworks", baseURL: "https://api.fireworks.ai/inference", format: .openai),
+        // The host is the region the path names (`VertexWireFormat.upstreamBase`).
+        Provider(name: "vertex", baseURL: "https://{location}-aiplatform.googleapis.com", format: .vertex),
     ]
 
     /// Providers known by name whose base URL is each customer's own (SPEC §14): configured with

@@ -59,7 +59,27 @@ struct ProviderRouterTests {
         }
         let wire = ProviderFormat.azure.wire
         #expect(wire.credentialHeader(apiKey: "k").name == "api-key" && wire.credentialHeader(apiKey: "k").value == "k")
-        #expect(ProviderFormat.azure.dialect == .openai)
+        #expect(deployment.format == .openai && v1.format == .openai)
+    }
+
+    @Test("Vertex: Gemini and Anthropic publisher paths, the region's host from the path, never another host")
+    func vertex() throws {
+        let gemini = try #require(router.route("/vertex/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse"))
+        #expect(gemini.endpoint == .generate && gemini.format == .gemini)
+        #expect(gemini.upstreamURL == "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse")
+        let claude = try #require(router.route("/vertex/v1/projects/p/locations/global/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"))
+        #expect(claude.endpoint == .messages && claude.format == .anthropic)
+        #expect(claude.upstreamURL.hasPrefix("https://aiplatform.googleapis.com/v1/projects/p/locations/global/"))
+        #expect(ProviderFormat.vertex.wire.model(inPath: claude.path) == "claude-sonnet-4-5@20250929")
+        #expect(try #require(router.route("/vertex/v1beta1/projects/p/locations/europe-west4/publishers/anthropic/models/m:streamRawPredict")).format == .anthropic)
+        // A location that is not a plain name could point the request at another host.
+        for bad in ["evil.example.com%23", "x@y", "", "EU"] {
+            #expect(router.route("/vertex/v1/projects/p/locations/\(bad)/publishers/google/models/m:generateContent") == nil, "\(bad)")
+        }
+        #expect(router.route("/vertex/v1/projects/p/publishers/google/models/m:generateContent") == nil)
+        #expect(KeyPathPolicy.isFree(format: .vertex, path: "/v1/projects/p/locations/l/publishers/google/models/m:countTokens"))
+        #expect(!KeyPathPolicy.isFree(format: .vertex, path: "/v1/projects/p/locations/l/publishers/google/models/m:predict"))
+        #expect(ProviderFormat.vertex.wire.credentialHeader(apiKey: "ya29.t").value == "Bearer ya29.t")
     }
 
     @Test("unknown providers and unmetered paths")

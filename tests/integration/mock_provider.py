@@ -19,6 +19,14 @@ Routes (any path prefix before /v1 or /v1beta is accepted, so base URLs with a p
                                see AZURE_DEPLOYMENTS) and answers as OpenAI with the deployment's model
                                (`gpt-4o-2024-08-06`), streams led by Azure's content-filter chunk (no
                                choices, `"model": ""`)
+  POST …/oauth2/token          Google's OAuth token endpoint for service accounts (JWT-bearer grant):
+                               verifies the RS256 assertion with `mock.vertex.public_key` and its claims
+                               (iss, aud = this URL, scope, iat/exp), answers an access token
+  POST …/publishers/google/models/M:{generateContent,streamGenerateContent}   Vertex AI Gemini, and
+  POST …/publishers/anthropic/models/M:{rawPredict,streamRawPredict}          Vertex AI Anthropic:
+                               a bearer token the mock issued (or listed in `mock.vertex.tokens`) is
+                               required (401 UNAUTHENTICATED), Anthropic bodies need an `anthropic_version`
+                               and no `model` (400); answers as Gemini / Anthropic
   anything else                404 in OpenAI's error shape
 
 Behaviour switches, chosen by the requested model name (the body's `model`, Gemini's path model):
@@ -153,6 +161,7 @@ AZURE_DEPLOYMENTS = {"gpt4o-prod": "gpt-4o-2024-08-06", "mini": "gpt-4o-mini-202
 # The first event of every Azure chat stream: the prompt's content-filter results, no choices, no model.
 AZURE_FILTER_CHUNK = {"choices": [], "created": 0, "id": "", "model": "", "object": "",
                       "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]}
+_VERTEX_ROUTE = re.compile(r"/projects/[^/]+/locations/[^/]+/publishers/(google|anthropic)/models/[^/:]+:(\w+)$")
 _AZURE_ROUTE = re.compile(r"(?:^|/)openai/(?:deployments/([^/]+)|v1)/(chat/completions|completions|embeddings|responses)$")
 _OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
                        404: "invalid_request_error", 429: "rate_limit_error", 500: "server_error"}
@@ -466,6 +475,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "GET" and path.endswith("/v1/models"):
             return self._send_json(200, {"object": "list", "data": [
                 {"id": "gpt-4o-mini", "object": "model", "created": CREATED, "owned_by": "mock"}]})
+        if self.command == "POST" and path.endswith("/oauth2/token"):
+            return self._vertex_token(rec, body)
+        vertex = _VERTEX_ROUTE.search(path) if self.command == "POST" else None
+        if vertex and self._vertex_refused(rec, body, vertex):
+            return
         fmt = self._format(path)
         azure = _AZURE_ROUTE.search(path) if self.command == "POST" else None
         if azure:
@@ -488,8 +502,10 @@ class Handler(BaseHTTPRequestHandler):
             override = json.loads(raw_usage)
             if override is None:
                 override = _NO_USAGE
-        model = rec.model if fmt == "gemini" else self.azure or req.get("model")
+        model = rec.model if fmt == "gemini" or vertex else self.azure or req.get("model")
         stream = bool(req.get("stream")) if fmt != "gemini" else ":streamGenerateContent" in path
+        if vertex and fmt == "anthropic":
+            stream = path.endswith(":streamRawPredict")
         # The switch: X-Mock-Mode if given, else the model name.
         mode = self.headers.get("x-mock-mode") or model or ""
         self.mode = mode
@@ -536,8 +552,46 @@ class Handler(BaseHTTPRequestHandler):
         self.azure = AZURE_DEPLOYMENTS[deployment]
         return False
 
+    def _vertex_token(self, rec, body):
+        """Google's token endpoint: an RS256 JWT-bearer assertion signed by the service account's key."""
+        vertex = self.server.mock.vertex
+        form = dict(p.split("=", 1) for p in body.decode().split("&") if "=" in p)
+        def refuse(reason):
+            vertex.refused.append(reason)
+            return self._send_json(400, {"error": "invalid_grant", "error_description": reason})
+        if form.get("grant_type") != "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer":
+            return refuse("unsupported grant_type")
+        if vertex.refuse_all:
+            return refuse("Invalid JWT Signature.")
+        try:
+            claims = vertex.verify(form.get("assertion", ""), "http://%s:%d%s" % (self.server.server_address[0], self.server.server_address[1], rec.path_only))
+        except ValueError as e:
+            return refuse(str(e))
+        token = "ya29.mock-%d" % (len(vertex.issued) + 1)
+        vertex.issued.append((token, claims))
+        vertex.tokens.add(token)
+        return self._send_json(200, {"access_token": token, "expires_in": vertex.expires_in, "token_type": "Bearer"})
+
+    def _vertex_refused(self, rec, body, route):
+        """Vertex AI's checks: True once it answered an error."""
+        auth = rec.headers.get("authorization", "")
+        if not auth.startswith("Bearer ") or auth[len("Bearer "):] not in self.server.mock.vertex.tokens:
+            self._send_json(401, {"error": {"code": 401, "message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED"}})
+            return True
+        if route.group(1) == "anthropic":
+            try:
+                req = json.loads(body)
+            except ValueError:
+                req = {}
+            if not req.get("anthropic_version") or "model" in req:
+                self._send_json(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "anthropic_version is required and model belongs in the path"}})
+                return True
+        return False
+
     @staticmethod
     def _format(path):
+        if re.search(r"/publishers/anthropic/models/[^/]+:(rawPredict|streamRawPredict)$", path):
+            return "anthropic"
         if re.search(r"/models/[^/]+:(generateContent|streamGenerateContent)$", path):
             return "gemini"
         for suffix, fmt in (("/v1/chat/completions", "chat"), ("/v1/completions", "completions"),
@@ -770,10 +824,56 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class VertexAuth:
+    """What the mock's Google side knows: the service account's public key, the tokens it issued."""
+
+    SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.public_key = None  # a `cryptography` RSA public key
+        self.client_email = None
+        self.key_id = None
+        self.tokens = set()
+        self.issued = []  # (token, claims)
+        self.refused = []
+        self.refuse_all = False
+        self.expires_in = 3599
+
+    def verify(self, assertion, audience):
+        """The claims of a valid assertion; ValueError saying what is wrong otherwise."""
+        import base64
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def b64(part):
+            return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        parts = assertion.split(".")
+        if len(parts) != 3 or self.public_key is None:
+            raise ValueError("malformed assertion")
+        header, claims = json.loads(b64(parts[0])), json.loads(b64(parts[1]))
+        if header.get("alg") != "RS256" or header.get("kid") != self.key_id:
+            raise ValueError("bad header %r" % header)
+        try:
+            self.public_key.verify(b64(parts[2]), (parts[0] + "." + parts[1]).encode(), padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            raise ValueError("Invalid JWT Signature.")
+        now = time.time()
+        if claims.get("iss") != self.client_email or claims.get("aud") != audience or claims.get("scope") != self.SCOPE:
+            raise ValueError("bad claims %r" % claims)
+        if not (claims["iat"] - 60 <= now <= claims["exp"] + 60) or claims["exp"] - claims["iat"] > 3600:
+            raise ValueError("bad times %r" % claims)
+        return claims
+
+
 class MockProvider:
     """The mock as an object of the test process: start() serves in a background thread."""
 
     def __init__(self, port=0, host="127.0.0.1", max_records=None):
+        self.vertex = VertexAuth()
         self.server = _Server((host, port), Handler)
         self.server.mock = self
         self._records = collections.deque(maxlen=max_records)
@@ -812,6 +912,7 @@ class MockProvider:
     def reset(self):
         with self._lock:
             self._records.clear()
+        self.vertex.reset()
 
     @staticmethod
     def _matches(rec, path=None, model=None, method=None):

@@ -18,7 +18,7 @@ package enum StreamAssembler {
             return try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any]
         }
         guard !events.isEmpty else { return nil }
-        switch (format.dialect, endpoint) {
+        switch (format, endpoint) {
         case (.openai, .chat): return openAI(events, chat: true)
         case (.openai, .completion): return openAI(events, chat: false)
         case (.anthropic, .messages): return anthropic(events)

@@ -16,7 +16,7 @@ package enum StreamSynthesizer {
             return sse ? Array("data: ".utf8) + body + Array("\r\n\r\n".utf8) : Array("[".utf8) + body + Array("]".utf8)
         }
         guard let answer = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
-        switch (format.dialect, endpoint) {
+        switch (format, endpoint) {
         case (.openai, .chat): return openAI(answer, chat: true, includeUsage: includeUsage)
         case (.openai, .completion): return openAI(answer, chat: false, includeUsage: includeUsage)
         case (.anthropic, .messages): return anthropic(answer)

@@ -38,7 +38,7 @@ struct JSONScanKeys: Sendable {
         case .openai where endpoint == .responses, .azure where endpoint == .responses: openAIResponses
         case .openai, .azure: openAI
         case .anthropic: anthropic
-        case .gemini: gemini
+        case .gemini, .vertex: gemini  // `.vertex` is never a body format (`Route.format`)
         }
     }
 

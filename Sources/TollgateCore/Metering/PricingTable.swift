@@ -246,8 +246,8 @@ package enum ModelName {
 }
 
 /// Readable text for Foundation's JSON errors (the parser's own detail when it gives one).
-enum JSONErrorText {
-    static func describe(_ error: any Error) -> String {
+package enum JSONErrorText {
+    package static func describe(_ error: any Error) -> String {
         let nsError = error as NSError
         if let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
         return nsError.localizedDescription

@@ -2,8 +2,8 @@ import Foundation
 
 /// What the proxy needs from a metered request's body, read once (SPEC §2, §5, §7).
 package struct RequestInspection: Sendable, Equatable {
-    /// From the body's `model`, or for Gemini from the path (`models/M:generateContent`), or for
-    /// Azure the deployment a path names (`deployments/D/chat/completions`) when the body names none.
+    /// From the body's `model`, else the path's (`WireFormat.model(inPath:)`): Gemini's and
+    /// Vertex's `models/M:generateContent`, an Azure deployment.
     package var model: String?
     /// OpenAI and Anthropic `"stream": true`; Gemini `:streamGenerateContent`.
     package var stream = false
@@ -37,12 +37,10 @@ package enum RequestInspector {
         _ body: some Collection<UInt8>, format: ProviderFormat, endpoint: Endpoint, path: Substring, canonicalize: Bool = false
     ) throws(RequestError) -> RequestInspection {
         var inspection = RequestInspection()
-        if format == .gemini {
-            inspection.stream = path.hasSuffix(":streamGenerateContent")
-            inspection.model = geminiModel(path: path)
-        } else if format == .azure {
-            inspection.model = azureDeployment(path: path)
-        }
+        let wire = format.wire
+        let bodyFormat = wire.bodyFormat(forPath: path)
+        inspection.model = wire.model(inPath: path)
+        if bodyFormat == .gemini { inspection.stream = path.hasSuffix(":streamGenerateContent") }
         let bytes = Array(body)
         guard bytes.contains(where: { !JSONScanner.isSpace($0) }) else {
             throw .invalidRequest("The request body is empty; this endpoint expects a JSON object.")
@@ -58,13 +56,13 @@ package enum RequestInspector {
         }
         let facts = read.facts
         if let model = facts.model { inspection.model = model }
-        if format != .gemini { inspection.stream = facts.stream }
+        if bodyFormat != .gemini { inspection.stream = facts.stream }
         inspection.user = facts.user
         inspection.maxOutputTokens = facts.maxOutputTokens
         inspection.estimatedInputTokens = (facts.textBytes + 3) / 4
         if canonicalize { inspection.canonicalBody = CacheKey.canonicalBody(bytes) }
 
-        if format.dialect == .openai, inspection.stream, endpoint == .chat || endpoint == .completion, !facts.includesUsage,
+        if bodyFormat == .openai, inspection.stream, endpoint == .chat || endpoint == .completion, !facts.includesUsage,
             let rewritten = withIncludeUsage(bytes)
         {
             inspection.upstreamBody = rewritten

@@ -287,7 +287,7 @@ package struct StreamMeter: Sendable {
             // the cumulative output (and, in newer API versions, the input fields restated).
             reported = reported.map { $0.merging(usage) } ?? usage
             if depth == 1 { usageComplete = true }
-        case .gemini:
+        case .gemini, .vertex:  // `.vertex` is never a body format (`Route.format`)
             // Every chunk may carry running counts; the last wins, final once the answer finished.
             reported = usage
             usageComplete = finishSeen

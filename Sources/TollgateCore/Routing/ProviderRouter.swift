@@ -9,6 +9,9 @@ package struct ProviderRouter: Sendable {
         /// The path after the provider segment, query excluded (`/v1/chat/completions`).
         package var path: Substring
         package var endpoint: Endpoint
+        /// The format of this path's bodies, answers and errors (`WireFormat.bodyFormat`):
+        /// `.openai`, `.anthropic` or `.gemini`, never `.azure` or `.vertex`.
+        package var format: ProviderFormat
         /// The full URL to call upstream, query included.
         package var upstreamURL: String
     }
@@ -48,11 +51,14 @@ package struct ProviderRouter: Sendable {
         } else {
             return nil
         }
+        let wire = provider.format.wire
+        guard let base = wire.upstreamBase(provider.baseURL, path: rest) else { return nil }
         return Route(
             provider: provider,
             path: rest,
-            endpoint: Endpoint.classify(format: provider.format, path: rest),
-            upstreamURL: provider.baseURL + target[rest.startIndex...]
+            endpoint: wire.endpoint(forPath: rest),
+            format: wire.bodyFormat(forPath: rest),
+            upstreamURL: base + target[rest.startIndex...]
         )
     }
 }

@@ -1,5 +1,7 @@
 /// Anthropic's Messages API.
 struct AnthropicWireFormat: WireFormat {
+    func bodyFormat(forPath path: Substring) -> ProviderFormat { .anthropic }
+
     func endpoint(forPath path: Substring) -> Endpoint {
         self.path(path, endsWith: "/v1/messages") ? .messages : .other
     }

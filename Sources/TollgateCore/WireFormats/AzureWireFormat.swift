@@ -4,6 +4,10 @@
 struct AzureWireFormat: WireFormat {
     private let openAI = OpenAIWireFormat()
 
+    func bodyFormat(forPath path: Substring) -> ProviderFormat { .openai }
+
+    func model(inPath path: Substring) -> String? { RequestInspector.azureDeployment(path: path) }
+
     /// The same suffixes as OpenAI's: both route shapes end in the OpenAI path.
     func endpoint(forPath path: Substring) -> Endpoint { openAI.endpoint(forPath: path) }
 

@@ -1,5 +1,9 @@
 /// Google's Gemini API (generateContent).
 struct GeminiWireFormat: WireFormat {
+    func bodyFormat(forPath path: Substring) -> ProviderFormat { .gemini }
+
+    func model(inPath path: Substring) -> String? { RequestInspector.geminiModel(path: path) }
+
     func endpoint(forPath path: Substring) -> Endpoint {
         self.path(path, endsWith: ":generateContent") || self.path(path, endsWith: ":streamGenerateContent") ? .generate : .other
     }

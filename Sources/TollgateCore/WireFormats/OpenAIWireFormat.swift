@@ -1,5 +1,7 @@
 /// OpenAI's API and every provider that speaks it (Groq, Mistral, DeepSeek, Together, …).
 struct OpenAIWireFormat: WireFormat {
+    func bodyFormat(forPath path: Substring) -> ProviderFormat { .openai }
+
     func endpoint(forPath path: Substring) -> Endpoint {
         if self.path(path, endsWith: "/chat/completions") { return .chat }
         if self.path(path, endsWith: "/completions") { return .completion }

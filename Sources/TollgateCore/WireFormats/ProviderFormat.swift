@@ -6,6 +6,9 @@ package enum ProviderFormat: String, Sendable, Codable, CaseIterable {
     case gemini
     /// Azure OpenAI (SPEC §14): OpenAI's bodies and answers under Azure's routes and `api-key` header.
     case azure
+    /// Google Vertex AI (SPEC §14): Gemini's bodies on `…:generateContent`, Anthropic's on
+    /// `…:rawPredict`, with an OAuth access token from a service account.
+    case vertex
 
     /// What Tollgate knows of this format: routes, credential header, error shape, usage reader.
     package var wire: any WireFormat {
@@ -14,13 +17,8 @@ package enum ProviderFormat: String, Sendable, Codable, CaseIterable {
         case .anthropic: AnthropicWireFormat()
         case .gemini: GeminiWireFormat()
         case .azure: AzureWireFormat()
+        case .vertex: VertexWireFormat()
         }
-    }
-
-    /// The format of its request bodies, answers and streams: the one whose readers, cache
-    /// assembly and stream synthesis apply.
-    package var dialect: ProviderFormat {
-        self == .azure ? .openai : self
     }
 }
 
@@ -32,6 +30,15 @@ package protocol WireFormat: Sendable {
     /// Whether an unmetered path costs nothing (model lists, token counting), so a Tollgate key
     /// may reach it without `keys.unmetered_paths` (`KeyPathPolicy`).
     func isFree(_ rest: ArraySlice<Substring>) -> Bool
+    /// The format of the bodies, answers and streams on `path`: `.openai`, `.anthropic` or
+    /// `.gemini`, whose readers, error shape, cache assembly and stream synthesis apply
+    /// (`ProviderRouter.Route.format`).
+    func bodyFormat(forPath path: Substring) -> ProviderFormat
+    /// The model a path names (Gemini's `models/M:generateContent`, an Azure deployment), which
+    /// a body's `model` overrides.
+    func model(inPath path: Substring) -> String?
+    /// The base URL to call for `path` (default: `base`).
+    func upstreamBase(_ base: String, path: Substring) -> String?
     /// The header that carries the provider's API key.
     func credentialHeader(apiKey: String) -> (name: String, value: String)
     /// The path segments after the API version (`["models"]` of `/v1/models`), for `isFree`;
@@ -48,6 +55,12 @@ package protocol WireFormat: Sendable {
 }
 
 extension WireFormat {
+    func model(inPath path: Substring) -> String? { nil }
+
+    /// The base URL to call for `path`: the provider's, unless its format derives the host from
+    /// the path (Vertex's regions); nil when the path cannot name one.
+    func upstreamBase(_ base: String, path: Substring) -> String? { base }
+
     /// `/v1…/rest`: the first segment is the version (`v1`, `v1beta`).
     func versionedRest(_ segments: ArraySlice<Substring>) -> ArraySlice<Substring>? {
         guard let version = segments.first, version.hasPrefix("v1") else { return nil }

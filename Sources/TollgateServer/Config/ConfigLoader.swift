@@ -93,6 +93,19 @@ package enum ConfigLoader {
                 name: name, baseURL: env[prefix + "_BASE_URL"], format: env[prefix + "_FORMAT"],
                 apiKey: env[prefix + "_API_KEY"], origin: prefix + "_*", into: &config)
         }
+        if let v = env["TOLLGATE_VERTEX_CREDENTIALS"] {
+            // A service-account key file, or its JSON itself (as a secret manager may inject it).
+            let json: String
+            if v.trimmingSpaces().hasPrefix("{") {
+                json = v
+            } else {
+                guard let data = FileManager.default.contents(atPath: v) else {
+                    throw ConfigError("TOLLGATE_VERTEX_CREDENTIALS: cannot read the service-account key file '\(v)'.")
+                }
+                json = String(decoding: data, as: UTF8.self)
+            }
+            try upsertProvider(name: "vertex", baseURL: nil, format: nil, apiKey: json, origin: "TOLLGATE_VERTEX_CREDENTIALS", into: &config)
+        }
         if let v = env["TOLLGATE_ADMIN_FAILED_AUTH_PER_MINUTE"] {
             config.admin.failedAuthPerMinute = try int(v, "TOLLGATE_ADMIN_FAILED_AUTH_PER_MINUTE", min: 0)
         }

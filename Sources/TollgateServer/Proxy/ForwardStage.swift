@@ -7,10 +7,12 @@ import TollgateUpstream
 /// credential swapped for a Tollgate key, the body as inspection left it.
 struct ForwardStage: Sendable {
     let settings: ProxySettings
+    /// Providers whose credential is a token Tollgate obtains (Vertex AI's service account), by name.
+    var tokens: [String: VertexAccessTokens] = [:]
 
     func upstreamRequest(
         _ request: Request, route: ProviderRouter.Route, body: ByteBuffer, swapCredential: Bool, cancellation: CancellationSignal
-    ) -> UpstreamRequest {
+    ) async throws(RequestError) -> UpstreamRequest {
         let connectionTokens = HeaderPolicy.connectionTokens(request.headers[.connection])
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(request.headers.count + 1)
@@ -23,7 +25,9 @@ struct ForwardStage: Sendable {
             }
         }
         // The credential swap (SPEC §3): the provider's documented header carries Tollgate's own key.
-        if swapCredential, let apiKey = route.provider.apiKey {
+        if swapCredential, let tokens = tokens[route.provider.name] {
+            headers.append(route.provider.format.wire.credentialHeader(apiKey: try await tokens.token()))
+        } else if swapCredential, let apiKey = route.provider.apiKey {
             headers.append(route.provider.format.wire.credentialHeader(apiKey: apiKey))
         }
         return UpstreamRequest(

@@ -30,7 +30,7 @@ struct IdentifyStage: Sendable {
                 session: refinements.session, tags: refinements.tags)
             access.noteUse(of: key)
             guard route.provider.apiKey != nil else {
-                let setting = "TOLLGATE_\(route.provider.name.uppercased())_API_KEY"
+                let setting = route.provider.format == .vertex ? "TOLLGATE_VERTEX_CREDENTIALS (a service-account key)" : "TOLLGATE_\(route.provider.name.uppercased())_API_KEY"
                 throw RequestError(.providerNotConfigured, "Tollgate has no credential for provider '\(route.provider.name)'. Set \(setting) (or providers.\(route.provider.name).api_key in the config file) on the server.")
             }
             return try police(route, exchange)

@@ -25,14 +25,15 @@ struct ProxyHandler: Sendable {
 
     init(
         router: ProviderRouter, upstream: any UpstreamClient, recorder: any UsageRecorder, meter: Meter,
-        access: AccessControl, cache: ResponseCache, settings: ProxySettings, inFlight: InFlightCounter, logger: Logger
+        access: AccessControl, cache: ResponseCache, settings: ProxySettings, inFlight: InFlightCounter, logger: Logger,
+        tokens: [String: VertexAccessTokens] = [:]
     ) {
         routing = RouteStage(router: router)
         identify = IdentifyStage(access: access, settings: settings)
         inspect = InspectStage(settings: settings)
         admit = AdmitStage(access: access, meter: meter, settings: settings)
         self.cache = CacheStage(cache: cache, meter: meter, settings: settings, clock: access.clock)
-        forward = ForwardStage(settings: settings)
+        forward = ForwardStage(settings: settings, tokens: tokens)
         settle = SettleStage(access: access, recorder: recorder, meter: meter, logger: logger, inFlight: inFlight)
         relay = RelayStage(upstream: upstream, cache: self.cache, settle: settle)
         self.logger = logger
@@ -53,7 +54,7 @@ struct ProxyHandler: Sendable {
             if let hit = try await cache.consult(request, inspection: inspection, route: route, &exchange, settlement) {
                 return hit
             }
-            let upstreamRequest = forward.upstreamRequest(
+            let upstreamRequest = try await forward.upstreamRequest(
                 request, route: route, body: inspection.upstreamBody.map { ByteBuffer(bytes: $0) } ?? body,
                 swapCredential: exchange.key != nil, cancellation: settlement.clientGone)
             if inspection.stream || !route.endpoint.isMetered {

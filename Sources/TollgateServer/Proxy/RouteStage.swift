@@ -10,6 +10,10 @@ struct RouteStage: Sendable {
         let target = try RequestTarget.normalize(request.uri.string)
         guard let route = router.route(target) else {
             let segment = target.split(separator: "/").first.map(String.init) ?? ""
+            if router.provider(named: segment) != nil {
+                throw RequestError.invalidRequest(
+                    "'\(request.uri.path)' names no host for provider '\(segment)': its paths name a location as /v1/projects/P/locations/L/… (lower-case letters, digits and '-').")
+            }
             if Provider.knownFormats[segment] != nil {
                 throw RequestError(
                     .providerNotConfigured,
@@ -21,7 +25,7 @@ struct RouteStage: Sendable {
                 "No provider matches '\(request.uri.path)'. Start the path with a provider name (\(names)), e.g. /openai/v1/chat/completions, or configure one with TOLLGATE_<NAME>_BASE_URL.")
         }
         exchange.provider = route.provider.name
-        exchange.format = route.provider.format
+        exchange.format = route.format
         exchange.endpoint = route.endpoint
         return route
     }
