@@ -12,9 +12,4 @@ package enum Endpoint: String, Sendable, Codable, CaseIterable {
 
     /// Whether tokens and cost are read from this endpoint's answers.
     package var isMetered: Bool { self != .other }
-
-    /// Classifies a request path (the part after the provider segment, query excluded).
-    package static func classify(format: ProviderFormat, path: Substring) -> Endpoint {
-        format.wire.endpoint(forPath: path)
-    }
 }

@@ -45,7 +45,7 @@ struct KeyPathPolicyTests {
     let policy = KeyPathPolicy(unmeteredPaths: ["*": ["/v1/moderations/extra"], "key_img": ["/v1/images/*"]])
 
     private func verdict(_ key: String, _ format: ProviderFormat, _ path: String) -> KeyPathPolicy.Verdict {
-        policy.verdict(keyID: key, format: format, endpoint: Endpoint.classify(format: format, path: Substring(path)), path: Substring(path))
+        policy.verdict(keyID: key, format: format, endpoint: format.wire.endpoint(forPath: Substring(path)), path: Substring(path))
     }
 
     @Test("metered and free endpoints are allowed")
