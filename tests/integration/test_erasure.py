@@ -3,12 +3,13 @@ detail naming the user, every total unchanged, and is itself audited — checked
 every table in the SQLite file, and every stats answer before and after.
 """
 
+import datetime
 import json
 import sqlite3
 
 import httpx
 import pytest
-from access_helpers import Admin, oai, start
+from access_helpers import Admin, iso, oai, start
 from analytics_helpers import get, wait_flushed
 
 SECRET_NAME = "alice.o'hara+eu"  # the person to forget; characters that need encoding in a URL
@@ -45,13 +46,19 @@ def mentions(db_path, text):
     return found
 
 
+# One fixed range for both sides of the comparison: the default range ends "now", so two reads a
+# second apart answer different `from` and `to`.
+RANGE = {"from": iso(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)),
+         "to": iso(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1))}
+
+
 def answers(admin):
     """Every stats answer that does not name users, for a before/after comparison."""
     return {
-        "stats": get(admin, "/admin/stats", org="acme"),
-        "by model": get(admin, "/admin/stats/breakdown", by="model", org="acme"),
-        "by key": get(admin, "/admin/stats/breakdown", by="key", org="acme"),
-        "hours": get(admin, "/admin/stats/timeseries", granularity="hour", org="acme"),
+        "stats": get(admin, "/admin/stats", org="acme", **RANGE),
+        "by model": get(admin, "/admin/stats/breakdown", by="model", org="acme", **RANGE),
+        "by key": get(admin, "/admin/stats/breakdown", by="key", org="acme", **RANGE),
+        "hours": get(admin, "/admin/stats/timeseries", granularity="hour", org="acme", **RANGE),
     }
 
 
