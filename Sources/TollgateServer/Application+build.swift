@@ -131,6 +131,7 @@ package func buildTollgate(
                     "metrics": "\(config.metricsRequireAdmin ? "/metrics (admin key required)" : "/metrics (open)")",
                     "cache": "\(config.cacheEnabled ? "on" : "off (per request: X-Tollgate-Cache: on)"), max \(config.cacheMaxBytes >> 20) MiB in memory",
                     "connections": "at most \(maxConnections) (open files \(fdLimit))",
+                    "upstream_threads": "\(config.upstreamThreads)",
                     "rollup_tags": "\(config.rollupTags.names.isEmpty ? "none" : config.rollupTags.names.joined(separator: ","))",
                 ])
             for provider in config.providers {

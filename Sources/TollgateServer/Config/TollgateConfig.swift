@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TollgateCore
 import TollgateStorage
@@ -33,8 +34,9 @@ package struct TollgateConfig: Sendable {
     package var logFormat = LogFormat.text
     package var maxBodyBytes = 32 << 20
     package var shutdownTimeoutSeconds = 30
-    /// libcurl driver threads; one carries thousands of transfers.
-    package var upstreamThreads = 1
+    /// libcurl driver threads: one per core (at most 8) by default. One thread carries thousands of
+    /// transfers, but at 1,024 concurrent requests it became the bottleneck (docs/benchmarks.md).
+    package var upstreamThreads = min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8)
     package var metricsRequireAdmin = false
     package var providers: [Provider] = Provider.builtIn
     package var retention = Retention()
