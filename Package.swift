@@ -98,6 +98,12 @@ let package = Package(
             dependencies: ["TollgateCore", "TollgateStorage", .product(name: "Logging", package: "swift-log")],
             path: "bench/writer_bench"
         ),
+        // Slow-upstream mock for bench/concurrency.sh (answers after --delay-ms).
+        .executableTarget(
+            name: "DelayMock",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            path: "bench/delay_mock"
+        ),
         .testTarget(
             name: "TollgateUpstreamTests",
             dependencies: [
