@@ -15,22 +15,23 @@ package struct BucketMap: Sendable {
 
     /// The start of the bucket holding `ms` (the first bucket's for anything before it).
     package func callAsFunction(_ ms: Int64) -> Int64 {
-        var (low, high) = (0, starts.count)  // invariant: the answer's index is in [low, high)
-        while high - low > 1 {
-            let middle = (low + high) / 2
-            if starts[middle] <= ms { low = middle } else { high = middle }
-        }
-        return starts[low]
+        starts[max(firstIndex(after: ms) - 1, 0)]
     }
 
     /// The first bucket start after `ms`, nil past the last one.
     package func start(after ms: Int64) -> Int64? {
-        var (low, high) = (0, starts.count)  // invariant: the answer's index is in [low, high]
+        let index = firstIndex(after: ms)
+        return index < starts.count ? starts[index] : nil
+    }
+
+    /// The index of the first start after `ms` (`starts.count` if none): a binary search.
+    private func firstIndex(after ms: Int64) -> Int {
+        var (low, high) = (0, starts.count)  // invariant: the answer is in [low, high]
         while low < high {
             let middle = (low + high) / 2
             if starts[middle] <= ms { low = middle + 1 } else { high = middle }
         }
-        return low < starts.count ? starts[low] : nil
+        return low
     }
 
     /// The same map as an SQL expression of `column`: a binary search of nested CASEs, so a row

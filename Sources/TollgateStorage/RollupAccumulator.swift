@@ -13,8 +13,6 @@ import TollgateCore
 struct RollupAccumulator {
     private(set) var hourly: [RollupKey: StatsSummary] = [:]
     private var tagged: [TagRollupKey: StatsSummary] = [:]
-    /// `tagged` summed over orgs (org `TagRollupTable.anyOrg`).
-    private var acrossOrgs: [TagRollupKey: StatsSummary] = [:]
 
     var isEmpty: Bool { hourly.isEmpty }
 
@@ -38,8 +36,6 @@ struct RollupAccumulator {
                 if key.kind == .value { key.value = value }
             }
             tagged[key, default: StatsSummary()].add(event)
-            key.org = TagRollupTable.anyOrg
-            acrossOrgs[key, default: StatsSummary()].add(event)
         }
     }
 
@@ -53,20 +49,19 @@ struct RollupAccumulator {
             try Self.upsert(rows, into: table, db)
         }
         if tagged.isEmpty { return }
-        for (rows, acrossOrgs) in [(tagged, false), (self.acrossOrgs, true)] {
-            var daily: [TagRollupKey: StatsSummary] = [:]
-            for (key, totals) in rows {
-                var day = key
-                day.bucketStart = RollupGranularity.day.bucketStart(key.bucketStart)
-                daily[day, default: StatsSummary()].merge(totals)
+        for table in TagRollupTable.all {
+            // Hourly per org as accumulated; every other table folded from it (day, all orgs).
+            var rows: [TagRollupKey: StatsSummary] = [:]
+            for (key, totals) in tagged {
+                var folded = key
+                folded.bucketStart = table.granularity.bucketStart(key.bucketStart)
+                if table.acrossOrgs { folded.org = TagRollupTable.anyOrg }
+                rows[folded, default: StatsSummary()].merge(totals)
             }
-            for (granularity, rows) in [(RollupGranularity.hour, rows), (.day, daily)] {
-                let table = TagRollupTable(granularity: granularity, acrossOrgs: acrossOrgs)
-                var statement = RawStatement(try db.cachedStatement(sql: table.upsertSQL))
-                for (key, totals) in rows {
-                    try totals.bindUpsert(key: key, to: &statement)
-                    _ = try statement.execute(db)
-                }
+            var statement = RawStatement(try db.cachedStatement(sql: table.upsertSQL))
+            for (key, totals) in rows {
+                try totals.bindUpsert(key: key, to: &statement)
+                _ = try statement.execute(db)
             }
         }
     }
