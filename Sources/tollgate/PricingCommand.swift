@@ -171,8 +171,8 @@ struct PricingCommand: ParsableCommand {
             let now = Date()
             let stamp = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
             let time = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withTime])
-            let previous = members.first { $0.name == "source" }.flatMap { try? JSONDecoder().decode(String.self, from: Data($0.json.utf8)) }
-            let source = "LiteLLM price map \((file as NSString).lastPathComponent)" + (previous.map { ", imported over: " + $0 } ?? "")
+            let previous = members.first { $0.name == "version" }.flatMap { try? JSONDecoder().decode(String.self, from: Data($0.json.utf8)) }
+            let source = "LiteLLM price map \((file as NSString).lastPathComponent)" + (previous.map { ", imported over version " + $0 } ?? "")
             let replacements = [
                 "version": JSONText.quoted("\(stamp).import-\(time)"), "source": JSONText.quoted(source), "updated": JSONText.quoted(stamp),
             ]

@@ -61,7 +61,7 @@ def test_import_prints_the_changes_then_writes_a_file_that_prices_requests(start
     for name in set(before["models"]) - {"gpt-4o", "claude-3-7-sonnet"}:
         assert doc["models"][name] == before["models"][name], name
     assert doc["aliases"] == before["aliases"]
-    assert doc["version"] != before["version"] and "map.json" in doc["source"]
+    assert doc["version"] != before["version"] and "map.json" in doc["source"] and before["version"] in doc["source"]
     check = run("pricing", "check", "--pricing", str(pricing))
     assert check.returncode == 0 and "ok" in check.stdout
 

@@ -1,4 +1,5 @@
 import COpenSSL
+import Foundation
 
 /// RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signatures under a PEM private key, through OpenSSL: the
 /// JWT a Google service account signs to get an access token (`VertexAccessTokens`).
@@ -42,22 +43,9 @@ package final class RSASigner: @unchecked Sendable {
 
     /// Base64url without padding (RFC 7515 §2), as JWTs write every part.
     package static func base64URL(_ bytes: some Collection<UInt8>) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        let input = Array(bytes)
-        var out: [UInt8] = []
-        out.reserveCapacity((input.count + 2) / 3 * 4)
-        var index = 0
-        while index < input.count {
-            let a = UInt32(input[index])
-            let b = index + 1 < input.count ? UInt32(input[index + 1]) : 0
-            let c = index + 2 < input.count ? UInt32(input[index + 2]) : 0
-            let triple = a << 16 | b << 8 | c
-            out.append(alphabet[Int(triple >> 18 & 63)])
-            out.append(alphabet[Int(triple >> 12 & 63)])
-            if index + 1 < input.count { out.append(alphabet[Int(triple >> 6 & 63)]) }
-            if index + 2 < input.count { out.append(alphabet[Int(triple & 63)]) }
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        var text = Data(bytes).base64EncodedString()
+        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        while text.last == "=" { text.removeLast() }
+        return text
     }
 }

@@ -84,7 +84,7 @@ package enum LiteLLMPriceMap {
                 key.hasPrefix(prefix), key.count > prefix.count,
                 let inputText = perMillion(input)
             else { continue }
-            // A name two providers list keeps its first provider's price, as in the shipped file.
+            // A name two keys share (`gpt-4o` and `azure/gpt-4o`) keeps the price of the first key in name order.
             let name = String(key.dropFirst(prefix.count))
             guard result.entries[name] == nil else { continue }
             var converted = Entry(

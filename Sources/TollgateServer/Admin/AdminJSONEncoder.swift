@@ -10,7 +10,7 @@ import TollgateCore
 /// `Decimal.description`, about 2 µs a value: a month of hourly stats (720 rows of 8 amounts) spent
 /// 13 % of its time there, and another fifth in the encoder's boxing. This one builds a small tree
 /// of members (objects merge when several containers write to one encoder, as `JSONEncoder`'s do)
-/// and writes it once. `AdminJSONEncoderTests` holds it to `JSONEncoder`'s output.
+/// and writes it once. `AdminJSONTests` holds it to `JSONEncoder`'s output.
 enum AdminJSONEncoder {
     static func encode(_ value: some Encodable) throws -> String {
         var out: [UInt8] = []
@@ -19,7 +19,7 @@ enum AdminJSONEncoder {
         return String(decoding: out, as: UTF8.self)
     }
 
-    fileprivate indirect enum Node {
+    fileprivate enum Node {
         /// JSON text: a number, a literal or a quoted string.
         case text(String)
         case object(ObjectNode)
