@@ -35,5 +35,5 @@ package struct Provider: Sendable, Equatable {
 
     /// Providers known by name whose base URL is each customer's own (SPEC §14): configured with
     /// `TOLLGATE_<NAME>_BASE_URL` alone, their format implied.
-    package static let knownFormats: [String: ProviderFormat] = ["azure": .azure]
+    package static let knownFormats: [String: ProviderFormat] = ["azure": .azure, "bedrock": .bedrock]
 }

@@ -48,12 +48,8 @@ package func buildTollgate(
     await cache.load()
     let metricsRegistry = PrometheusCollectorRegistry()
     let inFlight = InFlightCounter()
-    var tokens: [String: VertexAccessTokens] = [:]
-    for provider in config.providers where provider.format == .vertex {
-        guard let credentials = provider.apiKey else { continue }
-        tokens[provider.name] = try VertexAccessTokens(
-            credentials: credentials, upstream: upstream, timeouts: config.timeouts, clock: access.clock, logger: logger)
-    }
+    let credentials = try ProviderCredentials.make(
+        for: config.providers, upstream: upstream, timeouts: config.timeouts, clock: access.clock, logger: logger)
     let proxy = ProxyHandler(
         router: ProviderRouter(providers: config.providers), upstream: upstream,
         recorder: MetricsRecorder(registry: metricsRegistry, next: writer),
@@ -63,7 +59,7 @@ package func buildTollgate(
             blockUnpricedModels: config.unknownModelPolicy == "block", cacheByDefault: config.cacheEnabled,
             cacheTTLSeconds: config.cacheTTLSeconds, maxAttributionLength: config.limits.maxAttributionLength,
             maxOrgs: config.limits.maxOrgs, keyPaths: KeyPathPolicy(unmeteredPaths: config.keyUnmeteredPaths)),
-        inFlight: inFlight, logger: logger, tokens: tokens)
+        inFlight: inFlight, logger: logger, credentials: credentials)
 
     let router = Router(context: TollgateRequestContext.self)
     router.add(middleware: JSONNotFoundMiddleware())

@@ -24,7 +24,7 @@ struct ErrorRendererTests {
         let error = try #require(body["error"] as? [String: Any])
         #expect(error["type"] as? String == "rate_limit_error")
         #expect(error["code"] as? String == "rate_limit_exceeded")
-        #expect(ErrorRenderer.headers(RequestError(.rateLimitExceeded, "", retryAfter: 3)).contains { $0 == ("retry-after", "3") })
+        #expect(ErrorRenderer.headers(RequestError(.rateLimitExceeded, "", retryAfter: 3), format: .openai).contains { $0 == ("retry-after", "3") })
     }
 
     @Test("Gemini shape: numeric code, Google status and reason")
@@ -39,7 +39,7 @@ struct ErrorRendererTests {
 
     @Test("budget errors tell SDKs not to retry")
     func noRetry() {
-        #expect(ErrorRenderer.headers(RequestError(.budgetExceeded, "")).contains { $0 == ("x-should-retry", "false") })
+        #expect(ErrorRenderer.headers(RequestError(.budgetExceeded, ""), format: .openai).contains { $0 == ("x-should-retry", "false") })
         #expect(RequestError(.budgetExceeded, "").status == 429)
         #expect(RequestError(.upstreamUnavailable, "").status == 502)
     }

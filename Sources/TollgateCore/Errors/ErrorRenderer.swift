@@ -6,10 +6,10 @@ package enum ErrorRenderer {
         format.wire.errorBody(error, quotedMessage: JSONText.quoted(error.message), quotedCode: JSONText.quoted(error.code.rawValue))
     }
 
-    /// Extra response headers the error carries: `Retry-After` on rate limits, and
-    /// `x-should-retry: false` where retrying cannot help (SDKs honour it).
-    package static func headers(_ error: RequestError) -> [(name: String, value: String)] {
-        var headers: [(name: String, value: String)] = []
+    /// Extra response headers the error carries: `Retry-After` on rate limits,
+    /// `x-should-retry: false` where retrying cannot help (SDKs honour it), and the format's own.
+    package static func headers(_ error: RequestError, format: ProviderFormat) -> [(name: String, value: String)] {
+        var headers = format.wire.errorHeaders(error)
         if let retryAfter = error.retryAfter { headers.append(("retry-after", String(retryAfter))) }
         switch error.code {
         case .budgetExceeded, .invalidAPIKey, .modelNotAllowed, .modelNotPriced, .endpointNotAllowed, .invalidRequest,

@@ -37,6 +37,13 @@ package struct ClientToken: Sendable, Equatable {
                 let token = auth[bytes.index(after: space)...].trimmingSpaces()
                 if !token.isEmpty { self.init(value: token, source: .authorization); return }
             }
+            // boto3 signs with Signature V4: the access key id is the token (a Tollgate key there
+            // makes Tollgate sign anew with its own credentials).
+            if auth.hasPrefix("AWS4-HMAC-SHA256 "), let credential = auth.range(of: "Credential=") {
+                let rest = auth[credential.upperBound...]
+                let token = rest[..<(rest.firstIndex { $0 == "/" || $0 == "," || $0 == " " } ?? rest.endIndex)]
+                if !token.isEmpty { self.init(value: String(token), source: .authorization); return }
+            }
         }
         if let key = header("x-api-key")?.trimmingSpaces(), !key.isEmpty {
             self.init(value: key, source: .xAPIKey)

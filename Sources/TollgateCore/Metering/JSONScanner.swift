@@ -39,6 +39,7 @@ struct JSONScanKeys: Sendable {
         case .openai, .azure: openAI
         case .anthropic: anthropic
         case .gemini, .vertex: gemini  // `.vertex` is never a body format (`Route.format`)
+        case .bedrock: bedrock
         }
     }
 
@@ -48,6 +49,10 @@ struct JSONScanKeys: Sendable {
         model: "model", usage: "usage", text: ["content", "text", "reasoning_content", "refusal", "arguments"],
         choices: true)
     private static let anthropic = JSONScanKeys(model: "model", usage: "usage", text: ["text", "thinking", "partial_json"])
+    /// Converse's `usage` and text (`text`, tool `input`); InvokeModel's bodies: Anthropic's,
+    /// and the text fields of other vendors' (`generation`, `outputText`, `completion`).
+    private static let bedrock = JSONScanKeys(
+        model: "model", usage: "usage", text: ["text", "input", "partial_json", "thinking", "generation", "outputText", "completion"])
     private static let gemini = JSONScanKeys(
         model: "modelVersion", usage: "usageMetadata", text: ["text"], finish: "finishReason")
 

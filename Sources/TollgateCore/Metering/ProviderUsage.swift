@@ -1,6 +1,6 @@
 /// A provider's usage object as sent, every field optional, before normalization.
 ///
-/// One type covers the three wire formats (their field names do not collide), so an object can
+/// One type covers every wire format (their field names do not collide), so an object can
 /// be read before knowing which endpoint produced it, and Anthropic's two stream events can
 /// be merged field by field.
 ///
@@ -67,6 +67,16 @@ package struct ProviderUsage: Sendable, Equatable {
     package var candidatesTokenCount: Int?
     package var cachedContentTokenCount: Int?
     package var thoughtsTokenCount: Int?
+    // Bedrock's Converse `usage` (camelCase; input excludes cache reads and writes, as Anthropic's).
+    package var converseInputTokens: Int?
+    package var converseOutputTokens: Int?
+    package var converseCacheReadInputTokens: Int?
+    package var converseCacheWriteInputTokens: Int?
+    // Bedrock's `amazon-bedrock-invocationMetrics` (InvokeModel streams), the same meanings.
+    package var inputTokenCount: Int?
+    package var outputTokenCount: Int?
+    package var cacheReadInputTokenCount: Int?
+    package var cacheWriteInputTokenCount: Int?
 
     enum Field: String, UsageField {
         static let wireNames = allCases.map { (bytes: Array($0.rawValue.utf8), field: $0) }
@@ -86,6 +96,14 @@ package struct ProviderUsage: Sendable, Equatable {
         case candidatesTokenCount
         case cachedContentTokenCount
         case thoughtsTokenCount
+        case converseInputTokens = "inputTokens"
+        case converseOutputTokens = "outputTokens"
+        case converseCacheReadInputTokens = "cacheReadInputTokens"
+        case converseCacheWriteInputTokens = "cacheWriteInputTokens"
+        case inputTokenCount
+        case outputTokenCount
+        case cacheReadInputTokenCount
+        case cacheWriteInputTokenCount
     }
 
     package init() {}
@@ -123,6 +141,14 @@ package struct ProviderUsage: Sendable, Equatable {
         case .candidatesTokenCount: candidatesTokenCount = JSONScanner.integer(value)
         case .cachedContentTokenCount: cachedContentTokenCount = JSONScanner.integer(value)
         case .thoughtsTokenCount: thoughtsTokenCount = JSONScanner.integer(value)
+        case .converseInputTokens: converseInputTokens = JSONScanner.integer(value)
+        case .converseOutputTokens: converseOutputTokens = JSONScanner.integer(value)
+        case .converseCacheReadInputTokens: converseCacheReadInputTokens = JSONScanner.integer(value)
+        case .converseCacheWriteInputTokens: converseCacheWriteInputTokens = JSONScanner.integer(value)
+        case .inputTokenCount: inputTokenCount = JSONScanner.integer(value)
+        case .outputTokenCount: outputTokenCount = JSONScanner.integer(value)
+        case .cacheReadInputTokenCount: cacheReadInputTokenCount = JSONScanner.integer(value)
+        case .cacheWriteInputTokenCount: cacheWriteInputTokenCount = JSONScanner.integer(value)
         }
     }
 
@@ -146,6 +172,14 @@ package struct ProviderUsage: Sendable, Equatable {
         merged.candidatesTokenCount = newer.candidatesTokenCount ?? candidatesTokenCount
         merged.cachedContentTokenCount = newer.cachedContentTokenCount ?? cachedContentTokenCount
         merged.thoughtsTokenCount = newer.thoughtsTokenCount ?? thoughtsTokenCount
+        merged.converseInputTokens = newer.converseInputTokens ?? converseInputTokens
+        merged.converseOutputTokens = newer.converseOutputTokens ?? converseOutputTokens
+        merged.converseCacheReadInputTokens = newer.converseCacheReadInputTokens ?? converseCacheReadInputTokens
+        merged.converseCacheWriteInputTokens = newer.converseCacheWriteInputTokens ?? converseCacheWriteInputTokens
+        merged.inputTokenCount = newer.inputTokenCount ?? inputTokenCount
+        merged.outputTokenCount = newer.outputTokenCount ?? outputTokenCount
+        merged.cacheReadInputTokenCount = newer.cacheReadInputTokenCount ?? cacheReadInputTokenCount
+        merged.cacheWriteInputTokenCount = newer.cacheWriteInputTokenCount ?? cacheWriteInputTokenCount
         return merged
     }
 

@@ -6,7 +6,8 @@ struct RequestBodyFacts: Sendable, Equatable {
     /// Top-level `"stream": true`.
     var stream = false
     /// The first positive integer of `max_completion_tokens`, `max_tokens`, `max_output_tokens`,
-    /// `generationConfig.maxOutputTokens`, in that order of preference.
+    /// `generationConfig.maxOutputTokens` (or Converse's `inferenceConfig.maxTokens`), in that
+    /// order of preference.
     var maxOutputTokens: Int? {
         maxCompletionTokens ?? maxTokens ?? maxOutputTokensField ?? generationMaxOutputTokens
     }
@@ -54,7 +55,7 @@ struct RequestBodyReader {
 
     /// What a value's position means to the facts.
     private enum Role {
-        case none, root, model, user, stream, maxCompletionTokens, maxTokens, maxOutputTokens, generationConfig
+        case none, root, model, user, stream, maxCompletionTokens, maxTokens, maxOutputTokens, generationConfig, inferenceConfig
         case generationMaxOutputTokens, streamOptions, includeUsage
     }
 
@@ -180,9 +181,12 @@ struct RequestBodyReader {
             if `is`("max_tokens") { return .maxTokens }
             if `is`("max_output_tokens") { return .maxOutputTokens }
             if `is`("generationConfig") { return .generationConfig }
+            if `is`("inferenceConfig") { return .inferenceConfig }
             if `is`("stream_options") { return .streamOptions }
             return .none
         case .generationConfig: return `is`("maxOutputTokens") ? .generationMaxOutputTokens : .none
+        // Bedrock Converse's cap, kept with Gemini's: no body sets both.
+        case .inferenceConfig: return `is`("maxTokens") ? .generationMaxOutputTokens : .none
         case .streamOptions: return `is`("include_usage") ? .includeUsage : .none
         default: return .none
         }

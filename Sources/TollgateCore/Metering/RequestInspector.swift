@@ -5,12 +5,14 @@ package struct RequestInspection: Sendable, Equatable {
     /// From the body's `model`, else the path's (`WireFormat.model(inPath:)`): Gemini's and
     /// Vertex's `models/M:generateContent`, an Azure deployment.
     package var model: String?
-    /// OpenAI and Anthropic `"stream": true`; Gemini `:streamGenerateContent`.
+    /// OpenAI and Anthropic `"stream": true`; Gemini `:streamGenerateContent`; Bedrock's
+    /// `converse-stream` and `invoke-with-response-stream`.
     package var stream = false
     /// The body's OpenAI `user` field.
     package var user: String?
-    /// The request's output cap: `max_completion_tokens`, `max_tokens`, `max_output_tokens` or
-    /// `generationConfig.maxOutputTokens`, whichever it sets.
+    /// The request's output cap: `max_completion_tokens`, `max_tokens`, `max_output_tokens`,
+    /// `generationConfig.maxOutputTokens` or (Bedrock Converse) `inferenceConfig.maxTokens`,
+    /// whichever it sets.
     package var maxOutputTokens: Int?
     /// Rough input size: UTF-8 bytes of the text in the body / 4, rounded up (see `RequestInspector`).
     package var estimatedInputTokens = 0
@@ -41,6 +43,7 @@ package enum RequestInspector {
         let bodyFormat = wire.bodyFormat(forPath: path)
         inspection.model = wire.model(inPath: path)
         if bodyFormat == .gemini { inspection.stream = path.hasSuffix(":streamGenerateContent") }
+        if bodyFormat == .bedrock { inspection.stream = BedrockWireFormat.streams(path) }
         let bytes = Array(body)
         guard bytes.contains(where: { !JSONScanner.isSpace($0) }) else {
             throw .invalidRequest("The request body is empty; this endpoint expects a JSON object.")
@@ -56,7 +59,7 @@ package enum RequestInspector {
         }
         let facts = read.facts
         if let model = facts.model { inspection.model = model }
-        if bodyFormat != .gemini { inspection.stream = facts.stream }
+        if bodyFormat != .gemini && bodyFormat != .bedrock { inspection.stream = facts.stream }
         inspection.user = facts.user
         inspection.maxOutputTokens = facts.maxOutputTokens
         inspection.estimatedInputTokens = (facts.textBytes + 3) / 4

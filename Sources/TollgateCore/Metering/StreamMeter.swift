@@ -282,7 +282,7 @@ package struct StreamMeter: Sendable {
             // .incomplete / .failed), the only events whose response.usage is not null.
             reported = usage
             usageComplete = true
-        case .anthropic:
+        case .anthropic, .bedrock:  // Bedrock streams are event streams (`BedrockStreamMeter`), not SSE
             // message_start carries message.usage (depth 2); message_delta a top-level usage with
             // the cumulative output (and, in newer API versions, the input fields restated).
             reported = reported.map { $0.merging(usage) } ?? usage

@@ -10,7 +10,7 @@ package struct ProviderRouter: Sendable {
         package var path: Substring
         package var endpoint: Endpoint
         /// The format of this path's bodies, answers and errors (`WireFormat.bodyFormat`):
-        /// `.openai`, `.anthropic` or `.gemini`, never `.azure` or `.vertex`.
+        /// `.openai`, `.anthropic`, `.gemini` or `.bedrock`, never `.azure` or `.vertex`.
         package var format: ProviderFormat
         /// The full URL to call upstream, query included.
         package var upstreamURL: String

@@ -9,6 +9,8 @@ package enum ProviderFormat: String, Sendable, Codable, CaseIterable {
     /// Google Vertex AI (SPEC §14): Gemini's bodies on `…:generateContent`, Anthropic's on
     /// `…:rawPredict`, with an OAuth access token from a service account.
     case vertex
+    /// AWS Bedrock (SPEC §14): Converse and InvokeModel, event-stream answers, Signature V4.
+    case bedrock
 
     /// What Tollgate knows of this format: routes, credential header, error shape, usage reader.
     package var wire: any WireFormat {
@@ -18,6 +20,7 @@ package enum ProviderFormat: String, Sendable, Codable, CaseIterable {
         case .gemini: GeminiWireFormat()
         case .azure: AzureWireFormat()
         case .vertex: VertexWireFormat()
+        case .bedrock: BedrockWireFormat()
         }
     }
 }
@@ -30,8 +33,8 @@ package protocol WireFormat: Sendable {
     /// Whether an unmetered path costs nothing (model lists, token counting), so a Tollgate key
     /// may reach it without `keys.unmetered_paths` (`KeyPathPolicy`).
     func isFree(_ rest: ArraySlice<Substring>) -> Bool
-    /// The format of the bodies, answers and streams on `path`: `.openai`, `.anthropic` or
-    /// `.gemini`, whose readers, error shape, cache assembly and stream synthesis apply
+    /// The format of the bodies, answers and streams on `path`: `.openai`, `.anthropic`,
+    /// `.gemini` or `.bedrock`, whose readers, error shape, cache assembly and stream synthesis apply
     /// (`ProviderRouter.Route.format`).
     func bodyFormat(forPath path: Substring) -> ProviderFormat
     /// The model a path names (Gemini's `models/M:generateContent`, an Azure deployment), which
@@ -47,15 +50,24 @@ package protocol WireFormat: Sendable {
     /// `error` in this format's own error shape (SPEC §4), so each SDK raises its usual typed error;
     /// the message and code come already quoted as JSON strings.
     func errorBody(_ error: RequestError, quotedMessage message: String, quotedCode code: String) -> String
+    /// Headers this format's errors carry besides the body (Bedrock's `x-amzn-errortype`).
+    func errorHeaders(_ error: RequestError) -> [(name: String, value: String)]
     /// This format's usage object read into SPEC §5's normalized tokens: input is every input
     /// token processed (cache reads and writes included), output every output token billed
     /// (reasoning included). The counts are the provider's, unchecked: sums saturate rather than
     /// trap, and the proxy bounds the result (`Usage.bounded()`) before pricing it.
     func usage(_ reported: ProviderUsage) -> Usage
+    /// Usage an answer's headers report, for answers whose body has none Tollgate reads
+    /// (Bedrock's InvokeModel on models other than Claude).
+    func headerUsage(_ headers: [(name: String, value: String)]) -> Usage?
 }
 
 extension WireFormat {
     func model(inPath path: Substring) -> String? { nil }
+
+    func errorHeaders(_ error: RequestError) -> [(name: String, value: String)] { [] }
+
+    func headerUsage(_ headers: [(name: String, value: String)]) -> Usage? { nil }
 
     /// The base URL to call for `path`: the provider's, unless its format derives the host from
     /// the path (Vertex's regions); nil when the path cannot name one.

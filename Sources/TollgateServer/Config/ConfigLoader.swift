@@ -106,6 +106,7 @@ package enum ConfigLoader {
             }
             try upsertProvider(name: "vertex", baseURL: nil, format: nil, apiKey: json, origin: "TOLLGATE_VERTEX_CREDENTIALS", into: &config)
         }
+        try bedrock(env, into: &config)
         if let v = env["TOLLGATE_ADMIN_FAILED_AUTH_PER_MINUTE"] {
             config.admin.failedAuthPerMinute = try int(v, "TOLLGATE_ADMIN_FAILED_AUTH_PER_MINUTE", min: 0)
         }
@@ -242,6 +243,41 @@ package enum ConfigLoader {
         }
     }
 
+    /// AWS Bedrock (SPEC §14): `TOLLGATE_BEDROCK_REGION` with `_ACCESS_KEY_ID`,
+    /// `_SECRET_ACCESS_KEY` and optionally `_SESSION_TOKEN` (Tollgate signs each call), or a
+    /// Bedrock API key in `TOLLGATE_BEDROCK_API_KEY`. The base URL is the region's runtime
+    /// endpoint unless `TOLLGATE_BEDROCK_BASE_URL` says otherwise.
+    private static func bedrock(_ env: [String: String], into config: inout TollgateConfig) throws {
+        let region = env["TOLLGATE_BEDROCK_REGION"]
+        let accessKeyID = env["TOLLGATE_BEDROCK_ACCESS_KEY_ID"]
+        let secret = env["TOLLGATE_BEDROCK_SECRET_ACCESS_KEY"]
+        let sessionToken = env["TOLLGATE_BEDROCK_SESSION_TOKEN"]
+        let bearer = env["TOLLGATE_BEDROCK_API_KEY"]
+        guard region != nil || accessKeyID != nil || secret != nil || sessionToken != nil || bearer != nil else { return }
+        guard let region, !region.isEmpty else {
+            throw ConfigError("TOLLGATE_BEDROCK_REGION is required with Bedrock's credentials: it names the endpoint and signs every call (e.g. us-east-1).")
+        }
+        guard region.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+            throw ConfigError("TOLLGATE_BEDROCK_REGION must be a region name such as us-east-1, got '\(region)'.")
+        }
+        var apiKey = bearer
+        if accessKeyID != nil || secret != nil {
+            guard let accessKeyID, !accessKeyID.isEmpty, let secret, !secret.isEmpty else {
+                throw ConfigError("Set both TOLLGATE_BEDROCK_ACCESS_KEY_ID and TOLLGATE_BEDROCK_SECRET_ACCESS_KEY (an IAM user's or role's access key).")
+            }
+            let settings = AWSSignatureCredential.Settings(
+                region: region,
+                credentials: .init(accessKeyID: accessKeyID, secretAccessKey: secret, sessionToken: sessionToken.flatMap { $0.isEmpty ? nil : $0 }))
+            apiKey = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        } else if sessionToken != nil {
+            throw ConfigError("TOLLGATE_BEDROCK_SESSION_TOKEN needs TOLLGATE_BEDROCK_ACCESS_KEY_ID and TOLLGATE_BEDROCK_SECRET_ACCESS_KEY.")
+        }
+        let known = config.providers.contains { $0.name == "bedrock" }
+        try upsertProvider(
+            name: "bedrock", baseURL: known ? nil : "https://bedrock-runtime.\(region).amazonaws.com", format: nil, apiKey: apiKey,
+            origin: "TOLLGATE_BEDROCK_*", into: &config)
+    }
+
     // MARK: Helpers
 
     private static func upsertProvider(
@@ -255,7 +291,7 @@ package enum ConfigLoader {
         }
         let parsedFormat = try format.map { value -> ProviderFormat in
             guard let f = ProviderFormat(rawValue: value.lowercased()) else {
-                throw ConfigError("\(origin): format must be openai, anthropic, gemini or azure, got '\(value)'.")
+                throw ConfigError("\(origin): format must be openai, anthropic, gemini, azure, vertex or bedrock, got '\(value)'.")
             }
             return f
         }

@@ -7,8 +7,8 @@ import TollgateUpstream
 /// credential swapped for a Tollgate key, the body as inspection left it.
 struct ForwardStage: Sendable {
     let settings: ProxySettings
-    /// Providers whose credential is a token Tollgate obtains (Vertex AI's service account), by name.
-    var tokens: [String: VertexAccessTokens] = [:]
+    /// The credential each provider gets on requests made with Tollgate keys, by provider name.
+    var credentials: [String: any ProviderCredential] = [:]
 
     func upstreamRequest(
         _ request: Request, route: ProviderRouter.Route, body: ByteBuffer, swapCredential: Bool, cancellation: CancellationSignal
@@ -24,15 +24,14 @@ struct ForwardStage: Sendable {
                 headers.append((name, field.value))
             }
         }
-        // The credential swap (SPEC §3): the provider's documented header carries Tollgate's own key.
-        if swapCredential, let tokens = tokens[route.provider.name] {
-            headers.append(route.provider.format.wire.credentialHeader(apiKey: try await tokens.token()))
-        } else if swapCredential, let apiKey = route.provider.apiKey {
-            headers.append(route.provider.format.wire.credentialHeader(apiKey: apiKey))
-        }
-        return UpstreamRequest(
+        var upstream = UpstreamRequest(
             url: route.upstreamURL, method: request.method.rawValue, headers: headers,
             body: body.readableBytes > 0 ? body : nil, decodeContent: route.endpoint.isMetered,
             timeouts: settings.timeouts, cancellation: cancellation)
+        // The credential swap (SPEC §3): Tollgate's own credential, as the provider documents it.
+        if swapCredential, let credential = credentials[route.provider.name] {
+            try await credential.authorize(&upstream)
+        }
+        return upstream
     }
 }

@@ -30,7 +30,12 @@ struct IdentifyStage: Sendable {
                 session: refinements.session, tags: refinements.tags)
             access.noteUse(of: key)
             guard route.provider.apiKey != nil else {
-                let setting = route.provider.format == .vertex ? "TOLLGATE_VERTEX_CREDENTIALS (a service-account key)" : "TOLLGATE_\(route.provider.name.uppercased())_API_KEY"
+                let setting =
+                    switch route.provider.format {
+                    case .vertex: "TOLLGATE_VERTEX_CREDENTIALS (a service-account key)"
+                    case .bedrock: "TOLLGATE_BEDROCK_ACCESS_KEY_ID and TOLLGATE_BEDROCK_SECRET_ACCESS_KEY (or TOLLGATE_BEDROCK_API_KEY)"
+                    default: "TOLLGATE_\(route.provider.name.uppercased())_API_KEY"
+                    }
                 throw RequestError(.providerNotConfigured, "Tollgate has no credential for provider '\(route.provider.name)'. Set \(setting) (or providers.\(route.provider.name).api_key in the config file) on the server.")
             }
             return try police(route, exchange)

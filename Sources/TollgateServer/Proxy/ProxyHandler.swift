@@ -26,14 +26,14 @@ struct ProxyHandler: Sendable {
     init(
         router: ProviderRouter, upstream: any UpstreamClient, recorder: any UsageRecorder, meter: Meter,
         access: AccessControl, cache: ResponseCache, settings: ProxySettings, inFlight: InFlightCounter, logger: Logger,
-        tokens: [String: VertexAccessTokens] = [:]
+        credentials: [String: any ProviderCredential]
     ) {
         routing = RouteStage(router: router)
         identify = IdentifyStage(access: access, settings: settings)
         inspect = InspectStage(settings: settings)
         admit = AdmitStage(access: access, meter: meter, settings: settings)
         self.cache = CacheStage(cache: cache, meter: meter, settings: settings, clock: access.clock)
-        forward = ForwardStage(settings: settings, tokens: tokens)
+        forward = ForwardStage(settings: settings, credentials: credentials)
         settle = SettleStage(access: access, recorder: recorder, meter: meter, logger: logger, inFlight: inFlight)
         relay = RelayStage(upstream: upstream, cache: self.cache, settle: settle)
         self.logger = logger

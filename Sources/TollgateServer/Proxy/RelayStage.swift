@@ -29,9 +29,13 @@ struct RelayStage: Sendable {
         var headers = responseHeaders(answer.head, exchange: exchange, decoded: request.decodeContent)
         var event: UsageEvent
         if status < 400 {
-            let metered = UsageParser.metered(
+            var metered = UsageParser.metered(
                 body: answer.body.readableBytesView, format: exchange.format, endpoint: exchange.endpoint,
                 estimatedInputTokens: inspection.estimatedInputTokens)
+            if metered.source != .provider, let usage = exchange.format.wire.headerUsage(answer.head.headers) {
+                metered.usage = usage
+                metered.source = .provider
+            }
             exchange.model = metered.model ?? exchange.model
             event = exchange.event(status: status, outcome: .ok, usage: metered.usage, source: metered.source)
             settle.price(&event)

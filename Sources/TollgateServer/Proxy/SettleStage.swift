@@ -53,7 +53,7 @@ struct SettleStage: Sendable {
             logger.warning("\(error.message)", metadata: ["request_id": "\(exchange.requestID)", "provider": "\(exchange.provider)"])
         }
         var headers: HTTPFields = [.contentType: "application/json", .tollgateRequestID: exchange.requestID]
-        for (name, value) in ErrorRenderer.headers(error) {
+        for (name, value) in ErrorRenderer.headers(error, format: exchange.format) {
             if let fieldName = HTTPField.Name(name) { headers[fieldName] = value }
         }
         let body = ErrorRenderer.body(error, format: exchange.format)

@@ -39,10 +39,14 @@ final class StreamRelay: Sendable {
     func run(_ writer: inout any ResponseBodyWriter) async throws {
         let status = answer.head.status
         let metered = exchange.endpoint.isMetered && status < 400
-        // Gemini's streamGenerateContent without alt=sse answers one JSON array: read usage from a copy at the end.
-        let isSSE = answer.head.headers.contains { $0.name == "content-type" && $0.value.hasPrefix("text/event-stream") }
+        let contentType = answer.head.headers.first { $0.name == "content-type" }?.value ?? ""
+        let isSSE = contentType.hasPrefix("text/event-stream")
+        let isEventStream = contentType.hasPrefix("application/vnd.amazon.eventstream")
         var meter = metered && isSSE ? StreamMeter(format: exchange.format, endpoint: exchange.endpoint, stripUsageChunk: inspection.stripUsageChunk) : nil
-        var copy: ByteBuffer? = metered && !isSSE ? ByteBuffer() : nil
+        // Bedrock's streams: AWS event-stream frames.
+        var frames = metered && isEventStream ? BedrockStreamMeter() : nil
+        // Gemini's streamGenerateContent without alt=sse answers one JSON array: read usage from a copy at the end.
+        var copy: ByteBuffer? = metered && !isSSE && !isEventStream ? ByteBuffer() : nil
         // What the provider sent, for the cache (assembled into one JSON answer at the end).
         var cacheCopy: [UInt8]? = settlement.lease != nil && status == 200 && isSSE ? [] : nil
         var outcome: Outcome = status < 400 ? .ok : .upstreamError
@@ -53,7 +57,11 @@ final class StreamRelay: Sendable {
         defer {
             // A client that read the provider's final usage event has its whole answer; closing
             // before the stream's last bytes (SDKs stop at `[DONE]`) does not make it abandoned.
-            if outcome == .clientAbort, meter?.usageComplete == true { (outcome, failure) = (.ok, nil) }
+            if outcome == .clientAbort, meter?.usageComplete == true || frames?.usageComplete == true { (outcome, failure) = (.ok, nil) }
+            // A Bedrock stream that ended in an exception message failed, whatever its status said.
+            if outcome == .ok, let exception = frames?.exception {
+                (outcome, failure) = (.upstreamError, "The provider ended the stream with \(exception).")
+            }
             if failure == nil, let errorHead { failure = ProviderErrorMessage.from(errorHead.readableBytesView) }
             var exchange = exchange
             exchange.timing = answer.timing
@@ -61,7 +69,9 @@ final class StreamRelay: Sendable {
             if let copy {
                 finishJSON(exchange, body: copy, status: status, outcome: outcome, failure: failure)
             } else {
-                finish(exchange, meter: meter, status: status, outcome: outcome, failure: failure, cacheCopy: cacheCopy)
+                let usage = meter?.metered(estimatedInputTokens: inspection.estimatedInputTokens)
+                    ?? frames?.metered(estimatedInputTokens: inspection.estimatedInputTokens)
+                finish(exchange, metered: usage, status: status, outcome: outcome, failure: failure, cacheCopy: cacheCopy)
             }
         }
         let iterator = answer.body.makeAsyncIterator()
@@ -96,6 +106,7 @@ final class StreamRelay: Sendable {
             case let chunk?:
                 // Forwarded as it came; the meter only reads it.
                 meter?.observe(chunk.readableBytesView)
+                frames?.observe(chunk.readableBytesView)
                 if copy != nil, copy!.readableBytes < Self.maxMeteredCopy { copy!.writeImmutableBuffer(chunk) }
                 out = chunk
             case nil:
@@ -132,15 +143,14 @@ final class StreamRelay: Sendable {
     }
 
     /// Settles a finished (or cut) stream with the usage it showed.
-    private func finish(_ exchange: Exchange, meter: StreamMeter?, status: Int, outcome: Outcome, failure: String?, cacheCopy: [UInt8]?) {
-        guard let meter else {
+    private func finish(_ exchange: Exchange, metered: MeteredUsage?, status: Int, outcome: Outcome, failure: String?, cacheCopy: [UInt8]?) {
+        guard let metered else {
             settlement.settle(exchange.event(status: status, outcome: outcome, error: failure))
             return
         }
         var exchange = exchange
-        exchange.model = meter.model ?? exchange.model
-        let (usage, source) = meter.result(estimatedInputTokens: inspection.estimatedInputTokens)
-        var event = exchange.event(status: status, outcome: outcome, usage: usage, source: source, error: failure)
+        exchange.model = metered.model ?? exchange.model
+        var event = exchange.event(status: status, outcome: outcome, usage: metered.usage, source: metered.source, error: failure)
         stage.settle.price(&event)
         if let cacheCopy {
             stage.cache.store(event, body: StreamAssembler.assemble(cacheCopy, format: exchange.format, endpoint: exchange.endpoint), exchange, settlement)

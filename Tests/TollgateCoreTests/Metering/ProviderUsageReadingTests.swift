@@ -108,5 +108,13 @@ extension ProviderUsage {
         candidatesTokenCount = int(.candidatesTokenCount)
         cachedContentTokenCount = int(.cachedContentTokenCount)
         thoughtsTokenCount = int(.thoughtsTokenCount)
+        converseInputTokens = int(.converseInputTokens)
+        converseOutputTokens = int(.converseOutputTokens)
+        converseCacheReadInputTokens = int(.converseCacheReadInputTokens)
+        converseCacheWriteInputTokens = int(.converseCacheWriteInputTokens)
+        inputTokenCount = int(.inputTokenCount)
+        outputTokenCount = int(.outputTokenCount)
+        cacheReadInputTokenCount = int(.cacheReadInputTokenCount)
+        cacheWriteInputTokenCount = int(.cacheWriteInputTokenCount)
     }
 }
