@@ -12,11 +12,14 @@ struct ProviderErrorMessageTests {
         #expect(ProviderErrorMessage.from(Array(anthropic.utf8)) == "Overloaded")
         #expect(ProviderErrorMessage.from(Array(gemini.utf8)) == #"API key not valid. "Please" pass a valid key."#)
         #expect(ProviderErrorMessage.from(Array(#"{"error":"model not found"}"#.utf8)) == "model not found")
+        // AWS (Bedrock): the message at the top level, the exception's name in a header.
+        #expect(ProviderErrorMessage.from(Array(#"{"message":"Too many requests, please wait."}"#.utf8)) == "Too many requests, please wait.")
+        #expect(ProviderErrorMessage.from(Array(#"{"Message":"User is not authorized"}"#.utf8)) == "User is not authorized")
     }
 
     @Test("anything else has no message, and a long one is cut")
     func others() {
-        for body in ["", "upstream connect error", #"{"error":{"code":500}}"#, #"{"error":{"message":"   "}}"#, #"{"message":"x"}"#, "[", #"{"error":{"message":"unterminated"#] {
+        for body in ["", "upstream connect error", #"{"error":{"code":500}}"#, #"{"error":{"message":"   "}}"#, #"{"message":12}"#, "[", #"{"error":{"message":"unterminated"#] {
             #expect(ProviderErrorMessage.from(Array(body.utf8)) == nil, "\(body)")
         }
         let long = String(repeating: "é", count: 2000)

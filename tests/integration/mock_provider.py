@@ -27,6 +27,8 @@ Routes (any path prefix before /v1 or /v1beta is accepted, so base URLs with a p
                                a bearer token the mock issued (or listed in `mock.vertex.tokens`) is
                                required (401 UNAUTHENTICATED), Anthropic bodies need an `anthropic_version`
                                and no `model` (400); answers as Gemini / Anthropic
+  POST …/model/{modelId}/{converse,converse-stream,invoke,invoke-with-response-stream}   AWS Bedrock:
+                               see mock_bedrock.py (Signature V4 verified with botocore's signer)
   anything else                404 in OpenAI's error shape
 
 Behaviour switches, chosen by the requested model name (the body's `model`, Gemini's path model):
@@ -116,6 +118,8 @@ import threading
 import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import mock_bedrock
 
 TEXT = "Hello from the mock provider."
 WORDS = ["Hello", " from", " the", " mock", " provider", "."]
@@ -477,6 +481,9 @@ class Handler(BaseHTTPRequestHandler):
                 {"id": "gpt-4o-mini", "object": "model", "created": CREATED, "owned_by": "mock"}]})
         if self.command == "POST" and path.endswith("/oauth2/token"):
             return self._vertex_token(rec, body)
+        bedrock = mock_bedrock.ROUTE.search(path) if self.command == "POST" else None
+        if bedrock:
+            return mock_bedrock.handle(self, rec, body, bedrock)
         vertex = _VERTEX_ROUTE.search(path) if self.command == "POST" else None
         if vertex and self._vertex_refused(rec, body, vertex):
             return
@@ -874,6 +881,7 @@ class MockProvider:
 
     def __init__(self, port=0, host="127.0.0.1", max_records=None):
         self.vertex = VertexAuth()
+        self.bedrock = mock_bedrock.BedrockAuth()
         self.server = _Server((host, port), Handler)
         self.server.mock = self
         self._records = collections.deque(maxlen=max_records)
@@ -913,6 +921,7 @@ class MockProvider:
         with self._lock:
             self._records.clear()
         self.vertex.reset()
+        self.bedrock.reset()
 
     @staticmethod
     def _matches(rec, path=None, model=None, method=None):

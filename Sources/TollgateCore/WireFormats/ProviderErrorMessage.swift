@@ -3,7 +3,8 @@ import Foundation
 /// The message of a provider's error answer, for the usage event's `error` field and
 /// `/admin/stats/errors`. OpenAI, Anthropic and Gemini all put it at `error.message`
 /// (`{"error":{"message":…}}`, `{"type":"error","error":{"type":…,"message":…}}`, Gemini's
-/// streaming form inside a one-element array); a bare string `error` is taken as it is.
+/// streaming form inside a one-element array); a bare string `error` is taken as it is. AWS
+/// (Bedrock) answers `{"message":…}` (or `Message`) at the top level.
 package enum ProviderErrorMessage {
     /// Longest message kept, in characters: enough for any provider's explanation, and a bound on
     /// what an answer can make Tollgate store.
@@ -19,7 +20,10 @@ package enum ProviderErrorMessage {
             bytes = Array(bytes[object...])
         }
         return bytes.withUnsafeBufferPointer { p -> String? in
-            guard let error = JSONScanner.topLevelValue(of: "error", in: p) else { return nil }
+            guard let error = JSONScanner.topLevelValue(of: "error", in: p) else {
+                let message = JSONScanner.topLevelValue(of: "message", in: p) ?? JSONScanner.topLevelValue(of: "Message", in: p)
+                return message.flatMap { string(UnsafeBufferPointer(rebasing: p[$0])) }
+            }
             let value = UnsafeBufferPointer(rebasing: p[error])
             if value.first == UInt8(ascii: "{"), let message = JSONScanner.topLevelValue(of: "message", in: value) {
                 return string(UnsafeBufferPointer(rebasing: value[message]))

@@ -14,6 +14,8 @@ struct RouteStage: Sendable {
                 throw RequestError.invalidRequest(
                     "'\(request.uri.path)' names no host for provider '\(segment)': its paths name a location as /v1/projects/P/locations/L/… (lower-case letters, digits and '-').")
             }
+            // The refusal is in the shape the provider's own SDK reads.
+            if let known = Provider.knownFormats[segment] { exchange.format = known.wire.bodyFormat(forPath: "") }
             switch Provider.knownFormats[segment] {
             case .bedrock?:
                 throw RequestError(
