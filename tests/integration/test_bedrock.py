@@ -181,6 +181,9 @@ def test_cut_and_failed_streams_are_still_recorded(bedrock, mock):
     assert dropped["output_tokens"] == 2  # "Hello " seen before the cut: 6 characters, one token per 4
     assert (failed["outcome"], failed["usage_source"]) == ("upstream_error", "estimated")
     assert "throttlingException" in failed["error"]
+    assert tg.stop() == 0
+    logs = tg.logs()
+    assert logs.strip() and AWS_SECRET not in logs and key["key"] not in logs and "Signature=" not in logs
 
 
 def test_without_a_region_bedrock_says_what_to_set(tollgate):
