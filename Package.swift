@@ -98,6 +98,8 @@ let package = Package(
             dependencies: ["TollgateCore", "TollgateStorage", .product(name: "Logging", package: "swift-log")],
             path: "bench/writer_bench"
         ),
+        // CPU per request of SigV4 signing and Vertex's RS256 assertion: bench/signing.sh.
+        .executableTarget(name: "SigningBench", dependencies: ["TollgateCore"], path: "bench/signing_bench"),
         // Slow-upstream mock for bench/concurrency.sh (answers after --delay-ms).
         .executableTarget(
             name: "DelayMock",

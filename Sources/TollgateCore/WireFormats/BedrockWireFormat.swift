@@ -45,7 +45,7 @@ struct BedrockWireFormat: WireFormat {
     /// The model id, decoded (`us.anthropic.claude-3-5-sonnet-20241022-v2:0`, or an ARN).
     func model(inPath path: Substring) -> String? {
         guard let id = Self.parse(path)?.model else { return nil }
-        return String(decoding: AWSSigner.decode(id), as: UTF8.self)
+        return String(decoding: AWSSigner.decode(id.utf8), as: UTF8.self)
     }
 
     /// Bedrock's paths have no version segment.
