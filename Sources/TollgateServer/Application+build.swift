@@ -48,6 +48,7 @@ package func buildTollgate(
     await cache.load()
     let metricsRegistry = PrometheusCollectorRegistry()
     let inFlight = InFlightCounter()
+    let tracer = config.tracing.map { SpanExporter(settings: $0, upstream: upstream, logger: logger) }
     let credentials = try ProviderCredentials.make(
         for: config.providers, upstream: upstream, timeouts: config.timeouts, clock: access.clock, logger: logger)
     let proxy = ProxyHandler(
@@ -59,7 +60,7 @@ package func buildTollgate(
             blockUnpricedModels: config.unknownModelPolicy == "block", cacheByDefault: config.cacheEnabled,
             cacheTTLSeconds: config.cacheTTLSeconds, maxAttributionLength: config.limits.maxAttributionLength,
             maxOrgs: config.limits.maxOrgs, keyPaths: KeyPathPolicy(unmeteredPaths: config.keyUnmeteredPaths)),
-        inFlight: inFlight, logger: logger, credentials: credentials)
+        inFlight: inFlight, logger: logger, credentials: credentials, tracer: tracer)
 
     let router = Router(context: TollgateRequestContext.self)
     router.add(middleware: JSONNotFoundMiddleware())
@@ -129,6 +130,7 @@ package func buildTollgate(
                     "connections": "at most \(maxConnections) (open files \(fdLimit))",
                     "upstream_threads": "\(config.upstreamThreads)",
                     "rollup_tags": "\(config.rollupTags.names.isEmpty ? "none" : config.rollupTags.names.joined(separator: ","))",
+                    "tracing": "\(config.tracing.map { "OTLP http/json to \($0.displayURL) as \($0.serviceName)" } ?? "off (set OTEL_EXPORTER_OTLP_ENDPOINT)")",
                 ])
             for provider in config.providers {
                 logger.debug("provider \(provider.name) → \(provider.baseURL) (\(provider.format.rawValue))")
@@ -147,6 +149,7 @@ package func buildTollgate(
     let retention = RetentionService(
         store: UsageStore(database: database), audit: auditLog, retention: config.retention, clock: access.clock, logger: logger)
     return TollgateService(
-        services: [upstream, alerts, writer, access, cache, retention, monitor, reload, trim, app], config: config, logger: logger,
+        services: [upstream as any Service] + (tracer.map { [$0] } ?? []) + [alerts, writer, access, cache, retention, monitor, reload, trim, app],
+        config: config, logger: logger,
         metricsRegistry: metricsRegistry)
 }

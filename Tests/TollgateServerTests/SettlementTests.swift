@@ -31,7 +31,7 @@ struct SettlementTests {
         let events = Events()
         let inFlight = InFlightCounter()
         let meter = Meter(pricing: PricingStore(table: try PricingTable(text: #"{"version":"t","models":{}}"#), source: "test"))
-        return (SettleStage(access: access, recorder: events, meter: meter, logger: logger, inFlight: inFlight), events, inFlight)
+        return (SettleStage(access: access, recorder: events, meter: meter, logger: logger, inFlight: inFlight, tracer: nil), events, inFlight)
     }
 
     private func reserve(_ stage: SettleStage, _ settlement: Settlement, nanos: Int64) throws {

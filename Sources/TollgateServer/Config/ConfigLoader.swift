@@ -107,6 +107,7 @@ package enum ConfigLoader {
             try upsertProvider(name: "vertex", baseURL: nil, format: nil, apiKey: json, origin: "TOLLGATE_VERTEX_CREDENTIALS", into: &config)
         }
         try bedrock(env, into: &config)
+        config.tracing = try TracingSettings.from(env)
         if let v = env["TOLLGATE_ADMIN_FAILED_AUTH_PER_MINUTE"] {
             config.admin.failedAuthPerMinute = try int(v, "TOLLGATE_ADMIN_FAILED_AUTH_PER_MINUTE", min: 0)
         }

@@ -46,6 +46,8 @@ package struct TollgateConfig: Sendable {
     /// `keys.unmetered_paths`: billable paths Tollgate cannot meter that Tollgate keys may still
     /// reach, as path globs per key id (`*`: every key). See `KeyPathPolicy`.
     package var keyUnmeteredPaths: [String: [String]] = [:]
+    /// OpenTelemetry trace export (SPEC §15, `OTEL_*` variables); nil: off.
+    package var tracing: TracingSettings?
 
     /// What one client, connection or request may take (docs/security.md has the reasons).
     package struct Limits: Sendable, Equatable {

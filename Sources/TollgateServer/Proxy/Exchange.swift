@@ -28,6 +28,8 @@ struct Exchange: Sendable {
     /// The cache key and entry lifetime, when the answer is to be stored.
     var cacheKey: String?
     var cacheTTLMs: Int64 = 0
+    /// The request's trace, continued from the client's `traceparent` (nil: tracing is off).
+    var trace: TraceContext?
 
     init() {
         startedNanos = monotonicNanos()

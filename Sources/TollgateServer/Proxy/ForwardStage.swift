@@ -1,17 +1,20 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import TollgateCore
 import TollgateUpstream
 
 /// The request as the provider receives it: hop-by-hop and `X-Tollgate-*` headers dropped, the
-/// credential swapped for a Tollgate key, the body as inspection left it.
+/// credential swapped for a Tollgate key, `traceparent` naming Tollgate's span when tracing is on,
+/// the body as inspection left it.
 struct ForwardStage: Sendable {
     let settings: ProxySettings
     /// The credential each provider gets on requests made with Tollgate keys, by provider name.
     var credentials: [String: any ProviderCredential] = [:]
 
     func upstreamRequest(
-        _ request: Request, route: ProviderRouter.Route, body: ByteBuffer, swapCredential: Bool, cancellation: CancellationSignal
+        _ request: Request, route: ProviderRouter.Route, body: ByteBuffer, swapCredential: Bool, trace: TraceContext?,
+        cancellation: CancellationSignal
     ) async throws(RequestError) -> UpstreamRequest {
         let connectionTokens = HeaderPolicy.connectionTokens(request.headers[.connection])
         var headers: [(name: String, value: String)] = []
@@ -19,11 +22,12 @@ struct ForwardStage: Sendable {
         for field in request.headers {
             let name = field.name.canonicalName
             if HeaderPolicy.forwardsRequestHeader(name, connectionTokens: connectionTokens),
-                !(swapCredential && ClientToken.Source(rawValue: name) != nil)
+                !(swapCredential && ClientToken.Source(rawValue: name) != nil), !(trace != nil && name == "traceparent")
             {
                 headers.append((name, field.value))
             }
         }
+        if let trace { headers.append(("traceparent", trace.traceparent)) }
         var upstream = UpstreamRequest(
             url: route.upstreamURL, method: request.method.rawValue, headers: headers,
             body: body.readableBytes > 0 ? body : nil, decodeContent: route.endpoint.isMetered,

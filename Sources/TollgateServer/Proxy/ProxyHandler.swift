@@ -26,7 +26,7 @@ struct ProxyHandler: Sendable {
     init(
         router: ProviderRouter, upstream: any UpstreamClient, recorder: any UsageRecorder, meter: Meter,
         access: AccessControl, cache: ResponseCache, settings: ProxySettings, inFlight: InFlightCounter, logger: Logger,
-        credentials: [String: any ProviderCredential]
+        credentials: [String: any ProviderCredential], tracer: SpanExporter?
     ) {
         routing = RouteStage(router: router)
         identify = IdentifyStage(access: access, settings: settings)
@@ -34,7 +34,7 @@ struct ProxyHandler: Sendable {
         admit = AdmitStage(access: access, meter: meter, settings: settings)
         self.cache = CacheStage(cache: cache, meter: meter, settings: settings, clock: access.clock)
         forward = ForwardStage(settings: settings, credentials: credentials)
-        settle = SettleStage(access: access, recorder: recorder, meter: meter, logger: logger, inFlight: inFlight)
+        settle = SettleStage(access: access, recorder: recorder, meter: meter, logger: logger, inFlight: inFlight, tracer: tracer)
         relay = RelayStage(upstream: upstream, cache: self.cache, settle: settle)
         self.logger = logger
     }
@@ -42,6 +42,7 @@ struct ProxyHandler: Sendable {
     /// - Parameter channel: the client's connection, watched so a client that leaves is seen at once.
     func handle(_ request: Request, channel: (any Channel)?) async -> Response {
         var exchange = Exchange()
+        if settle.tracer != nil { exchange.trace = TraceContext(continuing: request.headers[.traceparent]) }
         let settlement = settle.open(exchange)
         if let channel { ConnectionWatch.watch(channel, firing: settlement.clientGone) }
         do {
@@ -56,7 +57,7 @@ struct ProxyHandler: Sendable {
             }
             let upstreamRequest = try await forward.upstreamRequest(
                 request, route: route, body: inspection.upstreamBody.map { ByteBuffer(bytes: $0) } ?? body,
-                swapCredential: exchange.key != nil, cancellation: settlement.clientGone)
+                swapCredential: exchange.key != nil, trace: exchange.trace, cancellation: settlement.clientGone)
             if inspection.stream || !route.endpoint.isMetered {
                 return try await relay.streaming(upstreamRequest, inspection: inspection, exchange, settlement)
             }

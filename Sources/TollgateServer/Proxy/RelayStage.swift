@@ -109,4 +109,6 @@ extension HTTPField.Name {
     static let tollgateCache = Self("X-Tollgate-Cache")!
     static let tollgateCacheTTL = Self("X-Tollgate-Cache-TTL")!
     static let tollgateCacheSource = Self("X-Tollgate-Cache-Source")!
+    /// W3C Trace Context (SPEC §15).
+    static let traceparent = Self("traceparent")!
 }

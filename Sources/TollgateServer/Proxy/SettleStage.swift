@@ -14,6 +14,8 @@ struct SettleStage: Sendable {
     let logger: Logger
     /// Requests not yet settled (`tollgate_requests_in_flight`).
     let inFlight: InFlightCounter
+    /// One span per request to OpenTelemetry (SPEC §15), when tracing is on.
+    let tracer: SpanExporter?
 
     func open(_ exchange: Exchange) -> Settlement { Settlement(exchange, stage: self) }
 

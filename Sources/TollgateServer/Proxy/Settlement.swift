@@ -66,6 +66,9 @@ final class Settlement: Sendable {
             stage.access.noteUnpriced(model: event.model, provider: event.provider)
         }
         stage.recorder.record(event)
+        if let tracer = stage.tracer, let trace = held.exchange.trace, trace.sampled {
+            tracer.record(FinishedSpan(event: event, trace: trace, requestedModel: held.exchange.model))
+        }
         stage.inFlight.decrement()
         return true
     }
