@@ -11,7 +11,10 @@
 #                                       build of commit a13fa56 (the metering-cost ratio)
 # Env: AB_ROUNDS (10), AB_SECONDS (8 per run), AB_CONNECTIONS (32; 1 compares added latency, see
 # the p50 line), TOLLGATE_* (passed to both; LISTEN, DB and
-# OPENAI_BASE_URL are set here). Both proxies sit in front of the same nginx mock on 127.0.0.1,
+# OPENAI_BASE_URL are set here), AB_ENV_A / AB_ENV_B (extra VAR=value words for one side only;
+# __MOCK__ stands for the mock's URL, e.g. the same binary twice with
+# AB_ENV_A='OTEL_EXPORTER_OTLP_ENDPOINT=__MOCK__' for the cost of tracing, the nginx mock
+# answering the OTLP posts). Both proxies sit in front of the same nginx mock on 127.0.0.1,
 # on free ports; every process started is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +32,11 @@ sed -e "s#__DIR__#$DIR#g" -e "s#__NAME__#mock#g" -e "s#__PORT__#$MOCK#g" -e "s#_
 nginx -p "$DIR" -c "$DIR/mock.conf" > "$DIR/mock.log" 2>&1 & PIDS+=($!)
 declare -A PORT PID
 for side in a b; do
-  bin=$A; [[ $side == b ]] && bin=$B
+  bin=$A extra=${AB_ENV_A:-}; [[ $side == b ]] && bin=$B extra=${AB_ENV_B:-}
   PORT[$side]=$(port)
-  TOLLGATE_LISTEN=127.0.0.1:${PORT[$side]} TOLLGATE_DB=$DIR/$side.db TOLLGATE_OPENAI_BASE_URL=http://127.0.0.1:$MOCK \
+  # shellcheck disable=SC2086 # extra is a list of VAR=value words
+  env ${extra//__MOCK__/http://127.0.0.1:$MOCK} \
+    TOLLGATE_LISTEN=127.0.0.1:${PORT[$side]} TOLLGATE_DB=$DIR/$side.db TOLLGATE_OPENAI_BASE_URL=http://127.0.0.1:$MOCK \
     TOLLGATE_LOG_LEVEL=warning "$bin" serve > "$DIR/$side.log" 2>&1 &
   PID[$side]=$!
   PIDS+=("${PID[$side]}")

@@ -23,7 +23,8 @@ SENTINEL = "PROMPT-SENTINEL-7f3a9c do not export me"
 class OTLPReceiver:
     """An OTLP/HTTP JSON collector on 127.0.0.1: keeps every POST /v1/traces (headers, raw body, spans)."""
 
-    def __init__(self):
+    def __init__(self, status=200):
+        self.status = status
         self.posts = []
         self.lock = threading.Lock()
         receiver = self
@@ -36,7 +37,7 @@ class OTLPReceiver:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 with receiver.lock:
                     receiver.posts.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
+                self.send_response(receiver.status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", "2")
                 self.end_headers()
@@ -145,3 +146,17 @@ def test_without_tracing_the_clients_traceparent_passes_through(tollgate, mock):
     httpx.post(tollgate.url + "/openai/v1/chat/completions", headers={"Authorization": "Bearer sk-own", "traceparent": parent},
                json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}).raise_for_status()
     assert mock.last().headers["traceparent"] == parent
+
+
+def test_a_failing_collector_costs_no_request_and_is_warned_about_once(start_tollgate, mock):
+    receiver = OTLPReceiver(status=503)
+    tg, admin = start(start_tollgate, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_BSP_SCHEDULE_DELAY="50")
+    for _ in range(3):
+        httpx.post(tg.url + "/openai/v1/chat/completions", headers={"Authorization": "Bearer sk-own"},
+                   json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}).raise_for_status()
+        n = len(receiver.posts)
+        receiver.wait_spans(n + 1)  # each request's span was offered (and refused) before the next request
+    assert tg.stop() == 0, "the exporter's failures never stop Tollgate"
+    warnings = [line for line in tg.logs().splitlines() if "Could not export" in line]
+    assert len(warnings) == 1 and "HTTP 503" in warnings[0], warnings
+    receiver.server.shutdown()

@@ -31,11 +31,14 @@ package enum OTLPTraceEncoder {
         out += #"{"resourceSpans":[{"resource":{"attributes":["#.utf8
         attribute("service.name", string: serviceName, into: &out)
         for (key, value) in resource {
-            out.append(comma)
-            attribute(key, string: value, into: &out)
+            out += #",{"key":"#.utf8
+            string(key, into: &out)
+            out += #","value":{"stringValue":"#.utf8
+            string(value, into: &out)
+            out += "}}".utf8
         }
         out += #"]},"scopeSpans":[{"scope":{"name":"tollgate","version":"#.utf8
-        out += JSONText.quoted(version).utf8
+        string(version, into: &out)
         out += #"},"spans":["#.utf8
         for (index, span) in spans.enumerated() {
             if index > 0 { out.append(comma) }
@@ -85,12 +88,12 @@ package enum OTLPTraceEncoder {
             out += parent.utf8
         }
         out += #"","name":"#.utf8
-        out += JSONText.quoted(name).utf8
+        string(name, into: &out)
         // SPAN_KIND_CLIENT: the GenAI conventions' kind for a call to a model.
         out += #","kind":3,"startTimeUnixNano":""#.utf8
-        out += String(start).utf8
+        integer(start, into: &out)
         out += #"","endTimeUnixNano":""#.utf8
-        out += String(end).utf8
+        integer(end, into: &out)
         out += #"","attributes":["#.utf8
         var first = true
         func next() {
@@ -150,21 +153,45 @@ package enum OTLPTraceEncoder {
         out += event.outcome == .ok ? #"],"status":{"code":1}}"#.utf8 : #"],"status":{"code":2}}"#.utf8
     }
 
-    private static func attribute(_ key: String, string value: String, into out: inout [UInt8]) {
-        out += #"{"key":"#.utf8
-        out += JSONText.quoted(key).utf8
-        out += #","value":{"stringValue":"#.utf8
-        out += JSONText.quoted(value).utf8
+    /// `key` is one of the constant names above: plain ASCII, written without escaping.
+    private static func attribute(_ key: StaticString, string value: String, into out: inout [UInt8]) {
+        out += #"{"key":""#.utf8
+        out += UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        out += #"","value":{"stringValue":"#.utf8
+        string(value, into: &out)
         out += "}}".utf8
     }
 
     /// OTLP/JSON writes 64-bit integers as strings.
-    private static func attribute(_ key: String, int value: Int64, into out: inout [UInt8]) {
-        out += #"{"key":"#.utf8
-        out += JSONText.quoted(key).utf8
-        out += #","value":{"intValue":""#.utf8
-        out += String(value).utf8
+    private static func attribute(_ key: StaticString, int value: Int64, into out: inout [UInt8]) {
+        out += #"{"key":""#.utf8
+        out += UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        out += #"","value":{"intValue":""#.utf8
+        integer(value, into: &out)
         out += #""}}"#.utf8
+    }
+
+    /// A JSON string literal; values without characters to escape (ids, models, names: nearly
+    /// all) are copied as they are, the rest go through `JSONText`.
+    private static func string(_ value: String, into out: inout [UInt8]) {
+        if value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += JSONText.quoted(value).utf8
+        } else {
+            out.append(UInt8(ascii: "\""))
+            out += value.utf8
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private static func integer(_ value: Int64, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out += digits.reversed()
     }
 
     private static let comma = UInt8(ascii: ",")

@@ -45,7 +45,7 @@ final class SpanExporter: Service, Sendable {
 
     func run() async {
         let delay = Duration.milliseconds(settings.scheduleDelayMs)
-        var lastWarningMs: Int64 = .min
+        var lastWarningMs: Int64?
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { [wakeUp] in
@@ -64,7 +64,7 @@ final class SpanExporter: Service, Sendable {
     }
 
     /// Posts every queued span, a batch at a time.
-    private func exportQueued(_ lastWarningMs: inout Int64) async {
+    private func exportQueued(_ lastWarningMs: inout Int64?) async {
         while true {
             let (batch, dropped) = queue.withLock { queue -> ([FinishedSpan], Int) in
                 let batch = Array(queue.spans.prefix(settings.maxBatchSize))
@@ -81,7 +81,7 @@ final class SpanExporter: Service, Sendable {
         }
     }
 
-    private func export(_ batch: [FinishedSpan], _ lastWarningMs: inout Int64) async {
+    private func export(_ batch: [FinishedSpan], _ lastWarningMs: inout Int64?) async {
         let body = OTLPTraceEncoder.encode(
             batch, serviceName: settings.serviceName, resource: settings.resource.map { ($0.key, $0.value) }, version: Self.version)
         var headers: [(name: String, value: String)] = [("content-type", "application/json")]
@@ -98,7 +98,7 @@ final class SpanExporter: Service, Sendable {
         }
         guard let problem else { return }
         let now = Int64(monotonicNanos() / 1_000_000)
-        guard now - lastWarningMs >= 60_000 || lastWarningMs == .min else { return }
+        if let last = lastWarningMs, now - last < 60_000 { return }
         lastWarningMs = now
         logger.warning(
             "Could not export \(batch.count) trace spans to \(settings.tracesURL): \(problem) (further failures are logged once a minute)")
