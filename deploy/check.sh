@@ -303,7 +303,7 @@ others = {
 }
 
 sources = "\n".join(open(p).read() for p in glob.glob("Sources/**/*.swift", recursive=True))
-read_by_code = set(re.findall(r'"(TOLLGATE_[A-Z0-9_]+)"', sources))
+read_by_code = set(re.findall(r'"((?:TOLLGATE|OTEL)_[A-Z0-9_]+)"', sources))
 builtin = set(re.findall(r'Provider\(name: "([a-z0-9_-]+)"', open("Sources/TollgateCore/Provider.swift").read()))
 doc_paths = ["README.md", "deploy/tollgate.example.yaml", "../shared/SPEC.md"] + [
     p for p in glob.glob("docs/*.md") if p != "docs/deploy.md"]
@@ -313,7 +313,8 @@ problems, checked = [], []
 for name, where in sorted(used.items()):
     if name in others:
         continue
-    if not name.startswith("TOLLGATE_"):
+    # OTEL_*: the OpenTelemetry variables Tollgate reads (docs/tracing.md), checked the same way.
+    if not name.startswith(("TOLLGATE_", "OTEL_")):
         problems.append(f"{name} ({where}): not a Tollgate setting and not in the list of known others")
         continue
     m = re.fullmatch(r"TOLLGATE_([A-Z0-9_]+)_(BASE_URL|FORMAT|API_KEY)", name)
