@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TollgateStorage
 @testable import TollgateServer
@@ -87,6 +88,48 @@ struct ConfigLoaderTests {
         #expect(!config.providers.contains { $0.name == "log" || $0.name == "nope" })
         #expect(config.providers.first { $0.name == "azure" }?.format == .azure)
         #expect(throws: ConfigError.self) { try ConfigLoader.merge(flags: .init(), environment: ["TOLLGATE_LOG_FORMAT": "xml"], yaml: nil) }
+    }
+
+    @Test("Bedrock: the region names the endpoint and signs; access keys come as a pair; nothing set, no provider")
+    func bedrock() throws {
+        func load(_ env: [String: String]) throws -> TollgateConfig { try ConfigLoader.merge(flags: .init(), environment: env, yaml: nil) }
+        #expect(try load([:]).providers.contains { $0.name == "bedrock" } == false)
+        let config = try load([
+            "TOLLGATE_BEDROCK_REGION": "eu-west-1", "TOLLGATE_BEDROCK_ACCESS_KEY_ID": "AKIA1", "TOLLGATE_BEDROCK_SECRET_ACCESS_KEY": "s3cret",
+        ])
+        let provider = try #require(config.providers.first { $0.name == "bedrock" })
+        #expect(provider.baseURL == "https://bedrock-runtime.eu-west-1.amazonaws.com" && provider.format == .bedrock)
+        let settings = try JSONDecoder().decode(AWSSignatureCredential.Settings.self, from: Data(try #require(provider.apiKey).utf8))
+        #expect(settings == .init(region: "eu-west-1", credentials: .init(accessKeyID: "AKIA1", secretAccessKey: "s3cret")))
+        let mocked = try load(["TOLLGATE_BEDROCK_BASE_URL": "http://127.0.0.1:9", "TOLLGATE_BEDROCK_REGION": "us-east-1", "TOLLGATE_BEDROCK_API_KEY": "abk"])
+        #expect(mocked.providers.first { $0.name == "bedrock" }.map { ($0.baseURL, $0.apiKey) } ?? ("", nil) == ("http://127.0.0.1:9", "abk"))
+        for bad in [["TOLLGATE_BEDROCK_ACCESS_KEY_ID": "AKIA1", "TOLLGATE_BEDROCK_SECRET_ACCESS_KEY": "s"],
+                    ["TOLLGATE_BEDROCK_REGION": "us-east-1", "TOLLGATE_BEDROCK_ACCESS_KEY_ID": "AKIA1"],
+                    ["TOLLGATE_BEDROCK_REGION": "us-east-1/../x", "TOLLGATE_BEDROCK_API_KEY": "k"]] {
+            #expect(throws: ConfigError.self) { try load(bad) }
+        }
+    }
+
+    @Test("OpenTelemetry: the OTEL_* variables, /v1/traces under the endpoint, protobuf refused, SDK switch")
+    func tracing() throws {
+        func load(_ env: [String: String]) throws -> TracingSettings? {
+            try ConfigLoader.merge(flags: .init(), environment: env, yaml: nil).tracing
+        }
+        #expect(try load([:]) == nil)
+        let settings = try #require(try load([
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "https://user:pw@collector:4318/", "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=abc%2Cdef, x-b=2",
+            "OTEL_RESOURCE_ATTRIBUTES": "service.name=gw,deployment.environment=prod", "OTEL_BSP_SCHEDULE_DELAY": "250",
+        ]))
+        #expect(settings.tracesURL == "https://user:pw@collector:4318/v1/traces")
+        #expect(settings.displayURL == "https://user:***@collector:4318/v1/traces")
+        #expect(settings.headers == [.init(key: "x-honeycomb-team", value: "abc,def"), .init(key: "x-b", value: "2")])
+        #expect(settings.serviceName == "gw" && settings.resource == [.init(key: "deployment.environment", value: "prod")])
+        #expect(settings.scheduleDelayMs == 250 && settings.maxBatchSize == 512)
+        #expect(try load(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c/t", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored"])?.tracesURL == "http://c/t")
+        #expect(try load(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_SDK_DISABLED": "true"]) == nil)
+        #expect(throws: ConfigError.self) { try load(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"]) }
+        #expect(throws: ConfigError.self) { try load(["OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"]) }
+        #expect(throws: ConfigError.self) { try load(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_BSP_MAX_QUEUE_SIZE": "0"]) }
     }
 
     @Test("SPEC §13 settings: audit retention and the org-level alerts, file and environment")
