@@ -201,20 +201,12 @@ package final class AWSSigner: Sendable {
         }
     }
 
-    /// `yyyyMMddTHHmmssZ` in UTC as bytes (Howard Hinnant's days-to-civil; no formatter per request).
+    /// `yyyyMMddTHHmmssZ` in UTC as bytes (no formatter per request).
     static func amzDate(nowMs: Int64) -> [UInt8] {
         let seconds = nowMs >= 0 ? nowMs / 1000 : (nowMs - 999) / 1000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = BudgetPeriod.civil(fromDays: days)
         var out: [UInt8] = []
         out.reserveCapacity(16)
         func digits(_ n: Int64, _ count: Int) {

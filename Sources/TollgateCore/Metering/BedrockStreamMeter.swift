@@ -11,7 +11,7 @@ import Foundation
 /// A pure state machine like `StreamMeter`: fed chunks, no I/O. A frame that fails its CRC stops
 /// the metering (the usage is then estimated); the bytes still reach the client, whose SDK checks
 /// the same CRCs.
-package struct BedrockStreamMeter: Sendable {
+package struct BedrockStreamMeter: StreamUsage {
     package private(set) var model: String?
     /// Whether the final usage was seen (Converse's `metadata`, the invocation metrics).
     package private(set) var usageComplete = false
@@ -99,20 +99,4 @@ package struct BedrockStreamMeter: Sendable {
     /// What the stream reported, normalized.
     package var usage: Usage? { reported?.normalized(.bedrock) }
 
-    package var estimatedOutputTokens: Int { (textCharacters + 3) / 4 }
-
-    /// As `StreamMeter.result`: the final figures, else what was seen with the output estimated.
-    package func result(estimatedInputTokens: Int) -> (usage: Usage, source: UsageSource) {
-        if usageComplete, let usage { return (usage, .provider) }
-        var partial = usage ?? Usage()
-        if partial.inputTokens == 0 { partial.inputTokens = estimatedInputTokens }
-        partial.outputTokens = max(partial.outputTokens, estimatedOutputTokens)
-        return (partial, .estimated)
-    }
-
-    /// `result(estimatedInputTokens:)` with the reported model.
-    package func metered(estimatedInputTokens: Int) -> MeteredUsage {
-        let (usage, source) = result(estimatedInputTokens: estimatedInputTokens)
-        return MeteredUsage(model: model, usage: usage, source: source)
-    }
 }

@@ -15,7 +15,7 @@
 /// Cost per chunk: one pass to split lines, one copy of each event's `data:` payload, one
 /// `JSONScanner` pass per event; only usage objects are decoded, so the `"usage":null` that
 /// every chunk of an include_usage stream carries costs nothing extra.
-package struct StreamMeter: Sendable {
+package struct StreamMeter: StreamUsage {
     package let format: ProviderFormat
     package let endpoint: Endpoint
     package let stripUsageChunk: Bool
@@ -110,28 +110,6 @@ package struct StreamMeter: Sendable {
     /// What the provider reported so far, normalized; nil if nothing yet.
     package var usage: Usage? { reported?.normalized(format) }
 
-    /// Output tokens estimated from the generated text seen: one token per 4 characters, rounded
-    /// up (OpenAI's rule of thumb for English). Used only when the provider's count never came.
-    package var estimatedOutputTokens: Int { (textCharacters + 3) / 4 }
-
-    /// Usage and where it came from. With the provider's final figures: those, `.provider`.
-    /// Otherwise (a stream cut short) `.estimated`: whatever the provider did report (Anthropic's
-    /// input from `message_start`, Gemini's running counts) with the output raised to the
-    /// estimate from the text seen, and `estimatedInputTokens` (from the request) when the
-    /// provider never said the input.
-    package func result(estimatedInputTokens: Int) -> (usage: Usage, source: UsageSource) {
-        if usageComplete, let usage { return (usage, .provider) }
-        var partial = usage ?? Usage()
-        if partial.inputTokens == 0 { partial.inputTokens = estimatedInputTokens }
-        partial.outputTokens = max(partial.outputTokens, estimatedOutputTokens)
-        return (partial, .estimated)
-    }
-
-    /// `result(estimatedInputTokens:)` with the reported model.
-    package func metered(estimatedInputTokens: Int) -> MeteredUsage {
-        let (usage, source) = result(estimatedInputTokens: estimatedInputTokens)
-        return MeteredUsage(model: model, usage: usage, source: source)
-    }
 
     // MARK: Parsing
 
@@ -296,4 +274,42 @@ package struct StreamMeter: Sendable {
 
     private static let lf = UInt8(ascii: "\n")
     private static let cr = UInt8(ascii: "\r")
+}
+
+/// What a stream meter (SSE: `StreamMeter`; AWS event streams: `BedrockStreamMeter`) has seen,
+/// and the usage to record from it.
+package protocol StreamUsage: Sendable {
+    /// The model the provider reported (first seen).
+    var model: String? { get }
+    /// What the provider reported so far, normalized; nil if nothing yet.
+    var usage: Usage? { get }
+    /// Whether the provider's final usage was seen.
+    var usageComplete: Bool { get }
+    /// Characters of generated text seen.
+    var textCharacters: Int { get }
+}
+
+extension StreamUsage {
+    /// Output tokens estimated from the generated text seen: one token per 4 characters, rounded
+    /// up (OpenAI's rule of thumb for English). Used only when the provider's count never came.
+    package var estimatedOutputTokens: Int { (textCharacters + 3) / 4 }
+
+    /// Usage and where it came from. With the provider's final figures: those, `.provider`.
+    /// Otherwise (a stream cut short) `.estimated`: whatever the provider did report (Anthropic's
+    /// input from `message_start`, Gemini's running counts) with the output raised to the
+    /// estimate from the text seen, and `estimatedInputTokens` (from the request) when the
+    /// provider never said the input.
+    package func result(estimatedInputTokens: Int) -> (usage: Usage, source: UsageSource) {
+        if usageComplete, let usage { return (usage, .provider) }
+        var partial = usage ?? Usage()
+        if partial.inputTokens == 0 { partial.inputTokens = estimatedInputTokens }
+        partial.outputTokens = max(partial.outputTokens, estimatedOutputTokens)
+        return (partial, .estimated)
+    }
+
+    /// `result(estimatedInputTokens:)` with the reported model.
+    package func metered(estimatedInputTokens: Int) -> MeteredUsage {
+        let (usage, source) = result(estimatedInputTokens: estimatedInputTokens)
+        return MeteredUsage(model: model, usage: usage, source: source)
+    }
 }
