@@ -191,3 +191,17 @@ def test_without_a_region_bedrock_says_what_to_set(tollgate):
     assert r.status_code == 500
     assert r.headers["x-amzn-errortype"] == "InternalServerException"
     assert "TOLLGATE_BEDROCK_REGION" in r.json()["message"]
+
+
+def test_a_bedrock_api_key_is_sent_as_a_bearer_token(start_tollgate, mock):
+    """TOLLGATE_BEDROCK_API_KEY instead of access keys: Tollgate sends it as a bearer token (Bedrock API keys)."""
+    mock.bedrock.api_keys.add("ABSK-bedrock-api-key")
+    tg, admin = start(start_tollgate, TOLLGATE_BEDROCK_BASE_URL=mock.url, TOLLGATE_BEDROCK_REGION="us-east-1",
+                      TOLLGATE_BEDROCK_API_KEY="ABSK-bedrock-api-key")
+    admin.create_org("acme")
+    key = admin.create_key("acme")
+    answer = client(tg, key["key"]).converse(modelId=CLAUDE_37, messages=CONVERSE_MSG)
+    assert answer["output"]["message"]["content"][0]["text"] == TEXT
+    rec = mock.last(path="/converse")
+    assert rec.headers["authorization"] == "Bearer ABSK-bedrock-api-key" and "x-amz-date" not in rec.headers
+    assert mock.bedrock.verified == [("bearer", rec.path)]

@@ -5,8 +5,8 @@ package struct RequestInspection: Sendable, Equatable {
     /// From the body's `model`, else the path's (`WireFormat.model(inPath:)`): Gemini's and
     /// Vertex's `models/M:generateContent`, an Azure deployment.
     package var model: String?
-    /// OpenAI and Anthropic `"stream": true`; Gemini `:streamGenerateContent`; Bedrock's
-    /// `converse-stream` and `invoke-with-response-stream`.
+    /// OpenAI and Anthropic `"stream": true`; the path where the format says so
+    /// (`WireFormat.streams(path:)`: Gemini's `:streamGenerateContent`, Bedrock's `…-stream`).
     package var stream = false
     /// The body's OpenAI `user` field.
     package var user: String?
@@ -42,8 +42,7 @@ package enum RequestInspector {
         let wire = format.wire
         let bodyFormat = wire.bodyFormat(forPath: path)
         inspection.model = wire.model(inPath: path)
-        if bodyFormat == .gemini { inspection.stream = path.hasSuffix(":streamGenerateContent") }
-        if bodyFormat == .bedrock { inspection.stream = BedrockWireFormat.streams(path) }
+        let streamsByPath = wire.streams(path: path)
         let bytes = Array(body)
         guard bytes.contains(where: { !JSONScanner.isSpace($0) }) else {
             throw .invalidRequest("The request body is empty; this endpoint expects a JSON object.")
@@ -59,7 +58,7 @@ package enum RequestInspector {
         }
         let facts = read.facts
         if let model = facts.model { inspection.model = model }
-        if bodyFormat != .gemini && bodyFormat != .bedrock { inspection.stream = facts.stream }
+        inspection.stream = streamsByPath ?? facts.stream
         inspection.user = facts.user
         inspection.maxOutputTokens = facts.maxOutputTokens
         inspection.estimatedInputTokens = (facts.textBytes + 3) / 4

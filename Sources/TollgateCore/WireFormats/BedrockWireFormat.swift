@@ -24,9 +24,9 @@ struct BedrockWireFormat: WireFormat {
         return (segments[2], action)
     }
 
-    /// Whether a path streams its answer: the action says so, never the body.
-    static func streams(_ path: Substring) -> Bool {
-        switch parse(path)?.action {
+    /// The action says whether the answer streams, never the body.
+    func streams(path: Substring) -> Bool? {
+        switch Self.parse(path)?.action {
         case .converseStream?, .invokeStream?: true
         default: false
         }

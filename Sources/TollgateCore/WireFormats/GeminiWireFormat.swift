@@ -4,6 +4,8 @@ struct GeminiWireFormat: WireFormat {
 
     func model(inPath path: Substring) -> String? { RequestInspector.geminiModel(path: path) }
 
+    func streams(path: Substring) -> Bool? { self.path(path, endsWith: ":streamGenerateContent") }
+
     func endpoint(forPath path: Substring) -> Endpoint {
         self.path(path, endsWith: ":generateContent") || self.path(path, endsWith: ":streamGenerateContent") ? .generate : .other
     }

@@ -40,6 +40,9 @@ package protocol WireFormat: Sendable {
     /// The model a path names (Gemini's `models/M:generateContent`, an Azure deployment), which
     /// a body's `model` overrides.
     func model(inPath path: Substring) -> String?
+    /// Whether `path` asks for a streamed answer, for formats whose path says so (Gemini's
+    /// `:streamGenerateContent`, Bedrock's `converse-stream`); nil: the body's `stream` decides.
+    func streams(path: Substring) -> Bool?
     /// The base URL to call for `path` (default: `base`).
     func upstreamBase(_ base: String, path: Substring) -> String?
     /// The header that carries the provider's API key.
@@ -66,6 +69,8 @@ extension WireFormat {
     func model(inPath path: Substring) -> String? { nil }
 
     func errorHeaders(_ error: RequestError) -> [(name: String, value: String)] { [] }
+
+    func streams(path: Substring) -> Bool? { nil }
 
     func headerUsage(_ headers: [(name: String, value: String)]) -> Usage? { nil }
 

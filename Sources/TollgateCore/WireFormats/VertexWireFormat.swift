@@ -19,6 +19,11 @@ struct VertexWireFormat: WireFormat {
         self.path(path, endsWith: ":rawPredict") || self.path(path, endsWith: ":streamRawPredict") ? .anthropic : .gemini
     }
 
+    /// Gemini's routes stream by path; Anthropic's by the body's `stream`.
+    func streams(path: Substring) -> Bool? {
+        bodyFormat(forPath: path) == .gemini ? gemini.streams(path: path) : nil
+    }
+
     /// `M` of `…/models/M:method`, for both publishers.
     func model(inPath path: Substring) -> String? { RequestInspector.geminiModel(path: path) }
 

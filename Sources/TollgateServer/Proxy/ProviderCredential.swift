@@ -15,8 +15,12 @@ protocol ProviderCredential: Sendable {
 /// `x-goog-api-key`, Azure's `api-key`).
 struct APIKeyCredential: ProviderCredential {
     let header: (name: String, value: String)
+    /// Client headers that belong to the client's own credential besides its token (a boto3
+    /// signature's `x-amz-date` and `x-amz-security-token` before a Bedrock API key).
+    var replacing: Set<String> = []
 
     func authorize(_ request: inout UpstreamRequest) async throws(RequestError) {
+        if !replacing.isEmpty { request.headers.removeAll { replacing.contains($0.name) } }
         request.headers.append(header)
     }
 }
@@ -77,6 +81,9 @@ enum ProviderCredentials {
                     credentials: apiKey, upstream: upstream, timeouts: timeouts, clock: clock, logger: logger)
             case .bedrock where AWSSignatureCredential.Settings.describes(apiKey):
                 credentials[provider.name] = try AWSSignatureCredential(settings: apiKey, clock: clock)
+            case .bedrock:
+                credentials[provider.name] = APIKeyCredential(
+                    header: provider.format.wire.credentialHeader(apiKey: apiKey), replacing: AWSSigner.replacedHeaders)
             default:
                 credentials[provider.name] = APIKeyCredential(header: provider.format.wire.credentialHeader(apiKey: apiKey))
             }

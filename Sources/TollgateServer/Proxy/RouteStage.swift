@@ -14,18 +14,14 @@ struct RouteStage: Sendable {
                 throw RequestError.invalidRequest(
                     "'\(request.uri.path)' names no host for provider '\(segment)': its paths name a location as /v1/projects/P/locations/L/… (lower-case letters, digits and '-').")
             }
-            // The refusal is in the shape the provider's own SDK reads.
-            if let known = Provider.knownFormats[segment] { exchange.format = known.wire.bodyFormat(forPath: "") }
-            switch Provider.knownFormats[segment] {
-            case .bedrock?:
+            if let known = Provider.knownFormats[segment] {
+                // The refusal is in the shape the provider's own SDK reads.
+                exchange.format = known.wire.bodyFormat(forPath: "")
                 throw RequestError(
                     .providerNotConfigured,
-                    "Provider 'bedrock' is not set up on this server. Set TOLLGATE_BEDROCK_REGION and TOLLGATE_BEDROCK_ACCESS_KEY_ID / TOLLGATE_BEDROCK_SECRET_ACCESS_KEY.")
-            case _?:
-                throw RequestError(
-                    .providerNotConfigured,
-                    "Provider '\(segment)' has no base URL on this server. Set TOLLGATE_\(segment.uppercased())_BASE_URL to your resource's endpoint (e.g. https://NAME.openai.azure.com) and TOLLGATE_\(segment.uppercased())_API_KEY.")
-            case nil: break
+                    known == .bedrock
+                        ? "Provider 'bedrock' is not set up on this server. Set TOLLGATE_BEDROCK_REGION and TOLLGATE_BEDROCK_ACCESS_KEY_ID / TOLLGATE_BEDROCK_SECRET_ACCESS_KEY."
+                        : "Provider '\(segment)' has no base URL on this server. Set TOLLGATE_\(segment.uppercased())_BASE_URL to your resource's endpoint (e.g. https://NAME.openai.azure.com) and TOLLGATE_\(segment.uppercased())_API_KEY.")
             }
             let names = router.all.map(\.name).joined(separator: ", ")
             throw RequestError(
